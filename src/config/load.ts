@@ -1,0 +1,58 @@
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { configSchema, type Config } from "./schema.js";
+import { interpolate } from "./interpolate.js";
+
+/** `routes[1].targets[0].weight` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const where = formatPath(issue.path);
+    if (issue.code === "unrecognized_keys") return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    if (issue.code === "invalid_type" && issue.input === undefined) return `${where}: is required`;
+    return `${where}: ${issue.message}`;
+  });
+}
+
+/** Validate a plain object (already interpolated) against the schema; frozen result or ConfigError. */
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(result.error), source);
+  return deepFreeze(result.data);
+}
+
+/** Parse YAML text, interpolate ${VAR}s, validate. */
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split("\n")[0]}`), source);
+  const problems: string[] = [];
+  const raw = interpolate(doc.toJS(), env, problems);
+  if (problems.length > 0) throw new ConfigError(problems, source);
+  return parseConfig(raw ?? {}, source);
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError([code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code ?? String(err)})`], path);
+  }
+  return parseConfigText(text, path, env);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

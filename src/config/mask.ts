@@ -1,0 +1,23 @@
+/** Secrets are shown only by their last 4 characters, everywhere (status, validate, logs, errors). */
+export function maskSecret(secret: string | undefined): string | null {
+  if (secret === undefined || secret === "") return null;
+  if (secret.length <= 4) return "****";
+  return `****${secret.slice(-4)}`;
+}
+
+const SECRET_HEADER = /key|token|secret|auth|password|cookie/i;
+
+/** A copy of the config fit to print: target keys and secret-looking header values masked. */
+export function maskConfig<T extends { routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
+  return {
+    ...config,
+    routes: config.routes.map((r) => ({
+      ...r,
+      targets: r.targets.map((t) => ({
+        ...t,
+        ...(t.key === undefined ? {} : { key: maskSecret(t.key) }),
+        headers: Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? maskSecret(v) : v])),
+      })),
+    })),
+  };
+}

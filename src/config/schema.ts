@@ -1,0 +1,193 @@
+/**
+ * The configuration schema: the one source of the config's types, defaults and error messages.
+ * YAML keys are snake_case; the parsed, defaulted result keeps them (what you read in the file
+ * is what you find in code and in `switchyard validate`).
+ */
+import { z } from "zod";
+
+export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
+export const PROVIDERS = ["openai", "openai-compatible", "anthropic", "gemini", "rest"] as const;
+export const STRATEGIES = [
+  "round-robin",
+  "weighted",
+  "weighted-random",
+  "least-connections",
+  "p2c",
+  "latency",
+  "health",
+  "least-recently-used",
+  "cost",
+  "quality",
+  "tiered",
+  "adaptive",
+  "sticky",
+] as const;
+
+const positive = (what = "number") => z.number({ error: `must be a ${what}` }).positive({ error: "must be > 0" });
+const nonNegative = () => z.number({ error: "must be a number" }).nonnegative({ error: "must be >= 0" });
+const positiveInt = () => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).positive({ error: "must be > 0" });
+const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).min(1, { error: `must not be empty (${what})` });
+
+const url = z
+  .string({ error: "must be a URL string" })
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return u.protocol === "http:" || u.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, { error: "must be an http(s) URL like https://api.openai.com/v1" });
+
+/** Timeouts in milliseconds; 0 turns one off. */
+export const timeoutsSchema = z
+  .object({
+    connect_ms: nonNegative().optional(),
+    first_byte_ms: nonNegative().optional(),
+    idle_ms: nonNegative().optional(),
+    total_ms: nonNegative().optional(),
+  })
+  .strict();
+
+export const authSchema = z
+  .object({
+    /** bearer: `Authorization: Bearer <key>`; header: `<name>: <key>`; query: `?<name>=<key>`; none. */
+    type: z.enum(["bearer", "header", "query", "none"], { error: "must be one of bearer, header, query, none" }),
+    name: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    id: nonEmpty("target id"),
+    provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }),
+    base_url: url,
+    key: z.string({ error: "must be a string" }).optional(),
+    /** The upstream model name sent to this target (an alias the client asked for is rewritten). */
+    model: z.string().min(1).optional(),
+    weight: positive().default(1),
+    tier: positiveInt().default(1),
+    cost: z
+      .object({ input_per_1k: nonNegative().default(0), output_per_1k: nonNegative().default(0) })
+      .strict()
+      .default({ input_per_1k: 0, output_per_1k: 0 }),
+    quality: nonNegative().default(0),
+    limits: z
+      .object({ max_concurrent: positiveInt().optional(), rpm: positiveInt().optional(), tpm: positiveInt().optional() })
+      .strict()
+      .default({}),
+    timeouts: timeoutsSchema.default({}),
+    auth: authSchema.optional(),
+    /** Extra headers sent upstream with every call to this target. */
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+export const retrySchema = z
+  .object({
+    /** Total attempts per request, the first included. */
+    attempts: positiveInt().default(3),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    name: nonEmpty("route name"),
+    surface: z.enum(SURFACES, { error: `must be one of ${SURFACES.join(", ")}` }),
+    /** Model names this route serves (LLM surfaces). "*" serves any model. */
+    models: z.array(nonEmpty("model name")).default([]),
+    /** REST service name: clients call /rest/<service>/<path> (or <prefix>/<path>). */
+    service: z.string().min(1).optional(),
+    /** Mount the route under this path prefix, e.g. /lb (LLM surfaces) or /quotes (REST). */
+    prefix: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~\-/]*[^/]$/, { error: "must start with / and not end with /" })
+      .optional(),
+    strategy: z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` }).default("round-robin"),
+    fallback_strategy: z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` }).optional(),
+    /** Options for the chosen strategies, by strategy name. */
+    strategy_options: z.record(z.string(), z.unknown()).default({}),
+    retry: retrySchema.default({ attempts: 3 }),
+    timeouts: timeoutsSchema.default({}),
+    targets: z.array(targetSchema).min(1, { error: "must list at least one target" }),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535, { error: "must be a port number 0-65535" }).default(8080),
+        max_body_bytes: positiveInt().default(10 * 1024 * 1024),
+        drain_timeout_ms: nonNegative().default(30_000),
+        /** How long a client may take to send its request headers and body. */
+        request_timeout_ms: nonNegative().default(60_000),
+      })
+      .strict()
+      .default({ host: "127.0.0.1", port: 8080, max_body_bytes: 10 * 1024 * 1024, drain_timeout_ms: 30_000, request_timeout_ms: 60_000 }),
+    admin: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    log: z
+      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+      .strict()
+      .default({ level: "info" }),
+    upstream: z
+      .object({
+        /** Max connections per upstream origin. */
+        connections: positiveInt().default(256),
+        keep_alive_ms: positiveInt().default(30_000),
+      })
+      .strict()
+      .default({ connections: 256, keep_alive_ms: 30_000 }),
+    /** Defaults for every route's timeouts (a route's and a target's own values win). */
+    timeouts: timeoutsSchema.default({}),
+    routes: z.array(routeSchema).min(1, { error: "must list at least one route" }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    const claimed = new Map<string, string>();
+    cfg.routes.forEach((route, i) => {
+      if (names.has(route.name)) ctx.addIssue({ code: "custom", path: ["routes", i, "name"], message: `duplicate route name "${route.name}"` });
+      names.add(route.name);
+      const ids = new Set<string>();
+      route.targets.forEach((t, j) => {
+        if (ids.has(t.id)) ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "id"], message: `duplicate target id "${t.id}" in route "${route.name}"` });
+        ids.add(t.id);
+        if (t.auth && (t.auth.type === "header" || t.auth.type === "query") && !t.auth.name)
+          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "auth", "name"], message: `is required when auth.type is ${t.auth.type}` });
+        if (route.surface === "rest" && t.provider !== "rest")
+          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "provider"], message: `must be rest on a rest route (got ${t.provider})` });
+        if (route.surface !== "rest" && t.provider === "rest")
+          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "provider"], message: `rest targets belong on a route with surface: rest` });
+      });
+      if (route.surface === "rest") {
+        if (!route.service && !route.prefix)
+          ctx.addIssue({ code: "custom", path: ["routes", i, "service"], message: "a rest route needs a service name (or a prefix)" });
+      } else if (route.models.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["routes", i, "models"], message: `must list at least one model name (or "*") for surface ${route.surface}` });
+      }
+      const scope = route.surface === "rest" ? `rest:${route.prefix ?? ""}:${route.service}` : `${route.surface}:${route.prefix ?? ""}`;
+      const keys = route.surface === "rest" ? [""] : route.models;
+      keys.forEach((m, k) => {
+        const key = `${scope}:${m}`;
+        const owner = claimed.get(key);
+        if (owner !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: route.surface === "rest" ? ["routes", i, "service"] : ["routes", i, "models", k],
+            message: route.surface === "rest" ? `service "${route.service}" is already served by route "${owner}"` : `model "${m}" is already served by route "${owner}" on this surface`,
+          });
+        else claimed.set(key, route.name);
+      });
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type TargetConfig = z.output<typeof targetSchema>;
+export type Timeouts = z.output<typeof timeoutsSchema>;
+export type Surface = (typeof SURFACES)[number];
+export type ProviderKind = (typeof PROVIDERS)[number];
+export type StrategyName = (typeof STRATEGIES)[number];

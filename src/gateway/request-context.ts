@@ -1,0 +1,72 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Surface } from "../config/schema.js";
+import type { Endpoint } from "./endpoint.js";
+
+/**
+ * What the gateway knows about one client request while it is served. One object per request,
+ * fixed shape; strategies read it through `pick(eligible, ctx)`.
+ */
+export class RequestContext {
+  /** Parsed JSON body (LLM surfaces), or undefined. */
+  json: Record<string, unknown> | undefined = undefined;
+  /** Raw request body as received (possibly empty). */
+  body: Buffer = EMPTY;
+  /** The model the client asked for (LLM surfaces), "" otherwise. */
+  model = "";
+  /** Whether the client asked for a streamed response. */
+  stream = false;
+  /** Path after the route's mount point, without query (REST surfaces), e.g. "/v1/quote". */
+  subPath = "";
+  /** Raw query string without "?", passed upstream as is. */
+  query = "";
+  /** The running attempt's abort handle; aborting it cancels the upstream call. */
+  current: AbortController | null = null;
+  /** The client closed its connection before the answer ended. */
+  clientGone = false;
+  /** The request's total deadline passed. */
+  timedOut = false;
+  /** Attempt number, 0-based, of the attempt being picked. */
+  attempt = 0;
+  /** Ids of targets already tried by this request (strategies may avoid them). */
+  readonly tried = new Set<string>();
+  /** Epoch ms when the request arrived. */
+  readonly startedAt = Date.now();
+
+  readonly surface: Surface;
+
+  constructor(
+    readonly requestId: string,
+    readonly endpoint: Endpoint,
+    readonly method: string,
+    readonly headers: IncomingHttpHeaders,
+  ) {
+    this.surface = endpoint.surface;
+  }
+
+  /** Cancels the running upstream attempt, if any. */
+  abort(): void {
+    this.current?.abort();
+  }
+
+  /** A stable key for sticky balancing: x-session-id header, else body.user, else "". */
+  stickyKey(header = "x-session-id"): string {
+    const h = this.headers[header];
+    if (typeof h === "string" && h) return h;
+    const user = this.json?.["user"];
+    return typeof user === "string" ? user : "";
+  }
+
+  /** Rough input token estimate (4 characters a token) from the raw body. */
+  estimatedInputTokens(): number {
+    return Math.ceil(this.body.length / 4);
+  }
+
+  /** Output tokens the client allows (max_tokens / max_completion_tokens), or the fallback. */
+  maxOutputTokens(fallback: number): number {
+    const j = this.json;
+    const v = j?.["max_completion_tokens"] ?? j?.["max_tokens"];
+    return typeof v === "number" && v > 0 ? v : fallback;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

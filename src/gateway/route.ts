@@ -1,0 +1,88 @@
+import type { RouteConfig, Surface } from "../config/schema.js";
+import type { Strategy } from "../balancer/strategy.js";
+import { STRATEGY_FACTORIES } from "../balancer/index.js";
+import { RoundRobin } from "../balancer/round-robin.js";
+import { ConfigError } from "../errors.js";
+import { Target, type ResolvedTimeouts, resolveTimeouts } from "./target.js";
+import { Eligibility, concurrencyCheck } from "./eligibility.js";
+import type { RequestContext } from "./request-context.js";
+
+/**
+ * A route at run time: its pool of targets, the strategy (and fallback) that picks among them,
+ * and the eligibility checks that run before any pick.
+ */
+export class Route {
+  readonly name: string;
+  readonly surface: Surface;
+  readonly targets: readonly Target[];
+  readonly strategy: Strategy;
+  readonly fallback: Strategy | undefined;
+  readonly lastResort = new RoundRobin();
+  readonly eligibility = new Eligibility([concurrencyCheck]);
+  readonly maxAttempts: number;
+  readonly timeouts: ResolvedTimeouts;
+  /** Reused for every pick: picks are synchronous, so one scratch array per route is enough. */
+  private readonly scratch: Target[] = [];
+  requests = 0;
+
+  constructor(readonly config: RouteConfig, index: number, defaults: ResolvedTimeouts) {
+    this.name = config.name;
+    this.surface = config.surface;
+    this.timeouts = resolveTimeouts(defaults, config.timeouts);
+    this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
+    this.maxAttempts = config.retry.attempts;
+    this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
+    this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;
+  }
+
+  /**
+   * Picks a target for the next attempt: eligible targets the request has not tried yet; if every
+   * eligible one was tried, any eligible one (a retry on the same target beats giving up).
+   */
+  pick(ctx: RequestContext, now: number): Target | undefined {
+    const eligible = this.scratch;
+    eligible.length = 0;
+    const targets = this.targets;
+    let anyEligible = false;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      if (!this.eligibility.isEligible(t, now)) continue;
+      anyEligible = true;
+      if (ctx.tried.size === 0 || !ctx.tried.has(t.id)) eligible.push(t);
+    }
+    if (eligible.length === 0 && anyEligible) for (const t of targets) if (this.eligibility.isEligible(t, now)) eligible.push(t);
+    if (eligible.length === 0) return undefined;
+    return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);
+  }
+
+  toJSON(now = Date.now()) {
+    return {
+      name: this.name,
+      surface: this.surface,
+      models: this.config.models,
+      service: this.config.service ?? null,
+      prefix: this.config.prefix ?? null,
+      strategy: this.strategy.name,
+      fallback_strategy: this.fallback?.name ?? null,
+      strategy_state: this.strategy.status?.() ?? null,
+      retry: this.config.retry,
+      timeouts: this.timeouts,
+      requests: this.requests,
+      targets: this.targets.map((t) => ({
+        ...t.toJSON(),
+        ...this.eligibility.targetStatus(t, now),
+        strategy_state: this.strategy.targetStatus?.(t) ?? null,
+      })),
+    };
+  }
+}
+
+function buildStrategy(name: string, pool: readonly Target[], options: Record<string, unknown>, path: string): Strategy {
+  const factory = STRATEGY_FACTORIES[name as keyof typeof STRATEGY_FACTORIES];
+  if (!factory) throw new ConfigError([`${path}.strategy: "${name}" is not available in this build`], "config");
+  try {
+    return factory(pool, (options[name] as Record<string, unknown> | undefined) ?? {});
+  } catch (err) {
+    throw new ConfigError([`${path}.${(err as Error).message}`], "config");
+  }
+}

@@ -1,0 +1,74 @@
+import type { Surface } from "../config/schema.js";
+import { ENDPOINTS, type Endpoint } from "../gateway/endpoint.js";
+import type { RouteTable } from "../gateway/route-table.js";
+import type { Route } from "../gateway/route.js";
+
+export type Match =
+  | { readonly kind: "healthz" }
+  | { readonly kind: "status" }
+  | { readonly kind: "models"; readonly surface: Surface; readonly prefix: string }
+  | { readonly kind: "llm"; readonly endpoint: Endpoint; readonly prefix: string }
+  | { readonly kind: "gemini"; readonly endpoint: Endpoint; readonly prefix: string; readonly model: string }
+  | { readonly kind: "rest"; readonly route: Route; readonly subPath: string }
+  | { readonly kind: "method_not_allowed"; readonly surface: Surface; readonly allow: string }
+  | { readonly kind: "none"; readonly surface: Surface };
+
+const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+/**
+ * The request router, compiled once from the route table: exact "METHOD /path" entries in a Map,
+ * then the Gemini model paths, then REST mounts. Static matches are shared objects (no allocation).
+ */
+export class Router {
+  private readonly exact = new Map<string, Match>();
+  private readonly pathMethods = new Map<string, string[]>();
+  private readonly geminiPrefixes: string[];
+
+  constructor(private readonly table: RouteTable, adminEnabled: boolean) {
+    this.add("GET", "/healthz", { kind: "healthz" });
+    if (adminEnabled) this.add("GET", "/admin/status", { kind: "status" });
+    const prefixes = [...table.llmPrefixes];
+    if (!prefixes.includes("")) prefixes.push("");
+    for (const p of prefixes) {
+      this.add("POST", `${p}/v1/chat/completions`, { kind: "llm", endpoint: ENDPOINTS.chat, prefix: p });
+      this.add("POST", `${p}/v1/embeddings`, { kind: "llm", endpoint: ENDPOINTS.embeddings, prefix: p });
+      this.add("GET", `${p}/v1/models`, { kind: "models", surface: "openai", prefix: p });
+      this.add("POST", `${p}/v1/messages`, { kind: "llm", endpoint: ENDPOINTS.messages, prefix: p });
+      this.add("GET", `${p}/v1beta/models`, { kind: "models", surface: "gemini", prefix: p });
+    }
+    this.geminiPrefixes = prefixes.sort((a, b) => b.length - a.length);
+  }
+
+  private add(method: string, path: string, match: Match): void {
+    this.exact.set(`${method} ${path}`, match);
+    const methods = this.pathMethods.get(path) ?? [];
+    methods.push(method);
+    this.pathMethods.set(path, methods);
+  }
+
+  match(method: string, path: string): Match {
+    const hit = this.exact.get(`${method} ${path}`);
+    if (hit !== undefined) return hit;
+    for (const p of this.geminiPrefixes) {
+      if (!path.startsWith(p)) continue;
+      const m = GEMINI.exec(p === "" ? path : path.slice(p.length));
+      if (m === null) continue;
+      if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
+      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: decodeURIComponent(m[1]!) };
+    }
+    const rest = this.table.forRestPath(path);
+    if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };
+    const surface = surfaceOfPath(path);
+    const methods = this.pathMethods.get(path);
+    if (methods !== undefined) return { kind: "method_not_allowed", surface, allow: methods.join(", ") };
+    return { kind: "none", surface };
+  }
+}
+
+/** Best guess of the client's dialect from a path, for errors on paths no route serves. */
+export function surfaceOfPath(path: string): Surface {
+  if (path.includes("/v1beta/")) return "gemini";
+  if (path.endsWith("/v1/messages")) return "anthropic";
+  if (path.startsWith("/rest/")) return "rest";
+  return "openai";
+}

@@ -1,0 +1,197 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import { GatewayError } from "../errors.js";
+import type { Gateway } from "../gateway/gateway.js";
+import { RequestContext } from "../gateway/request-context.js";
+import type { Route } from "../gateway/route.js";
+import type { Surface } from "../config/schema.js";
+import { Router, type Match } from "./router.js";
+import { ENDPOINTS } from "../gateway/endpoint.js";
+import { readBody } from "./body.js";
+import { sendError } from "./error-response.js";
+import { relay } from "./relay.js";
+import { sendJson } from "./json-response.js";
+import { prepareLlmRequest, prepareRestRequest } from "./prepare.js";
+
+export interface ServerLogger {
+  error(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+/**
+ * The node:http front of the gateway: routes each request, prepares it (body, model, route),
+ * runs the gateway's attempt loop and relays the answer. Never lets a request kill the process.
+ */
+export class SwitchyardServer {
+  readonly http: Server;
+  private readonly router: Router;
+  private draining = false;
+  private drained: (() => void) | undefined;
+
+  constructor(readonly gateway: Gateway, private readonly log: ServerLogger) {
+    this.router = new Router(gateway.table, gateway.config.admin.enabled);
+    this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
+      this.handle(req, res).catch((err) => this.fail(res, "openai", err, "-"));
+    });
+    this.http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      // Malformed HTTP: answer 400 if the socket can still take it, never throw.
+      if (socket.writable && err.code !== "ECONNRESET") socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      else socket.destroy();
+    });
+  }
+
+  listen(port = this.gateway.config.server.port, host = this.gateway.config.server.host): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(port, host, () => {
+        this.http.off("error", reject);
+        resolve(this.http.address() as AddressInfo);
+      });
+    });
+  }
+
+  get url(): string {
+    const a = this.http.address() as AddressInfo;
+    return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(req.headers["x-request-id"]);
+    if (this.draining) res.setHeader("connection", "close");
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q === -1 ? url : url.slice(0, q);
+    const match = this.router.match(req.method ?? "GET", path);
+    switch (match.kind) {
+      case "healthz":
+        return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? "draining" : "ok" }, requestId);
+      case "status":
+        return sendJson(res, 200, this.gateway.status(), requestId);
+      case "models":
+        return sendJson(res, 200, this.modelList(match.surface, match.prefix), requestId);
+      case "none":
+        req.resume();
+        return sendError(res, match.surface, new GatewayError("unknown_route", `no route for ${req.method} ${path}`), requestId);
+      case "method_not_allowed": {
+        req.resume();
+        const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`);
+        err.headers = { allow: match.allow };
+        return sendError(res, match.surface, err, requestId);
+      }
+      default:
+        return this.proxy(req, res, match, requestId, path, q === -1 ? "" : url.slice(q + 1));
+    }
+  }
+
+  private async proxy(req: IncomingMessage, res: ServerResponse, match: Match & { kind: "llm" | "gemini" | "rest" }, requestId: string, path: string, query: string): Promise<void> {
+    const gw = this.gateway;
+    const surface: Surface = match.kind === "rest" ? "rest" : match.endpoint.surface;
+    const started = performance.now();
+    gw.requests++;
+    gw.inFlight++;
+    let ctx: RequestContext | undefined;
+    let route: Route | undefined;
+    let targetId: string | null = null;
+    let attempts = 0;
+    let errorCode: string | null = null;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      if (this.draining) throw new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance");
+      const body = await readBody(req, gw.config.server.max_body_bytes);
+      if (match.kind === "rest") {
+        ctx = new RequestContext(requestId, ENDPOINTS.rest, req.method ?? "GET", req.headers);
+        route = prepareRestRequest(ctx, match.route, match.subPath, query, body);
+      } else {
+        ctx = new RequestContext(requestId, match.endpoint, req.method ?? "POST", req.headers);
+        route = prepareLlmRequest(ctx, gw.table, match.prefix, match.kind === "gemini" ? match.model : undefined, query, body);
+      }
+      const c = ctx;
+      res.once("close", () => {
+        if (!res.writableFinished) {
+          c.clientGone = true;
+          c.abort();
+        }
+      });
+      const totalMs = route.timeouts.total_ms;
+      if (totalMs > 0)
+        timer = setTimeout(() => {
+          c.timedOut = true;
+          c.abort();
+        }, totalMs);
+      const committed = await gw.serve(route, ctx);
+      targetId = committed.target.id;
+      attempts = committed.attempts;
+      await relay(committed, res);
+    } catch (err) {
+      if (err instanceof GatewayError) errorCode = err.code;
+      else errorCode = "internal_error";
+      if (ctx !== undefined) attempts = ctx.tried.size;
+      if (!(err instanceof GatewayError && err.code === "client_closed" && res.destroyed)) this.fail(res, surface, err, requestId);
+    } finally {
+      clearTimeout(timer);
+      gw.inFlight--;
+      if (errorCode !== null) gw.errors++;
+      if (gw.events.hasRequestListeners)
+        gw.events.request({
+          requestId,
+          method: req.method ?? "",
+          path,
+          route: route?.name ?? null,
+          target: targetId,
+          status: res.statusCode,
+          attempts,
+          durationMs: performance.now() - started,
+          errorCode,
+          stream: ctx?.stream ?? false,
+        });
+      if (this.draining && gw.inFlight === 0) this.drained?.();
+    }
+  }
+
+  private modelList(surface: Surface, prefix: string) {
+    const created = Math.floor(this.gateway.startedAt / 1000);
+    const models = this.gateway.table.models(surface === "gemini" ? "gemini" : "openai", prefix);
+    if (surface === "gemini") return { models: models.map((m) => ({ name: `models/${m.id}`, displayName: m.id, supportedGenerationMethods: ["generateContent", "streamGenerateContent"] })) };
+    return { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created, owned_by: `switchyard:${m.route}` })) };
+  }
+
+  private fail(res: ServerResponse, surface: Surface, err: unknown, requestId: string): void {
+    let gerr: GatewayError;
+    if (err instanceof GatewayError) gerr = err;
+    else {
+      this.log.error({ err, request_id: requestId }, "internal error while serving a request");
+      gerr = new GatewayError("internal_error", `internal gateway error (request id ${requestId})`);
+    }
+    // A refused body was not read to its end: close the connection rather than parse its rest as HTTP.
+    const close = gerr.code === "body_too_large" || gerr.code === "client_closed" || this.draining;
+    if (!res.writableEnded && !res.destroyed) sendError(res, surface, gerr, requestId, close);
+  }
+
+  /**
+   * Stops accepting, lets in-flight requests finish (at most drainMs), then closes every
+   * connection and the upstream pools.
+   */
+  async shutdown(drainMs = this.gateway.config.server.drain_timeout_ms): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    if (this.gateway.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+    }
+    this.http.closeAllConnections();
+    await closed;
+    await this.gateway.close(1_000);
+  }
+}
+
+
+
+/** The client's x-request-id when it is sane (≤ 128 printable chars), else a new UUID. */
+function requestIdOf(h: string | string[] | undefined): string {
+  if (typeof h === "string" && h.length > 0 && h.length <= 128 && /^[\x21-\x7e]+$/.test(h)) return h;
+  return randomUUID();
+}

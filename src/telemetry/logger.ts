@@ -1,0 +1,58 @@
+import { pino, type Logger } from "pino";
+import type { GatewayEvents } from "../gateway/events.js";
+
+export type { Logger };
+
+/**
+ * JSON logs (pino) to stdout, written asynchronously. Anything shaped like a credential is
+ * redacted by path, compiled once, in case a caller ever logs a header or target object.
+ */
+export function createLogger(level: string, destination: number | string = 1): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "switchyard" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: ["key", "*.key", "*.*.key", "headers.authorization", "headers['x-api-key']", "headers['x-goog-api-key']", "*.headers.authorization", "*.headers['x-api-key']"],
+        censor: "[redacted]",
+      },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ dest: destination, sync: false }),
+  );
+}
+
+/** One access-log line per served request, with its correlation id. */
+export function logRequests(events: GatewayEvents, log: Logger): void {
+  if (!log.isLevelEnabled("info")) return;
+  events.onRequest((r) => {
+    log.info(
+      {
+        request_id: r.requestId,
+        method: r.method,
+        path: r.path,
+        route: r.route,
+        target: r.target,
+        status: r.status,
+        attempts: r.attempts,
+        duration_ms: Math.round(r.durationMs * 100) / 100,
+        stream: r.stream,
+        error: r.errorCode ?? undefined,
+      },
+      "request",
+    );
+  });
+}
+
+/** Failed attempts at warn level: which target, why, for which request. */
+export function logAttemptFailures(events: GatewayEvents, log: Logger): void {
+  if (!log.isLevelEnabled("warn")) return;
+  events.onAttempt((route, target, outcome, latencyMs, ctx) => {
+    if (outcome.kind === "ok" || outcome.kind === "client_error") return;
+    log.warn(
+      { request_id: ctx.requestId, route: route.name, target: target.id, outcome: outcome.kind, status: outcome.status || undefined, detail: outcome.detail, latency_ms: Math.round(latencyMs) },
+      "attempt failed",
+    );
+  });
+}
