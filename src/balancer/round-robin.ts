@@ -1,5 +1,9 @@
+import { z } from "zod";
 import type { Strategy } from "./strategy.js";
 import type { Target } from "../gateway/target.js";
+import { parseOptions } from "./options.js";
+
+const optionsSchema = z.object({}).strict();
 
 /** Strict rotation over the eligible targets. */
 export class RoundRobin implements Strategy {
@@ -13,6 +17,13 @@ export class RoundRobin implements Strategy {
     this.next = (i + 1) % 0x7fffffff;
     return eligible[i];
   }
+
+  status(): Record<string, unknown> {
+    return { next: this.next };
+  }
 }
 
-export const createRoundRobin = () => new RoundRobin();
+export const createRoundRobin = (_pool?: readonly Target[], options?: Record<string, unknown>): Strategy => {
+  parseOptions("round-robin", optionsSchema, options);
+  return new RoundRobin();
+};

@@ -9,6 +9,7 @@ import { Outcome, type OutcomeKind } from "./outcome.js";
 import { classifyError, classifyStatus } from "./classify.js";
 import { buildUpstreamRequest } from "./upstream-request.js";
 import { upstreamRequestHeaders } from "./headers.js";
+import { firstChunk } from "./first-chunk.js";
 import type { GatewayEvents } from "./events.js";
 
 /**
@@ -25,6 +26,8 @@ export class Committed {
     readonly status: number,
     readonly headers: IncomingHttpHeaders,
     readonly body: Dispatcher.ResponseData["body"],
+    /** The body's first chunk, already read (null: empty body); the rest is still in `body`. */
+    readonly first: Buffer | null,
     readonly attempts: number,
     readonly outcome: Outcome,
     private readonly startedAt: number,
@@ -126,7 +129,21 @@ async function callTarget(route: Route, target: Target, ctx: RequestContext, ups
   }
   const outcome = classifyStatus(response.statusCode, response.headers, Date.now());
   if (outcome.kind === "ok" || outcome.kind === "client_error") {
-    return new Committed(target, route, ctx, response.statusCode, response.headers, response.body, attempts, outcome, startedAt, events);
+    let first: Buffer | null = null;
+    if (outcome.kind === "ok" && ctx.method !== "HEAD" && response.statusCode !== 204 && response.statusCode !== 304) {
+      try {
+        first = await firstChunk(response.body);
+      } catch (err) {
+        response.body.destroy();
+        const broke = ctx.clientGone
+          ? new Outcome("client_error", 499, "client closed")
+          : classifyError(err, "body", ctx.timedOut ? `request deadline of ${target.timeouts.total_ms} ms passed` : undefined);
+        const failed = broke.kind === "broken_stream" ? new Outcome("broken_stream", response.statusCode, "stream broken before its first byte") : broke;
+        endAttempt(route, target, failed, startedAt, ctx, events);
+        return { outcome: failed, message: "" };
+      }
+    }
+    return new Committed(target, route, ctx, response.statusCode, response.headers, response.body, first, attempts, outcome, startedAt, events);
   }
   const message = await readErrorMessage(response.body, target);
   endAttempt(route, target, outcome, startedAt, ctx, events);

@@ -54,7 +54,9 @@ export async function requestInProcess(gw: Gateway, routeName: string, req: InPr
     const c = await gw.serve(route, ctx);
     let text = "";
     try {
-      text = await c.body.text();
+      const chunks: Buffer[] = c.first === null ? [] : [c.first];
+      if (!c.body.readableEnded) for await (const chunk of c.body) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString("utf8");
       c.finish();
     } catch (err) {
       c.finish("broken_stream", `stream broken: ${(err as Error).message}`);

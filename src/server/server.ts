@@ -122,7 +122,7 @@ export class SwitchyardServer {
       const committed = await gw.serve(route, ctx);
       targetId = committed.target.id;
       attempts = committed.attempts;
-      await relay(committed, res);
+      await relay(committed, res, surface);
     } catch (err) {
       if (err instanceof GatewayError) errorCode = err.code;
       else errorCode = "internal_error";

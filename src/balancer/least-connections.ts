@@ -1,0 +1,50 @@
+import { z } from "zod";
+import type { Strategy } from "./strategy.js";
+import type { Target } from "../gateway/target.js";
+import { parseOptions } from "./options.js";
+
+const optionsSchema = z.object({}).strict();
+
+/**
+ * Fewest in-flight requests (target.stats.inFlight). Ties go to the higher weight, then rotate:
+ * among equals the one picked longest ago wins, so equal targets take strict turns instead of
+ * the first one soaking up every tie.
+ */
+export class LeastConnections implements Strategy {
+  readonly name = "least-connections";
+  /** Pick sequence number of each pool index's last win (0 = never). */
+  private readonly lastPicked: Float64Array;
+  private picks = 0;
+
+  constructor(pool: readonly Target[]) {
+    this.lastPicked = new Float64Array(pool.length);
+  }
+
+  pick(eligible: readonly Target[]): Target | undefined {
+    const n = eligible.length;
+    if (n <= 1) return eligible[0];
+    const last = this.lastPicked;
+    let best = eligible[0]!;
+    let bestInFlight = best.stats.inFlight;
+    for (let i = 1; i < n; i++) {
+      const t = eligible[i]!;
+      const f = t.stats.inFlight;
+      if (f > bestInFlight) continue;
+      if (f < bestInFlight || t.weight > best.weight || (t.weight === best.weight && last[t.index]! < last[best.index]!)) {
+        best = t;
+        bestInFlight = f;
+      }
+    }
+    last[best.index] = ++this.picks;
+    return best;
+  }
+
+  targetStatus(target: Target): Record<string, unknown> {
+    return { in_flight: target.stats.inFlight, weight: target.weight };
+  }
+}
+
+export function createLeastConnections(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+  parseOptions("least-connections", optionsSchema, options);
+  return new LeastConnections(pool);
+}

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import type { Strategy, StrategyEnv, StrategyFactory } from "./strategy.js";
+import type { Target } from "../gateway/target.js";
+import type { RequestContext } from "../gateway/request-context.js";
+import type { Outcome } from "../gateway/outcome.js";
+import { parseOptions, strategyName } from "./options.js";
+import { RoundRobin } from "./round-robin.js";
+
+const optionsSchema = z
+  .object({
+    /** How to pick within the active tier. */
+    within: strategyName()
+      .refine((s) => s !== "tiered", { error: "must not be tiered" })
+      .default("round-robin"),
+    /** Options of the `within` strategy. */
+    within_options: z.record(z.string(), z.unknown(), { error: "must be a mapping" }).default({}),
+  })
+  .strict();
+
+/**
+ * Targets grouped by tier, 1 first. The active tier is the best tier that has an eligible target:
+ * a lower tier gets traffic only when every target of all higher tiers is ineligible (breaker
+ * open, key benched, over quota). Within the tier, the `within` strategy picks — one instance per
+ * tier, so its state (current weights, latency) is the tier's own. If it cannot decide, the tier
+ * falls back to round-robin itself: handing the pick to the route's fallback would leak traffic
+ * into lower tiers.
+ */
+export class Tiered implements Strategy {
+  readonly name = "tiered";
+  /** Distinct tier numbers, ascending. */
+  private readonly tiers: number[];
+  /** Slot per tier number (index = tier), -1 for tiers not in the pool. */
+  private readonly slotOfTier: Int32Array;
+  private readonly inner: Strategy[];
+  private readonly fallback: RoundRobin[];
+  /** Per tier: reused array of the eligible targets of that tier. */
+  private readonly scratch: Target[][];
+  private activeTier = 0;
+
+  constructor(pool: readonly Target[], makeInner: (pool: readonly Target[]) => Strategy) {
+    this.tiers = [...new Set(pool.map((t) => t.tier))].sort((a, b) => a - b);
+    this.slotOfTier = new Int32Array(this.tiers[this.tiers.length - 1]! + 1).fill(-1);
+    this.tiers.forEach((tier, slot) => (this.slotOfTier[tier] = slot));
+    // Each inner strategy sees the whole pool so its arrays can be indexed by target.index.
+    this.inner = this.tiers.map(() => makeInner(pool));
+    this.fallback = this.tiers.map(() => new RoundRobin());
+    this.scratch = this.tiers.map((tier) => pool.filter((t) => t.tier === tier));
+  }
+
+  pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined {
+    const n = eligible.length;
+    if (n === 0) return undefined;
+    let tier = Infinity;
+    let inTier = 0;
+    for (let i = 0; i < n; i++) {
+      const t = eligible[i]!.tier;
+      if (t < tier) {
+        tier = t;
+        inTier = 1;
+      } else if (t === tier) inTier++;
+    }
+    this.activeTier = tier;
+    const slot = this.slotOfTier[tier]!;
+    let candidates: readonly Target[] = eligible;
+    if (inTier !== n) {
+      // Reuse the tier's array: it never needs more room than the tier has targets.
+      const sub = this.scratch[slot]!;
+      let k = 0;
+      for (let i = 0; i < n; i++) if (eligible[i]!.tier === tier) sub[k++] = eligible[i]!;
+      sub.length = k;
+      candidates = sub;
+    }
+    return this.inner[slot]!.pick(candidates, ctx) ?? this.fallback[slot]!.pick(candidates);
+  }
+
+  onResult(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
+    this.inner[this.slotOfTier[target.tier]!]!.onResult?.(target, outcome, latencyMs, ctx);
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      within: this.inner[0]!.name,
+      tiers: this.tiers,
+      active_tier: this.activeTier || null,
+      by_tier: Object.fromEntries(this.tiers.map((tier, slot) => [tier, this.inner[slot]!.status?.() ?? {}])),
+    };
+  }
+
+  targetStatus(target: Target): Record<string, unknown> {
+    const inner = this.inner[this.slotOfTier[target.tier]!]!;
+    return { tier: target.tier, ...(inner.targetStatus?.(target) ?? {}) };
+  }
+}
+
+export function createTiered(
+  pool: readonly Target[],
+  options: Record<string, unknown>,
+  factories: Partial<Record<string, StrategyFactory>>,
+  env?: StrategyEnv,
+): Strategy {
+  const o = parseOptions("tiered", optionsSchema, options);
+  const factory = factories[o.within];
+  if (!factory) throw new Error(`strategy_options.tiered.within: strategy "${o.within}" is not available`);
+  const makeInner = (p: readonly Target[]) => {
+    try {
+      return factory(p, o.within_options, env);
+    } catch (err) {
+      const message = (err as Error).message.replace(`strategy_options.${o.within}`, "strategy_options.tiered.within_options");
+      throw new Error(message, { cause: err });
+    }
+  };
+  return new Tiered(pool, makeInner);
+}

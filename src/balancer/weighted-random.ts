@@ -1,0 +1,39 @@
+import { z } from "zod";
+import type { Strategy } from "./strategy.js";
+import type { Target } from "../gateway/target.js";
+import { parseOptions, seed } from "./options.js";
+import { Random } from "./random.js";
+
+const optionsSchema = z.object({ seed: seed() }).strict();
+
+/**
+ * Random in proportion to weight: one draw over the eligible weights' total. Unlike smooth WRR it
+ * keeps no state, so several gateway processes need no coordination; the cost is short-run noise.
+ */
+export class WeightedRandom implements Strategy {
+  readonly name = "weighted-random";
+
+  constructor(private readonly random: Random) {}
+
+  pick(eligible: readonly Target[]): Target | undefined {
+    const n = eligible.length;
+    if (n <= 1) return eligible[0];
+    let total = 0;
+    for (let i = 0; i < n; i++) total += eligible[i]!.weight;
+    let r = this.random.next() * total;
+    for (let i = 0; i < n - 1; i++) {
+      r -= eligible[i]!.weight;
+      if (r < 0) return eligible[i];
+    }
+    return eligible[n - 1];
+  }
+
+  targetStatus(target: Target): Record<string, unknown> {
+    return { weight: target.weight };
+  }
+}
+
+export function createWeightedRandom(_pool: readonly Target[], options: Record<string, unknown>): Strategy {
+  const o = parseOptions("weighted-random", optionsSchema, options);
+  return new WeightedRandom(new Random(o.seed));
+}

@@ -1,0 +1,55 @@
+import { z } from "zod";
+import type { Strategy } from "./strategy.js";
+import type { Target } from "../gateway/target.js";
+import { parseOptions } from "./options.js";
+
+const optionsSchema = z.object({}).strict();
+
+/**
+ * Smooth weighted round-robin, the algorithm nginx uses (ngx_http_upstream_get_peer): on every
+ * pick each eligible target's current weight grows by its weight, the largest wins and gives back
+ * the total. Deterministic and interleaved: weights 5/1/1 give a a b a c a a, never a burst of
+ * five a's. A target that is ineligible keeps its current weight until it returns.
+ */
+export class Weighted implements Strategy {
+  readonly name = "weighted";
+  /** Current weight per pool index. */
+  private readonly current: Float64Array;
+
+  constructor(pool: readonly Target[]) {
+    this.current = new Float64Array(pool.length);
+  }
+
+  pick(eligible: readonly Target[]): Target | undefined {
+    const n = eligible.length;
+    if (n <= 1) return eligible[0];
+    const current = this.current;
+    let total = 0;
+    let best = 0;
+    let bestWeight = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const t = eligible[i]!;
+      const c = current[t.index]! + t.weight;
+      current[t.index] = c;
+      total += t.weight;
+      if (c > bestWeight) {
+        bestWeight = c;
+        best = i;
+      }
+    }
+    const winner = eligible[best]!;
+    current[winner.index] = bestWeight - total;
+    return winner;
+  }
+
+  targetStatus(target: Target): Record<string, unknown> {
+    return { weight: target.weight, current_weight: round(this.current[target.index]!) };
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export function createWeighted(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+  parseOptions("weighted", optionsSchema, options);
+  return new Weighted(pool);
+}

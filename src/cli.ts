@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { Command, Option } from "commander";
+import { stringify } from "yaml";
+import { ConfigError } from "./errors.js";
+import { resolveConfig } from "./config/resolve.js";
+import { maskConfig } from "./config/mask.js";
+import { VERSION } from "./version.js";
+import { createGateway, startServer } from "./index.js";
+import { createLogger } from "./telemetry/logger.js";
+import { startDemo, demoBanner } from "./demo.js";
+import { registerSimulateCommand } from "./simulator/cli.js";
+import { runDemoScenario } from "./demo-scenario.js";
+import type { Config } from "./config/schema.js";
+
+const program = new Command()
+  .name("switchyard")
+  .description("Gateway and load balancer for outbound calls to LLM providers and REST APIs")
+  .version(VERSION);
+
+program
+  .command("start")
+  .description("Start the gateway (config from --config, ./switchyard.yaml, or SWITCHYARD_* variables)")
+  .option("-c, --config <file>", "YAML config file")
+  .option("--demo", "run the built-in demo: simulated providers in this process, no config needed")
+  .addOption(new Option("-p, --port <port>", "listen port (overrides server.port)").argParser(parsePort))
+  .option("-H, --host <host>", "listen address (overrides server.host)")
+  .action(async (opts: { config?: string; demo?: boolean; port?: number; host?: string }) => {
+    let config: Config;
+    let stopDemo: (() => Promise<void>) | undefined;
+    try {
+      if (opts.demo) {
+        const demo = await startDemo({ port: opts.port, host: opts.host });
+        config = demo.config;
+        stopDemo = demo.close;
+      } else {
+        config = resolveConfig(opts.config).config;
+      }
+    } catch (err) {
+      exitWithConfigError(err);
+    }
+    const gateway = createGateway(config);
+    const log = createLogger(config.log.level);
+    let server;
+    try {
+      server = await startServer(gateway, { port: opts.port ?? config.server.port, host: opts.host ?? config.server.host, logger: log });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      console.error(`switchyard: cannot listen on ${opts.host ?? config.server.host}:${opts.port ?? config.server.port}: ${e.code ?? e.message}`);
+      await stopDemo?.();
+      process.exit(1);
+    }
+    if (opts.demo) console.log(demoBanner(server.url));
+    else console.log(`switchyard ${VERSION} listening on ${server.url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}); status at ${server.url}/admin/status`);
+    log.info({ url: server.url, routes: config.routes.map((r) => r.name) }, "listening");
+    let stopping = false;
+    const stop = async (signal: string) => {
+      if (stopping) {
+        console.error(`switchyard: second ${signal}, exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal, in_flight: gateway.inFlight, drain_timeout_ms: config.server.drain_timeout_ms }, "shutting down: draining in-flight requests");
+      await server.shutdown(config.server.drain_timeout_ms);
+      await stopDemo?.();
+      log.info({}, "stopped");
+      log.flush();
+      setImmediate(() => process.exit(0));
+    };
+    process.on("SIGTERM", () => void stop("SIGTERM"));
+    process.on("SIGINT", () => void stop("SIGINT"));
+  });
+
+program
+  .command("validate")
+  .description("Check a config: print it resolved, with secrets masked, or its errors (exit 0 / 1)")
+  .option("-c, --config <file>", "YAML config file")
+  .action((opts: { config?: string }) => {
+    try {
+      const { config, source } = resolveConfig(opts.config);
+      createGateway(config); // strategy options are checked when routes are built
+      process.stdout.write(`# ${source}: valid\n${stringify(maskConfig(config))}`);
+    } catch (err) {
+      exitWithConfigError(err);
+    }
+  });
+
+registerSimulateCommand(program, { runDemo: runDemoScenario });
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: must be a port number 0-65535 (got "${v}")`);
+  return n;
+}
+
+function exitWithConfigError(err: unknown): never {
+  if (err instanceof ConfigError) console.error(`switchyard: ${err.message}`);
+  else console.error(`switchyard: ${(err as Error).stack ?? String(err)}`);
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch((err) => {
+  console.error(`switchyard: ${(err as Error).message}`);
+  process.exit(1);
+});

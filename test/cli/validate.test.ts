@@ -1,0 +1,93 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "switchyard-validate-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+test("validate prints the resolved config with secrets masked, exit 0", async () => {
+  const p = file(
+    "good.yaml",
+    `routes:
+  - name: chat
+    surface: openai
+    models: [gpt-4o-mini]
+    strategy: round-robin
+    targets:
+      - { id: a, provider: openai, base_url: https://api.openai.com/v1, key: "\${KEY_A}", headers: { x-api-token: tok-secret-5555, x-team: blue } }
+`,
+  );
+  const r = await runCli(["validate", "--config", p], { KEY_A: "sk-very-secret-1234" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /valid/);
+  assert.match(r.stdout, /key: "?\*\*\*\*1234"?/);
+  assert.match(r.stdout, /x-api-token: "?\*\*\*\*5555"?/);
+  assert.match(r.stdout, /x-team: blue/);
+  assert.match(r.stdout, /max_body_bytes: 10485760/, "defaults are shown");
+  assert.doesNotMatch(r.stdout + r.stderr, /very-secret|tok-secret/);
+});
+
+test("a broken config exits 1 and names the path of each problem", async () => {
+  const p = file(
+    "bad.yaml",
+    `routes:
+  - name: chat
+    surface: openai
+    models: [m]
+    targets:
+      - { id: a, provider: openai, base_url: https://x, weight: 0 }
+  - name: chat
+    surface: soap
+    models: [n]
+    targets:
+      - { id: b, provider: openai, base_url: nope }
+`,
+  );
+  const r = await runCli(["validate", "--config", p]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /routes\[0\]\.targets\[0\]\.weight: must be > 0/);
+  assert.match(r.stderr, /routes\[1\]\.surface: must be one of openai, anthropic, gemini, rest/);
+  assert.match(r.stderr, /routes\[1\]\.targets\[0\]\.base_url: must be an http\(s\) URL/);
+  assert.equal(r.stdout, "");
+});
+
+test("start with a broken config exits 1 with the same messages", async () => {
+  const p = file("bad2.yaml", "routes: []\n");
+  const r = await runCli(["start", "--config", p]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /routes: must list at least one route/);
+});
+
+test("a missing file and no config at all are explained", async () => {
+  const missing = await runCli(["validate", "--config", join(dir, "nope.yaml")]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope\.yaml: file not found/);
+  const none = await runCli(["validate"], { SWITCHYARD_PROVIDER: "" }, dir);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no config: pass --config FILE/);
+});
+
+test("the environment shortcut validates with keys masked", async () => {
+  const r = await runCli(["validate"], { SWITCHYARD_PROVIDER: "openai", SWITCHYARD_API_KEYS: "sk-env-aaaa1111:3,sk-env-bbbb2222:1" }, dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /# environment: valid/);
+  assert.match(r.stdout, /\*\*\*\*1111/);
+  assert.doesNotMatch(r.stdout, /sk-env-aaaa/);
+});
+
+test("every command has --help", async () => {
+  for (const cmd of [[], ["start"], ["validate"], ["simulate"]]) {
+    const r = await runCli([...cmd, "--help"]);
+    assert.equal(r.code, 0, `${cmd.join(" ")} --help`);
+    assert.match(r.stdout, /Usage: switchyard/);
+  }
+});

@@ -1,0 +1,23 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { ERRORS } from "../../src/errors.js";
+import { parseConfigText } from "../../src/config/load.js";
+import { createGateway } from "../../src/index.js";
+
+const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+
+test("README's error table lists every code of the catalogue with its status", () => {
+  for (const [code, { status }] of Object.entries(ERRORS)) {
+    assert.match(readme, new RegExp(`\\| \`${code}\` \\| ${status} \\|`), `README lacks a row for ${code} (${status})`);
+  }
+});
+
+test("README's YAML config example is a valid config", () => {
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  assert.ok(blocks.length >= 1);
+  for (const yaml of blocks) {
+    const cfg = parseConfigText(yaml, "README.md", { OPENAI_KEY_A: "sk-a", OPENAI_KEY_B: "sk-b" });
+    createGateway(cfg);
+  }
+});
