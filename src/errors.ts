@@ -18,6 +18,9 @@ export const ERRORS = {
   upstream_error: { status: 502, type: "api_error", hint: "Every attempt failed; the message names the last target and why." },
   upstream_timeout: { status: 504, type: "api_error", hint: "Every attempt timed out." },
   no_target_available: { status: 503, type: "overloaded_error", hint: "No target of the route is eligible now; see Retry-After." },
+  queue_full: { status: 503, type: "overloaded_error", hint: "Every target is busy and the route's queue is full; see Retry-After." },
+  queue_timeout: { status: 503, type: "overloaded_error", hint: "The request waited in the route's queue for its whole timeout; it never reached an upstream." },
+  unsupported_field: { status: 400, type: "invalid_request_error", hint: "A field cannot be carried to any eligible target (on_unsupported: reject)." },
   shutting_down: { status: 503, type: "overloaded_error", hint: "The gateway is draining for shutdown." },
   internal_error: { status: 500, type: "api_error", hint: "A bug in the gateway; the log has the request id." },
 } as const satisfies Record<string, { status: number; type: string; hint: string }>;

@@ -9,7 +9,7 @@ import { Gateway } from "./gateway/gateway.js";
 import { configSchema, type Config, type ConfigInput } from "./config/schema.js";
 import { parseConfig } from "./config/load.js";
 import { SwitchyardServer } from "./server/server.js";
-import { createLogger, logAttemptFailures, logRequests, type Logger } from "./telemetry/logger.js";
+import { createLogger, logAttemptFailures, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
 
 export { Gateway } from "./gateway/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
@@ -23,7 +23,9 @@ export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
 /** Builds the engine from a config object (validated here unless it already was). */
 export function createGateway(config: ConfigInput | Config): Gateway {
   const parsed = Object.isFrozen(config) ? (config as Config) : parseConfig(config, "createGateway");
-  return new Gateway(parsed);
+  const gateway = new Gateway(parsed);
+  gateway.start();
+  return gateway;
 }
 
 /** Starts the HTTP server for a gateway; resolves once it listens. */
@@ -31,6 +33,7 @@ export async function startServer(gateway: Gateway, options: { port?: number; ho
   const log = options.logger ?? createLogger(gateway.config.log.level);
   logRequests(gateway.events, log);
   logAttemptFailures(gateway.events, log);
+  logPolicyEvents(gateway.events, log);
   const server = new SwitchyardServer(gateway, log);
   await server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host);
   return server;

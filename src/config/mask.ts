@@ -8,9 +8,10 @@ export function maskSecret(secret: string | undefined): string | null {
 const SECRET_HEADER = /key|token|secret|auth|password|cookie/i;
 
 /** A copy of the config fit to print: target keys and secret-looking header values masked. */
-export function maskConfig<T extends { routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
+export function maskConfig<T extends { admin: { token?: string }; routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
   return {
     ...config,
+    admin: config.admin.token === undefined ? config.admin : { ...config.admin, token: maskSecret(config.admin.token) },
     routes: config.routes.map((r) => ({
       ...r,
       targets: r.targets.map((t) => ({

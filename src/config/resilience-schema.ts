@@ -174,6 +174,8 @@ export const queueSchema = z
     timeout_ms: positive().default(30_000),
     priority_header: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a lower-case header name" }).default("x-switchyard-priority"),
     default_priority: z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(", ")}` }).default("normal"),
+    /** Also wait (up to timeout_ms) when targets are out — open breakers, benched keys — until the soonest is back. */
+    wait_when_unavailable: bool().default(false),
   })
   .strict();
 

@@ -4,6 +4,17 @@
  * is what you find in code and in `switchyard validate`).
  */
 import { z } from "zod";
+import {
+  breakerSchema,
+  hedgeSchema,
+  healthCheckSchema,
+  keyDisableSchema,
+  overrideOf,
+  queueSchema,
+  rateLimitAwarenessSchema,
+  retryPolicySchema,
+  slowStartSchema,
+} from "./resilience-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
 export const PROVIDERS = ["openai", "openai-compatible", "anthropic", "gemini", "rest"] as const;
@@ -80,15 +91,36 @@ export const targetSchema = z
     auth: authSchema.optional(),
     /** Extra headers sent upstream with every call to this target. */
     headers: z.record(z.string(), z.string()).default({}),
+    /** Extra query parameters sent with every call (Azure's `api-version`, a vendor's fixed `function=`). */
+    query: z.record(z.string(), z.string({ error: "must be a string" })).default({}),
+    /**
+     * A request field this target's dialect cannot carry: `drop` it and say so in
+     * x-switchyard-warnings, or `reject`: the target is skipped for that request.
+     */
+    on_unsupported: z.enum(["drop", "reject"], { error: "must be drop or reject" }).default("drop"),
+    /**
+     * REST: the vendor's path. A template (`/v2/quote/{symbol}`, placeholders filled from the
+     * client's query parameters) or a map from the client's sub-path to a template.
+     */
+    path: z.union([z.string().regex(/^\//, { error: "must start with /" }), z.record(z.string().regex(/^\//, { error: "must start with /" }), z.string().regex(/^\//, { error: "must start with /" }))], { error: "must be a path template or a map of client path → template" }).optional(),
+    /** REST: query parameter renames, client name → vendor name (`{symbol: ticker}`). */
+    params: z.record(z.string(), nonEmpty("vendor parameter name")).optional(),
+    /** REST: a JS module (path relative to the config file) whose function maps this vendor's JSON to the service's shape. */
+    response_mapper: nonEmpty("module path").optional(),
+    /** Per-target overrides of the route's policies (any field; the rest is inherited). */
+    breaker: overrideOf(breakerSchema).optional(),
+    health_check: overrideOf(healthCheckSchema).optional(),
   })
-  .strict();
-
-export const retrySchema = z
-  .object({
-    /** Total attempts per request, the first included. */
-    attempts: positiveInt().default(3),
-  })
-  .strict();
+  .strict()
+  .superRefine((t, ctx) => {
+    if (t.provider !== "rest")
+      for (const field of ["path", "params", "response_mapper"] as const)
+        if (t[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `only applies to provider rest (got ${t.provider})` });
+    if (t.base_url.includes("{") && t.provider !== "openai-compatible" && t.provider !== "openai")
+      ctx.addIssue({ code: "custom", path: ["base_url"], message: "a {model} placeholder is only for openai / openai-compatible targets" });
+    const slots = t.base_url.match(/\{[^}]*\}/g) ?? [];
+    for (const s of slots) if (s !== "{model}") ctx.addIssue({ code: "custom", path: ["base_url"], message: `unknown placeholder ${s} (only {model})` });
+  });
 
 export const routeSchema = z
   .object({
@@ -107,7 +139,15 @@ export const routeSchema = z
     fallback_strategy: z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` }).optional(),
     /** Options for the chosen strategies, by strategy name. */
     strategy_options: z.record(z.string(), z.unknown()).default({}),
-    retry: retrySchema.default({ attempts: 3 }),
+    retry: retryPolicySchema.prefault({}),
+    breaker: breakerSchema.prefault({}),
+    /** Active health checks: off unless present. */
+    health_check: healthCheckSchema.optional(),
+    key_disable: keyDisableSchema.prefault({}),
+    rate_limits: rateLimitAwarenessSchema.prefault({}),
+    hedge: hedgeSchema.prefault({}),
+    queue: queueSchema.prefault({}),
+    slow_start: slowStartSchema.prefault({}),
     timeouts: timeoutsSchema.default({}),
     targets: z.array(targetSchema).min(1, { error: "must list at least one target" }),
   })
@@ -126,7 +166,14 @@ export const configSchema = z
       })
       .strict()
       .default({ host: "127.0.0.1", port: 8080, max_body_bytes: 10 * 1024 * 1024, drain_timeout_ms: 30_000, request_timeout_ms: 60_000 }),
-    admin: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    admin: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** When set, /admin/* needs `Authorization: Bearer <token>`. */
+        token: z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
     log: z
       .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
       .strict()

@@ -1,195 +1,173 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { Dispatcher } from "undici";
 import { GatewayError } from "../errors.js";
+import { DONT_WAIT } from "../resilience/retry-policy.js";
 import type { Route } from "./route.js";
 import type { Target } from "./target.js";
 import type { RequestContext } from "./request-context.js";
 import type { Upstreams } from "./upstreams.js";
 import { Outcome, type OutcomeKind } from "./outcome.js";
-import { classifyError, classifyStatus } from "./classify.js";
-import { buildUpstreamRequest } from "./upstream-request.js";
-import { upstreamRequestHeaders } from "./headers.js";
-import { firstChunk } from "./first-chunk.js";
 import type { GatewayEvents } from "./events.js";
+import { Attempt, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
+import { acquireTarget } from "./acquire.js";
+import { hedgedCall } from "./hedge.js";
 
 /**
  * The upstream answer the gateway committed to: the client gets this status, these headers and
- * this body. The attempt stays open (in flight) until the relay calls finish().
+ * this body (its first chunk already read). The attempt stays in flight until finish().
  */
 export class Committed {
-  private done = false;
+  readonly target: Target;
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Answer["body"];
+  readonly first: Buffer | null;
+  readonly outcome: Outcome;
 
   constructor(
-    readonly target: Target,
+    private readonly answer: Answer,
     readonly route: Route,
     readonly ctx: RequestContext,
-    readonly status: number,
-    readonly headers: IncomingHttpHeaders,
-    readonly body: Dispatcher.ResponseData["body"],
-    /** The body's first chunk, already read (null: empty body); the rest is still in `body`. */
-    readonly first: Buffer | null,
+    /** Attempts this request made, hedges included. */
     readonly attempts: number,
-    readonly outcome: Outcome,
-    private readonly startedAt: number,
-    private readonly events: GatewayEvents,
-  ) {}
+  ) {
+    this.target = answer.attempt.target;
+    this.status = answer.status;
+    this.headers = answer.headers;
+    this.body = answer.body;
+    this.first = answer.first;
+    this.outcome = answer.outcome;
+  }
 
-  /** Ends the attempt once the body was relayed (or failed to be). Idempotent. */
+  /** Ends the attempt once the body was relayed (or broke). Idempotent. */
   finish(kind: OutcomeKind = this.outcome.kind, detail = this.outcome.detail): void {
-    if (this.done) return;
-    this.done = true;
-    const outcome = kind === this.outcome.kind ? this.outcome : new Outcome(kind, this.status, detail);
-    endAttempt(this.route, this.target, outcome, this.startedAt, this.ctx, this.events);
+    const outcome = kind === this.outcome.kind ? this.outcome : new Outcome(kind, kind === "client_error" && this.ctx.clientGone ? 499 : this.status, detail);
+    this.answer.attempt.end(outcome, this.headers);
   }
 }
 
-/** Outcome kinds after which the loop moves on to another attempt. */
-const RETRYABLE: ReadonlySet<OutcomeKind> = new Set(["rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"]);
-
-/** Error bodies read for the final message are capped: an upstream must not make us buffer megabytes. */
-const ERROR_BODY_LIMIT = 16 * 1024;
-
 /**
- * The heart of the data plane: pick → call → classify → fail over, until an answer can be
- * committed to the client or the attempts run out.
+ * The heart of the data plane.
  *
- *   for each attempt (≤ route.maxAttempts):
- *     target = route.pick(eligible − tried)        none → 503 + Retry-After
- *     answer = call(target)                        headers arrived, or an error
- *     ok / client error → commit (the relay streams the body)
- *     retryable failure → record, next attempt
+ *   budget.onRequest
+ *   loop (≤ retry.attempts; a rejected key does not use one up):
+ *     a retry?  retry_on says so, the request is safe to repeat, the retry budget allows it
+ *     target = pick(eligible − tried)     none: wait in the queue (bulkhead full, or the route
+ *                                         waits out unavailability), else 503/429 + Retry-After
+ *     wait?     only before a target already tried (backoff or its Retry-After); fail over first
+ *     breaker admits → call (hedged when the route says so)
+ *     answered → commit (the relay streams the body); failed → record, next
  *   all failed → 502 (504 when every failure was a timeout), naming the last target and why
  */
 export async function runAttempts(route: Route, ctx: RequestContext, upstreams: Upstreams, events: GatewayEvents): Promise<Committed> {
-  let last: Outcome | undefined;
-  let lastTarget: Target | undefined;
-  let lastMessage = "";
+  const p = route.policies;
+  p.retry.budget?.onRequest(Date.now());
+  let last: Failure | undefined;
   let allTimeouts = true;
-  for (let attempt = 0; attempt < route.maxAttempts; attempt++) {
+  let budgetRefused = false;
+  let prevDelay = 0;
+  let counted = 0;
+  let started = 0;
+  const hedging = p.hedge.enabled && idempotent(ctx);
+  for (let guard = 0; counted < route.maxAttempts && guard < route.maxAttempts + route.targets.length * 2; guard++) {
     if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
     if (ctx.timedOut) break;
-    const now = Date.now();
-    ctx.attempt = attempt;
-    const target = route.pick(ctx, now);
-    if (target === undefined) {
-      if (attempt === 0) throw noTarget(route, now);
-      break;
-    }
-    ctx.tried.add(target.id);
-    const result = await callTarget(route, target, ctx, upstreams, attempt + 1, events);
-    if (result instanceof Committed) return result;
-    last = result.outcome;
-    lastTarget = target;
-    lastMessage = result.message;
-    if (last.kind !== "timeout") allTimeouts = false;
-    if (!RETRYABLE.has(last.kind)) break;
-  }
-  if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
-  if (last === undefined || lastTarget === undefined) throw new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed`);
-  const tries = ctx.tried.size;
-  const why = `${last.detail}${lastMessage ? `: ${lastMessage}` : ""}`;
-  if (last.kind === "rate_limited") {
-    const err = new GatewayError("rate_limited", `every target tried is rate limited; last: target ${lastTarget.id} (${why})`);
-    err.headers = retryAfterHeader(last.retryAtMs, Date.now());
-    throw err;
-  }
-  const code = allTimeouts || ctx.timedOut ? "upstream_timeout" : "upstream_error";
-  throw new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`);
-}
-
-interface Failed {
-  outcome: Outcome;
-  /** The upstream's own error message, when it sent one (secrets scrubbed). */
-  message: string;
-}
-
-async function callTarget(route: Route, target: Target, ctx: RequestContext, upstreams: Upstreams, attempts: number, events: GatewayEvents): Promise<Committed | Failed> {
-  const startedAt = performance.now();
-  target.stats.onStart(Date.now());
-  const controller = new AbortController();
-  ctx.current = controller;
-  const up = buildUpstreamRequest(ctx, target);
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await upstreams.poolFor(target).request({
-      path: up.path,
-      method: ctx.method as Dispatcher.HttpMethod,
-      headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
-      body: up.body,
-      signal: controller.signal,
-      headersTimeout: target.timeouts.first_byte_ms,
-      bodyTimeout: target.timeouts.idle_ms,
-    });
-  } catch (err) {
-    const outcome = ctx.clientGone
-      ? new Outcome("client_error", 499, "client closed")
-      : classifyError(err, "headers", ctx.timedOut ? `request deadline of ${target.timeouts.total_ms} ms passed` : undefined);
-    endAttempt(route, target, outcome, startedAt, ctx, events);
-    return { outcome, message: "" };
-  }
-  const outcome = classifyStatus(response.statusCode, response.headers, Date.now());
-  if (outcome.kind === "ok" || outcome.kind === "client_error") {
-    let first: Buffer | null = null;
-    if (outcome.kind === "ok" && ctx.method !== "HEAD" && response.statusCode !== 204 && response.statusCode !== 304) {
-      try {
-        first = await firstChunk(response.body);
-      } catch (err) {
-        response.body.destroy();
-        const broke = ctx.clientGone
-          ? new Outcome("client_error", 499, "client closed")
-          : classifyError(err, "body", ctx.timedOut ? `request deadline of ${target.timeouts.total_ms} ms passed` : undefined);
-        const failed = broke.kind === "broken_stream" ? new Outcome("broken_stream", response.statusCode, "stream broken before its first byte") : broke;
-        endAttempt(route, target, failed, startedAt, ctx, events);
-        return { outcome: failed, message: "" };
-      }
-    }
-    return new Committed(target, route, ctx, response.statusCode, response.headers, response.body, first, attempts, outcome, startedAt, events);
-  }
-  const message = await readErrorMessage(response.body, target);
-  endAttempt(route, target, outcome, startedAt, ctx, events);
-  return { outcome, message };
-}
-
-function endAttempt(route: Route, target: Target, outcome: Outcome, startedAt: number, ctx: RequestContext, events: GatewayEvents): void {
-  const latencyMs = performance.now() - startedAt;
-  target.stats.onEnd(outcome.kind, latencyMs, Date.now(), outcome.detail);
-  route.strategy.onResult?.(target, outcome, latencyMs, ctx);
-  if (route.fallback !== undefined) route.fallback.onResult?.(target, outcome, latencyMs, ctx);
-  if (events.hasAttemptListeners) events.attempt(route, target, outcome, latencyMs, ctx);
-}
-
-/** Reads at most ERROR_BODY_LIMIT bytes of an error body and pulls out the provider's message. */
-async function readErrorMessage(body: Dispatcher.ResponseData["body"], target: Target): Promise<string> {
-  let text = "";
-  try {
-    for await (const chunk of body) {
-      text += chunk.toString();
-      if (text.length > ERROR_BODY_LIMIT) {
-        body.destroy();
+    if (last !== undefined && !last.keyRejected) {
+      if (!p.retry.retries(last.outcome.kind) || !safeToRetry(ctx, last.outcome)) break;
+      if (p.retry.budget !== null && !p.retry.budget.tryRetry(Date.now())) {
+        budgetRefused = true;
         break;
       }
     }
-  } catch {
-    return "";
+    const target = await acquireTarget(route, ctx, last === undefined);
+    if (target === undefined) {
+      if (last === undefined) throw noTarget(route, Date.now());
+      break;
+    }
+    if (last !== undefined && !last.keyRejected) {
+      const d = p.retry.delayBefore(counted, ctx.tried.has(target.id), last.outcome.retryAtMs, Date.now(), prevDelay);
+      if (d === DONT_WAIT) break;
+      if (d > 0) {
+        prevDelay = d;
+        await sleep(d, ctx);
+        continue; // the world changed while we waited: pick again
+      }
+    }
+    const breaker = p.breakers[target.index]!;
+    if (!breaker.tryAcquire(Date.now())) continue;
+    ctx.tried.add(target.id);
+    const attempt = new Attempt(route, target, ctx, ++started, breaker.epoch, events);
+    const result = hedging ? await hedgedCall(attempt, upstreams, events) : await callTarget(attempt, upstreams);
+    if (isAnswer(result)) return new Committed(result, route, ctx, started + ctx.hedges);
+    if (result.outcome.status === 499) throw new GatewayError("client_closed", "client closed the request");
+    last = result;
+    if (result.outcome.kind !== "timeout") allTimeouts = false;
+    if (!result.keyRejected) counted++;
   }
-  let message = text.slice(0, 300);
-  try {
-    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message);
-    if (typeof m === "string") message = m.slice(0, 300);
-  } catch {
-    // not JSON: keep the raw start
+  if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
+  if (last === undefined) throw new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed`);
+  const lastTarget = last.attempt.target;
+  const tries = ctx.tried.size;
+  const why = `${last.outcome.detail}${last.message ? `: ${last.message}` : ""}${budgetRefused ? "; no retry: the route's retry budget is spent" : ""}`;
+  if (last.outcome.kind === "rate_limited") {
+    const err = new GatewayError("rate_limited", `every target tried is rate limited; last: target ${lastTarget.id} (${why})`);
+    err.headers = retryAfterHeader(Math.max(last.outcome.retryAtMs, route.eligibility.soonestEligibleAt(route.targets, Date.now())), Date.now());
+    throw err;
   }
-  const key = target.config.key;
-  if (key && key.length >= 4 && message.includes(key)) message = message.split(key).join(target.keyMasked ?? "****");
-  return message.replace(/\s+/g, " ").trim();
+  const code = allTimeouts || ctx.timedOut ? "upstream_timeout" : "upstream_error";
+  const err = new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`);
+  if (budgetRefused) err.headers = retryAfterHeader(0, 0);
+  throw err;
 }
 
+/** LLM calls are safe to repeat before any byte reached the client; REST calls only when idempotent. */
+function idempotent(ctx: RequestContext): boolean {
+  if (ctx.surface !== "rest") return true;
+  const m = ctx.method;
+  return m === "GET" || m === "HEAD" || m === "OPTIONS" || m === "PUT" || m === "DELETE";
+}
+
+/**
+ * A non-idempotent REST call is retried only when the upstream surely did not act on it: the
+ * connection never carried it (refused, DNS), or the upstream said "not now" (429, 503, 529).
+ */
+function safeToRetry(ctx: RequestContext, o: Outcome): boolean {
+  if (idempotent(ctx)) return true;
+  if (o.kind === "rate_limited" || o.kind === "overloaded") return true;
+  return o.kind === "connection_failure" && /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|key rejected/.test(o.detail);
+}
+
+/** Waits ms, cut short when the client leaves or the deadline passes. */
+function sleep(ms: number, ctx: RequestContext): Promise<void> {
+  return new Promise((resolve) => {
+    const c = new AbortController();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      const i = ctx.controllers.indexOf(c);
+      if (i !== -1) ctx.controllers.splice(i, 1);
+      resolve();
+    }
+    c.signal.addEventListener("abort", done, { once: true });
+    ctx.controllers.push(c);
+  });
+}
+
+/** 503 (or 429 when rate limits are all that stand in the way) with Retry-After = the soonest recovery. */
 function noTarget(route: Route, now: number): GatewayError {
   const at = route.eligibility.soonestEligibleAt(route.targets, now);
-  const err = new GatewayError("no_target_available", `no target of route "${route.name}" is available now`);
+  const onlyRateLimited = route.targets.every((t) => {
+    const why = route.eligibility.reasons(t, now);
+    return why.length === 1 && why[0] === "rate_limit";
+  });
+  const err = onlyRateLimited
+    ? new GatewayError("rate_limited", `every target of route "${route.name}" is rate limited`)
+    : new GatewayError("no_target_available", `no target of route "${route.name}" is available now (${describeExclusions(route, now)})`);
   err.headers = retryAfterHeader(at, now);
   return err;
+}
+
+function describeExclusions(route: Route, now: number): string {
+  return route.targets.map((t) => `${t.id}: ${route.eligibility.reasons(t, now).join("+") || "busy"}`).join(", ");
 }
 
 /** Retry-After in whole seconds (at least 1), defaulting to 1 when nothing better is known. */

@@ -20,6 +20,17 @@ export interface RequestRecord {
 }
 export type RequestListener = (record: RequestRecord) => void;
 
+/** A policy changed a target's state: a breaker opened, a key was benched or disabled, a health check flipped. */
+export interface PolicyEvent {
+  readonly route: string;
+  readonly target: string;
+  readonly policy: "breaker" | "rate_limit" | "key" | "health";
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
+export type PolicyListener = (event: PolicyEvent) => void;
+
 /**
  * What the data plane tells observers. Costs one length check when nobody listens; the core
  * never imports a logger or metrics library, they subscribe here.
@@ -27,6 +38,7 @@ export type RequestListener = (record: RequestRecord) => void;
 export class GatewayEvents {
   private readonly attemptListeners: AttemptListener[] = [];
   private readonly requestListeners: RequestListener[] = [];
+  private readonly policyListeners: PolicyListener[] = [];
 
   get hasAttemptListeners(): boolean {
     return this.attemptListeners.length > 0;
@@ -41,11 +53,17 @@ export class GatewayEvents {
   onRequest(fn: RequestListener): void {
     this.requestListeners.push(fn);
   }
+  onPolicy(fn: PolicyListener): void {
+    this.policyListeners.push(fn);
+  }
 
   attempt(route: Route, target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
     for (const fn of this.attemptListeners) fn(route, target, outcome, latencyMs, ctx);
   }
   request(record: RequestRecord): void {
     for (const fn of this.requestListeners) fn(record);
+  }
+  policy(event: PolicyEvent): void {
+    for (const fn of this.policyListeners) fn(event);
   }
 }

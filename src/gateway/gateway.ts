@@ -27,7 +27,7 @@ export class Gateway {
 
   constructor(readonly config: Config) {
     const defaults = resolveTimeouts(config.timeouts);
-    this.routes = config.routes.map((r, i) => new Route(r, i, defaults));
+    this.routes = config.routes.map((r, i) => new Route(r, i, defaults, this.events));
     this.table = new RouteTable(this.routes);
     this.upstreams = new Upstreams({ connections: config.upstream.connections, keepAliveMs: config.upstream.keep_alive_ms });
   }
@@ -57,9 +57,15 @@ export class Gateway {
     };
   }
 
+  /** Starts background work: active health checks, probes of disabled keys. */
+  start(): void {
+    for (const r of this.routes) r.policies.start();
+  }
+
   async close(graceMs = 0): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all(this.routes.map((r) => r.policies.stop()));
     await this.upstreams.close(graceMs);
   }
 }

@@ -6,6 +6,8 @@ import { ConfigError } from "../errors.js";
 import { Target, type ResolvedTimeouts, resolveTimeouts } from "./target.js";
 import { Eligibility, concurrencyCheck } from "./eligibility.js";
 import type { RequestContext } from "./request-context.js";
+import { RoutePolicies } from "./route-policies.js";
+import type { GatewayEvents } from "./events.js";
 
 /**
  * A route at run time: its pool of targets, the strategy (and fallback) that picks among them,
@@ -21,16 +23,18 @@ export class Route {
   readonly eligibility = new Eligibility([concurrencyCheck]);
   readonly maxAttempts: number;
   readonly timeouts: ResolvedTimeouts;
+  readonly policies: RoutePolicies;
   /** Reused for every pick: picks are synchronous, so one scratch array per route is enough. */
   private readonly scratch: Target[] = [];
   requests = 0;
 
-  constructor(readonly config: RouteConfig, index: number, defaults: ResolvedTimeouts) {
+  constructor(readonly config: RouteConfig, index: number, defaults: ResolvedTimeouts, events: GatewayEvents) {
     this.name = config.name;
     this.surface = config.surface;
     this.timeouts = resolveTimeouts(defaults, config.timeouts);
     this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
     this.maxAttempts = config.retry.attempts;
+    this.policies = new RoutePolicies(config, this.targets, this.eligibility, events);
     this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
     this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;
   }
@@ -52,7 +56,23 @@ export class Route {
     }
     if (eligible.length === 0 && anyEligible) for (const t of targets) if (this.eligibility.isEligible(t, now)) eligible.push(t);
     if (eligible.length === 0) return undefined;
+    if (eligible.length > 1) this.thin(eligible, now);
     return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);
+  }
+
+  /**
+   * Shares below 1 (slow start after a recovery, a provider quota running low) work with every
+   * strategy: such a target stays in this pick's eligible set with probability = its factor.
+   * Never empties the set.
+   */
+  private thin(eligible: Target[], now: number): void {
+    let kept = 0;
+    for (let i = 0; i < eligible.length; i++) {
+      const t = eligible[i]!;
+      const f = this.policies.shareFactor(t, now);
+      if (f >= 1 || Math.random() < f) eligible[kept++] = t;
+    }
+    if (kept > 0) eligible.length = kept;
   }
 
   toJSON(now = Date.now()) {
@@ -65,12 +85,13 @@ export class Route {
       strategy: this.strategy.name,
       fallback_strategy: this.fallback?.name ?? null,
       strategy_state: this.strategy.status?.() ?? null,
-      retry: this.config.retry,
       timeouts: this.timeouts,
       requests: this.requests,
+      ...this.policies.toJSON(),
       targets: this.targets.map((t) => ({
         ...t.toJSON(),
         ...this.eligibility.targetStatus(t, now),
+        ...this.policies.targetStatus(t, now),
         strategy_state: this.strategy.targetStatus?.(t) ?? null,
       })),
     };

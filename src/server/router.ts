@@ -6,6 +6,7 @@ import type { Route } from "../gateway/route.js";
 export type Match =
   | { readonly kind: "healthz" }
   | { readonly kind: "status" }
+  | { readonly kind: "target_action"; readonly route: string; readonly target: string; readonly action: string }
   | { readonly kind: "models"; readonly surface: Surface; readonly prefix: string }
   | { readonly kind: "llm"; readonly endpoint: Endpoint; readonly prefix: string }
   | { readonly kind: "gemini"; readonly endpoint: Endpoint; readonly prefix: string; readonly model: string }
@@ -13,6 +14,7 @@ export type Match =
   | { readonly kind: "method_not_allowed"; readonly surface: Surface; readonly allow: string }
   | { readonly kind: "none"; readonly surface: Surface };
 
+const TARGET_ACTION = /^\/admin\/routes\/([^/]+)\/targets\/([^/]+)\/([a-z-]+)$/;
 const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 
 /**
@@ -24,7 +26,10 @@ export class Router {
   private readonly pathMethods = new Map<string, string[]>();
   private readonly geminiPrefixes: string[];
 
-  constructor(private readonly table: RouteTable, adminEnabled: boolean) {
+  constructor(
+    private readonly table: RouteTable,
+    private readonly adminEnabled: boolean,
+  ) {
     this.add("GET", "/healthz", { kind: "healthz" });
     if (adminEnabled) this.add("GET", "/admin/status", { kind: "status" });
     const prefixes = [...table.llmPrefixes];
@@ -49,6 +54,13 @@ export class Router {
   match(method: string, path: string): Match {
     const hit = this.exact.get(`${method} ${path}`);
     if (hit !== undefined) return hit;
+    if (this.adminEnabled && path.startsWith("/admin/routes/")) {
+      const m = TARGET_ACTION.exec(path);
+      if (m !== null) {
+        if (method !== "POST") return { kind: "method_not_allowed", surface: "rest", allow: "POST" };
+        return { kind: "target_action", route: decodeURIComponent(m[1]!), target: decodeURIComponent(m[2]!), action: m[3]! };
+      }
+    }
     for (const p of this.geminiPrefixes) {
       if (!path.startsWith(p)) continue;
       const m = GEMINI.exec(p === "" ? path : path.slice(p.length));

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
+import { runTargetAction } from "../admin/target-actions.js";
 import { GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { RequestContext } from "../gateway/request-context.js";
@@ -32,7 +33,7 @@ export class SwitchyardServer {
   constructor(readonly gateway: Gateway, private readonly log: ServerLogger) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled);
     this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
-      this.handle(req, res).catch((err) => this.fail(res, "openai", err, "-"));
+      this.handle(req, res).catch((err) => this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-"));
     });
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP: answer 400 if the socket can still take it, never throw.
@@ -67,7 +68,15 @@ export class SwitchyardServer {
       case "healthz":
         return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? "draining" : "ok" }, requestId);
       case "status":
-        return sendJson(res, 200, this.gateway.status(), requestId);
+      case "target_action":
+        req.resume();
+        try {
+          this.checkAdmin(req);
+          const body = match.kind === "status" ? this.gateway.status() : runTargetAction(this.gateway, match.route, match.target, match.action);
+          return sendJson(res, 200, body, requestId);
+        } catch (err) {
+          return this.fail(res, "rest", err, requestId);
+        }
       case "models":
         return sendJson(res, 200, this.modelList(match.surface, match.prefix), requestId);
       case "none":
@@ -106,6 +115,7 @@ export class SwitchyardServer {
         ctx = new RequestContext(requestId, match.endpoint, req.method ?? "POST", req.headers);
         route = prepareLlmRequest(ctx, gw.table, match.prefix, match.kind === "gemini" ? match.model : undefined, query, body);
       }
+      ctx.priority = priorityOf(req.headers[route.policies.queueConfig.priority_header], route.policies.queueConfig.default_priority, route.policies.queueConfig.priority_header);
       const c = ctx;
       res.once("close", () => {
         if (!res.writableFinished) {
@@ -149,6 +159,14 @@ export class SwitchyardServer {
     }
   }
 
+  /** With admin.token set, admin endpoints need `Authorization: Bearer <token>`. */
+  private checkAdmin(req: IncomingMessage): void {
+    const token = this.gateway.config.admin.token;
+    if (token === undefined) return;
+    const auth = req.headers.authorization;
+    if (auth === undefined || !safeEqual(auth, `Bearer ${token}`)) throw new GatewayError("unauthorized", "admin endpoints need Authorization: Bearer <admin.token>");
+  }
+
   private modelList(surface: Surface, prefix: string) {
     const created = Math.floor(this.gateway.startedAt / 1000);
     const models = this.gateway.table.models(surface === "gemini" ? "gemini" : "openai", prefix);
@@ -189,6 +207,22 @@ export class SwitchyardServer {
 }
 
 
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const PRIORITIES = new Set(["critical", "high", "normal", "low"]);
+
+/** The request's queue priority from its header; a value that is not a priority is a 400. */
+function priorityOf(h: string | string[] | undefined, fallback: RequestContext["priority"], header: string): RequestContext["priority"] {
+  if (h === undefined) return fallback;
+  const v = (Array.isArray(h) ? h[0]! : h).trim().toLowerCase();
+  if (PRIORITIES.has(v)) return v as RequestContext["priority"];
+  throw new GatewayError("invalid_request", `${header}: must be one of critical, high, normal, low (got "${v.slice(0, 40)}")`);
+}
 
 /** The client's x-request-id when it is sane (≤ 128 printable chars), else a new UUID. */
 function requestIdOf(h: string | string[] | undefined): string {

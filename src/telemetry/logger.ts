@@ -56,3 +56,14 @@ export function logAttemptFailures(events: GatewayEvents, log: Logger): void {
     );
   });
 }
+
+/** Every policy state change (breaker, bench, key, health) as one log line: warn when a target goes out, info when it comes back. */
+export function logPolicyEvents(events: GatewayEvents, log: Logger): void {
+  events.onPolicy((e) => {
+    const out = e.to === "open" || e.to === "forced_open" || e.to === "benched" || e.to === "disabled" || e.to === "unhealthy";
+    const fields = { route: e.route, target: e.target, policy: e.policy, from: e.from || undefined, to: e.to, reason: e.reason };
+    if (e.policy === "key" && e.to === "disabled" && /^(auth|quota)/.test(e.reason)) log.error(fields, `key of target ${e.target} disabled until an operator re-enables it (POST /admin/routes/${e.route}/targets/${e.target}/enable)`);
+    else if (out) log.warn(fields, `target ${e.target}: ${e.policy} ${e.to}`);
+    else log.info(fields, `target ${e.target}: ${e.policy} ${e.to}`);
+  });
+}

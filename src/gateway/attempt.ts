@@ -1,0 +1,217 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import type { Route } from "./route.js";
+import type { Target } from "./target.js";
+import type { RequestContext } from "./request-context.js";
+import type { Upstreams } from "./upstreams.js";
+import { Outcome, type OutcomeKind } from "./outcome.js";
+import { classifyError, classifyStatus } from "./classify.js";
+import { buildUpstreamRequest } from "./upstream-request.js";
+import { upstreamRequestHeaders } from "./headers.js";
+import { firstChunk } from "./first-chunk.js";
+import type { GatewayEvents } from "./events.js";
+
+/** Error bodies are read only this far: an upstream must not make us buffer megabytes. */
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+const CLIENT_CLOSED = new Outcome("client_error", 499, "client closed");
+const CANCELLED = new Outcome("client_error", 499, "cancelled: another attempt answered first");
+
+/**
+ * One call to one target. Owns its abort handle (so a hedge's loser can be cancelled alone), the
+ * breaker epoch it was admitted under, and the bookkeeping when it ends: target stats, breaker,
+ * rate-limit bench, key auto-disable, strategy feedback, the route's queue and events.
+ */
+export class Attempt {
+  readonly controller = new AbortController();
+  readonly startedAt = performance.now();
+  /** Set when this attempt lost a hedge race and was aborted on purpose. */
+  cancelled = false;
+  /** Set when no first byte came within the first-byte timeout. */
+  firstByteTimedOut = false;
+  firstByteTimer: NodeJS.Timeout | undefined = undefined;
+  /** Time to the first byte of the body (or to the failure), ms. */
+  ttfbMs = 0;
+  private ended = false;
+
+  constructor(
+    readonly route: Route,
+    readonly target: Target,
+    readonly ctx: RequestContext,
+    readonly number: number,
+    readonly breakerEpoch: number,
+    private readonly events: GatewayEvents,
+  ) {
+    target.stats.onStart(Date.now());
+    ctx.controllers.push(this.controller);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.controller.abort();
+  }
+
+  /** Ends the attempt once (idempotent): feeds every policy, frees capacity, wakes a queued request. */
+  end(outcome: Outcome, headers?: IncomingHttpHeaders, errorBody = ""): void {
+    if (this.ended) return;
+    this.ended = true;
+    const { route, target, ctx } = this;
+    const now = Date.now();
+    const latencyMs = performance.now() - this.startedAt;
+    const i = ctx.controllers.indexOf(this.controller);
+    if (i !== -1) ctx.controllers.splice(i, 1);
+    target.stats.onEnd(outcome.kind, latencyMs, now, outcome.detail);
+    if (outcome.kind === "ok" && this.ttfbMs > 0) target.stats.recordTtfb(this.ttfbMs);
+    const p = route.policies;
+    const breaker = p.breakers[target.index]!;
+    if (outcome.status === 499) breaker.release(this.breakerEpoch);
+    else {
+      breaker.onResult(outcome.kind, this.ttfbMs || latencyMs, now, this.breakerEpoch);
+      p.bench.onOutcome(target, outcome, now, headers);
+      p.keys.onResult(target, outcome, now, errorBody);
+    }
+    route.strategy.onResult?.(target, outcome, latencyMs, ctx);
+    route.fallback?.onResult?.(target, outcome, latencyMs, ctx);
+    if (this.events.hasAttemptListeners) this.events.attempt(route, target, outcome, latencyMs, ctx);
+    p.queue.wakeOne();
+  }
+
+  /** The outcome to record when the call was aborted: the client left, a hedge lost, or the deadline passed. */
+  abortedOutcome(err: unknown, phase: "headers" | "body"): Outcome {
+    if (this.cancelled) return CANCELLED;
+    if (this.ctx.clientGone) return CLIENT_CLOSED;
+    if (this.firstByteTimedOut) return new Outcome("timeout", 0, `no first byte within ${this.target.timeouts.first_byte_ms} ms`);
+    return classifyError(err, phase, this.ctx.timedOut ? `request deadline of ${this.route.timeouts.total_ms} ms passed` : undefined);
+  }
+}
+
+/** An upstream answer the gateway will relay: ok, or a client error to hand back as is. */
+export interface Answer {
+  readonly attempt: Attempt;
+  readonly outcome: Outcome;
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Dispatcher.ResponseData["body"];
+  readonly first: Buffer | null;
+}
+
+/** An attempt that failed; `message` is the upstream's own error message when it sent one. */
+export interface Failure {
+  readonly attempt: Attempt;
+  readonly outcome: Outcome;
+  readonly message: string;
+  /** The target rejected its key (401/403/402): move on to another key whatever retry_on says. */
+  readonly keyRejected: boolean;
+}
+
+/**
+ * Calls the target and waits until an answer can be committed (headers and the body's first
+ * byte) or the attempt has failed. Never throws.
+ */
+export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
+  const { target, ctx } = a;
+  // Our own timer: undici's coarse timers can fire up to ~0.5 s late. It covers headers and the
+  // body's first byte (what the client waits for); no closure per call.
+  const fb = target.timeouts.first_byte_ms;
+  if (fb > 0) a.firstByteTimer = setTimeout(firstByteTimeout, fb, a);
+  try {
+    return await call(a, upstreams);
+  } finally {
+    clearTimeout(a.firstByteTimer);
+  }
+}
+
+function firstByteTimeout(a: Attempt): void {
+  a.firstByteTimedOut = true;
+  a.controller.abort();
+}
+
+async function call(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
+  const { target, ctx } = a;
+  let response: Dispatcher.ResponseData;
+  try {
+    const up = buildUpstreamRequest(ctx, target);
+    response = await upstreams.poolFor(target).request({
+      path: up.path,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
+      body: up.body,
+      signal: a.controller.signal,
+      headersTimeout: 0,
+      bodyTimeout: target.timeouts.idle_ms,
+    });
+  } catch (err) {
+    a.ttfbMs = performance.now() - a.startedAt;
+    const outcome = a.abortedOutcome(err, "headers");
+    a.end(outcome);
+    return { attempt: a, outcome, message: "", keyRejected: false };
+  }
+  const outcome = classifyStatus(response.statusCode, response.headers, Date.now());
+  if (outcome.kind === "ok") {
+    let first: Buffer | null = null;
+    if (ctx.method !== "HEAD" && response.statusCode !== 204 && response.statusCode !== 304) {
+      try {
+        first = await firstChunk(response.body);
+      } catch (err) {
+        response.body.destroy();
+        a.ttfbMs = performance.now() - a.startedAt;
+        let failed = a.abortedOutcome(err, "body");
+        if (failed.kind === "broken_stream") failed = new Outcome("broken_stream", response.statusCode, "stream broken before its first byte");
+        a.end(failed, response.headers);
+        return { attempt: a, outcome: failed, message: "", keyRejected: false };
+      }
+    }
+    a.ttfbMs = performance.now() - a.startedAt;
+    return { attempt: a, outcome, status: response.statusCode, headers: response.headers, body: response.body, first };
+  }
+  a.ttfbMs = performance.now() - a.startedAt;
+  // A 4xx about the key (401/403/402) is the target's problem, not the request's: with key
+  // auto-disable on, the key is taken out and the request moves on to another target.
+  if (outcome.kind === "client_error" && !(KEY_STATUSES.has(outcome.status) && a.route.config.key_disable.enabled))
+    return { attempt: a, outcome, status: response.statusCode, headers: response.headers, body: response.body, first: null };
+  const text = await readCapped(response.body);
+  a.end(outcome, response.headers, text);
+  return { attempt: a, outcome, message: errorMessage(text, target), keyRejected: outcome.kind === "client_error" };
+}
+
+const KEY_STATUSES = new Set([401, 402, 403]);
+
+export function isAnswer(r: Answer | Failure): r is Answer {
+  return (r as Answer).body !== undefined;
+}
+
+/** Kinds that never move on to another target. */
+export function isFinal(kind: OutcomeKind): boolean {
+  return kind === "ok" || kind === "client_error";
+}
+
+async function readCapped(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  let text = "";
+  try {
+    for await (const chunk of body) {
+      text += chunk.toString();
+      if (text.length > ERROR_BODY_LIMIT) {
+        body.destroy();
+        break;
+      }
+    }
+  } catch {
+    // a broken error body says nothing more
+  }
+  return text;
+}
+
+/** The provider's own error message from an error body, with the target's key scrubbed. */
+function errorMessage(text: string, target: Target): string {
+  let message = text.slice(0, 300);
+  try {
+    const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message);
+    if (typeof m === "string") message = m.slice(0, 300);
+  } catch {
+    // not JSON: keep the raw start
+  }
+  const key = target.config.key;
+  if (key && key.length >= 4 && message.includes(key)) message = message.split(key).join(target.keyMasked ?? "****");
+  return message.replace(/\s+/g, " ").trim();
+}
