@@ -46,7 +46,7 @@ test("a drop after 5 chunks: the client gets those 5 chunks, then an OpenAI erro
   assert.equal(err.error.code, "upstream_stream_broken");
   assert.match(err.error.message, /upstream dropper broke off the stream/);
   assert.equal(r.events[6], "[DONE]", "the stream still ends the way OpenAI clients read to");
-  const status = await (await fetch(`${gw.url}/admin/status`)).json();
+  const status = (await (await fetch(`${gw.url}/admin/status`)).json()) as any;
   const t = status.routes[0].targets[0];
   assert.equal(t.stats.by_outcome.broken_stream, 1, "counted as a broken stream");
 });
