@@ -17,16 +17,23 @@ const optionsSchema = z
   .strict();
 
 /**
- * The key that has rested longest. A key rests from the end of its last call (or from its pick,
- * if the call has not reported yet); a key with a call in flight is not resting at all. Keys used
- * within `window_s` are thus skipped while any other key has rested, which spreads calls over keys
- * whose quotas reset over time. Never-used keys have rested forever and go first, in pool order
- * rotated per pick.
+ * The key that has rested longest. A key rests from the end of its last call; a key with a call
+ * in flight is not resting at all (it ranks after every idle key). Keys used within `window_s`
+ * are thus skipped while any other key has rested, which spreads calls over keys whose quotas
+ * reset over time. Never-used keys have rested forever and go first, in pool order rotated per
+ * pick; ties rotate the same way.
+ *
+ * "Rested longest" is "used earliest", so the pick compares stamps and seldom needs the clock: the
+ * picked key is stamped with the latest time the strategy has seen (it is now the most recently
+ * used), and its result stamps the true end. none_rested: fallback reads the clock on every pick,
+ * to measure the window.
  */
 export class LeastRecentlyUsed implements Strategy {
   readonly name = "least-recently-used";
-  /** Monotonic ms of the last pick or result per pool index; -Infinity = never used. */
+  /** Clock ms of the last use (pick or result) per pool index; -Infinity = never used. */
   private readonly usedAt: Float64Array;
+  /** The latest clock reading seen (results, fallback-mode picks). */
+  private latest = -Infinity;
   private rotation = 0;
 
   constructor(
@@ -41,34 +48,44 @@ export class LeastRecentlyUsed implements Strategy {
   pick(eligible: readonly Target[]): Target | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
-    const now = this.now();
+    const usedAt = this.usedAt;
     const start = this.rotation % n;
     this.rotation = (this.rotation + 1) & 0x3fffffff;
     let best = eligible[start]!;
-    let bestRest = this.restOf(best, now);
+    let bestBusy = best.stats.inFlight > 0;
+    let bestUsed = usedAt[best.index]!;
     for (let j = 1; j < n; j++) {
       let i = start + j;
       if (i >= n) i -= n;
       const t = eligible[i]!;
-      const rest = this.restOf(t, now);
-      if (rest > bestRest) {
+      const busy = t.stats.inFlight > 0;
+      const used = usedAt[t.index]!;
+      if (busy === bestBusy ? used < bestUsed : bestBusy) {
         best = t;
-        bestRest = rest;
+        bestBusy = busy;
+        bestUsed = used;
       }
     }
-    if (bestRest < this.windowMs && this.fallbackWhenNoneRested) return undefined;
-    this.usedAt[best.index] = now;
+    if (this.fallbackWhenNoneRested) {
+      const now = this.now();
+      if (bestBusy || now - bestUsed < this.windowMs) return undefined;
+      this.latest = now;
+    }
+    // Stamp it as the most recently used until its result lands. The clock is read only when the
+    // latest reading does not already place it after its old stamp (the first picks, ties).
+    let stamp = this.latest;
+    if (!(stamp > bestUsed)) {
+      stamp = this.now();
+      if (stamp > this.latest) this.latest = stamp;
+    }
+    usedAt[best.index] = stamp > bestUsed ? stamp : bestUsed;
     return best;
   }
 
   onResult(target: Target): void {
     const now = this.now();
+    if (now > this.latest) this.latest = now;
     if (now > this.usedAt[target.index]!) this.usedAt[target.index] = now;
-  }
-
-  /** How long the target has been idle, in ms; -1 while a call is in flight. */
-  private restOf(t: Target, now: number): number {
-    return t.stats.inFlight > 0 ? -1 : now - this.usedAt[t.index]!;
   }
 
   status(): Record<string, unknown> {
@@ -76,8 +93,9 @@ export class LeastRecentlyUsed implements Strategy {
   }
 
   targetStatus(target: Target): Record<string, unknown> {
-    const rest = this.restOf(target, this.now());
-    return { rested_ms: rest === Infinity ? null : Math.round(rest), rested: rest >= this.windowMs };
+    const busy = target.stats.inFlight > 0;
+    const rest = this.now() - this.usedAt[target.index]!;
+    return { rested_ms: busy ? 0 : rest === Infinity ? null : Math.round(rest), rested: !busy && rest >= this.windowMs };
   }
 }
 

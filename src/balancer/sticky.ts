@@ -37,6 +37,7 @@ const KIND_CLIENT = 2;
  */
 export class Sticky implements Strategy {
   readonly name = "sticky";
+  readonly keepsAffinity = true;
   private readonly points: Uint32Array;
   /** Pool index owning each point. */
   private readonly owners: Int32Array;

@@ -13,6 +13,11 @@ import type { Outcome } from "../gateway/outcome.js";
  */
 export interface Strategy {
   readonly name: string;
+  /**
+   * True for strategies whose point is affinity (sticky): the route then does not thin the
+   * eligible set for slow start or low quotas, which would move sessions at random.
+   */
+  readonly keepsAffinity?: boolean;
   pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined;
   /** Called when an attempt to a target ends (after target.stats is updated). */
   onResult?(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void;
