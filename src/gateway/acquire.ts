@@ -7,15 +7,11 @@ import type { RequestContext } from "./request-context.js";
  * Finds the target for the next attempt, waiting in the route's priority queue when the route
  * has one and every target is busy (all at max_concurrent) — or, with queue.wait_when_unavailable,
  * when targets are out (open breakers, benched keys) until the soonest comes back.
- * Returns undefined when nothing can be had without waiting and waiting is not allowed.
- * A new request queues behind those already waiting, so the queue's order holds.
+ * Called when a direct pick found nothing (or others already wait: a new request queues behind
+ * them, so the queue's order holds). Returns undefined when waiting is not allowed.
  */
 export async function acquireTarget(route: Route, ctx: RequestContext, isFirst: boolean): Promise<Target | undefined> {
   const queue = route.policies.queue;
-  if (!(isFirst && queue.length > 0)) {
-    const t = route.pick(ctx, Date.now());
-    if (t !== undefined || queue.capacity === 0) return t;
-  }
   const waitAll = route.policies.queueConfig.wait_when_unavailable;
   const enqueuedAt = Date.now();
   const deadline = enqueuedAt + queue.timeoutMs;

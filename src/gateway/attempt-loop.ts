@@ -78,7 +78,11 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
         break;
       }
     }
-    const target = await acquireTarget(route, ctx, last === undefined);
+    // The common case picks synchronously, so pick and onStart (the Attempt) share one step and
+    // concurrent requests see each other's in-flight counts; only a queued request awaits.
+    const queued = p.queue.length > 0 && last === undefined;
+    let target = queued ? undefined : route.pick(ctx, Date.now());
+    if (target === undefined && p.queue.capacity > 0) target = await acquireTarget(route, ctx, last === undefined);
     if (target === undefined) {
       if (last === undefined) throw noTarget(route, Date.now());
       break;

@@ -56,7 +56,7 @@ export class Route {
     }
     if (eligible.length === 0 && anyEligible) for (const t of targets) if (this.eligibility.isEligible(t, now)) eligible.push(t);
     if (eligible.length === 0) return undefined;
-    if (eligible.length > 1) this.thin(eligible, now);
+    if (eligible.length > 1 && this.strategy.keepsAffinity !== true) this.thin(eligible, now);
     return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);
   }
 
