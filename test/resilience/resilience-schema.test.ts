@@ -42,7 +42,7 @@ test("retry defaults: 3 attempts, retry on every target failure, exponential 100
 
 test("other blocks parse from {} with their documented defaults", () => {
   assert.deepEqual(hedgeSchema.parse({}), { enabled: false, delay_ms: "p95", max_hedges: 1 });
-  assert.deepEqual(queueSchema.parse({}), { size: 0, timeout_ms: 30_000, priority_header: "x-switchyard-priority", default_priority: "normal" });
+  assert.deepEqual(queueSchema.parse({}), { size: 0, timeout_ms: 30_000, priority_header: "x-switchyard-priority", default_priority: "normal", wait_when_unavailable: false });
   assert.deepEqual(slowStartSchema.parse({}), { enabled: true, window_s: 30, min_weight: 0.1, aggression: 1 });
   assert.equal(keyDisableSchema.parse({}).failure_rate, 0.5);
   assert.deepEqual(keyDisableSchema.parse({}).auth_statuses, [401, 403]);
