@@ -32,6 +32,19 @@ export async function startDemo(opts: { port?: number; host?: string } = {}): Pr
         ],
       },
       {
+        // A model group across providers: OpenAI clients ask for "smart" and get gpt-4o-mini from
+        // an OpenAI simulator or claude-sonnet-4 from the Anthropic one, translated both ways.
+        name: "smart",
+        surface: "openai",
+        models: ["smart"],
+        strategy: "round-robin",
+        retry: { attempts: 3 },
+        targets: [
+          { id: "smart-openai", provider: "openai", base_url: byName("sim-fast").url, key: "sk-demo-fast-0001", model: "gpt-4o-mini" },
+          { id: "smart-claude", provider: "anthropic", base_url: byName("sim-anthropic").url, key: "sk-ant-demo-0004", model: "claude-sonnet-4" },
+        ],
+      },
+      {
         name: "claude",
         surface: "anthropic",
         models: ["claude-demo"],
@@ -67,6 +80,8 @@ export function demoBanner(url: string): string {
     `  ${chat}`,
     "Stream one:",
     `  ${stream}`,
+    "One model across providers (OpenAI and Anthropic simulators, translated; x-switchyard-target says which):",
+    `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"smart","messages":[{"role":"user","content":"Hello"}]}'`,
     "Other surfaces:",
     `  curl -s ${url}/v1/models`,
     `  curl -s ${url}/v1/messages -H 'content-type: application/json' -d '{"model":"claude-demo","max_tokens":64,"messages":[{"role":"user","content":"Hello"}]}'`,

@@ -16,15 +16,41 @@ function connectionTokens(value: string | string[] | undefined): string[] {
   return s.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t && t !== "close" && t !== "keep-alive");
 }
 
+/**
+ * A provider's own request headers (`anthropic-version`, `anthropic-beta`, `openai-organization`,
+ * `x-goog-api-client`…) mean something only to that provider: a client's SDK sends them, and
+ * they must not reach a target of another kind, where they are noise at best and a rejected
+ * request at worst. Returns the provider a header belongs to, or "" for a neutral header.
+ */
+function vendorOf(name: string): string {
+  switch (name.charCodeAt(0)) {
+    case 97 /* a */:
+      return name.startsWith("anthropic-") ? "anthropic" : "";
+    case 111 /* o */:
+      return name.startsWith("openai-") ? "openai" : "";
+    case 120 /* x */:
+      return name.startsWith("x-goog-") ? "gemini" : "";
+    default:
+      return "";
+  }
+}
+
+/** The Messages API refuses a call without a version; a client of another dialect never sends one. */
+const ANTHROPIC_VERSION = "2023-06-01";
+
 export function upstreamRequestHeaders(client: IncomingHttpHeaders, target: Target, requestId: string, body: Buffer | null): Record<string, string> {
   const out: Record<string, string> = {};
   const named = connectionTokens(client.connection);
+  const kind = target.provider === "openai-compatible" ? "openai" : target.provider;
   for (const name in client) {
     if (CLIENT_ONLY.has(name) || (named.length > 0 && named.includes(name))) continue;
+    const vendor = vendorOf(name);
+    if (vendor !== "" && vendor !== kind) continue;
     const v = client[name];
     if (v === undefined) continue;
     out[name] = Array.isArray(v) ? v.join(", ") : v;
   }
+  if (kind === "anthropic" && out["anthropic-version"] === undefined) out["anthropic-version"] = ANTHROPIC_VERSION;
   for (const name in target.extraHeaders) out[name] = target.extraHeaders[name]!;
   if (target.authHeaderName !== "") out[target.authHeaderName] = target.authHeaderValue;
   out["x-request-id"] = requestId;

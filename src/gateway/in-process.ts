@@ -4,6 +4,11 @@ import { ENDPOINTS, type EndpointKind } from "./endpoint.js";
 import { RequestContext } from "./request-context.js";
 import type { Gateway } from "./gateway.js";
 import { clientResponseHeaders } from "./headers.js";
+import { answerMode, readWhole, rewriteAnswer } from "./answer.js";
+import { targetLabel } from "./answer-translation.js";
+import { canonicalRequest, isChatEndpoint, routeTranslates, warningsFor } from "./translation.js";
+import { UpstreamFormatError } from "../providers/errors.js";
+import { WARNINGS_HEADER, warningsHeaderValue } from "../providers/unsupported.js";
 
 export interface InProcessRequest {
   /** REST routes: method and path after the route's mount ("/v1/quote?symbol=IBM"). */
@@ -14,6 +19,8 @@ export interface InProcessRequest {
   headers?: Record<string, string>;
   /** LLM routes: which endpoint (default chat for openai routes, messages for anthropic). */
   endpoint?: EndpointKind;
+  /** LLM routes: the model, when the body has none (a Gemini body; default body.model). */
+  model?: string;
 }
 
 export interface InProcessResponse {
@@ -43,35 +50,58 @@ export async function requestInProcess(gw: Gateway, routeName: string, req: InPr
     ctx.subPath = q === -1 ? path : path.slice(0, q);
     ctx.query = q === -1 ? "" : path.slice(q + 1);
   } else {
-    const json = (req.body ?? {}) as Record<string, unknown>;
+    let json = (req.body ?? {}) as Record<string, unknown>;
+    ctx.model = req.model ?? (typeof json.model === "string" ? json.model : "");
+    if ((kind === "generate" || kind === "stream_generate") && "model" in json) {
+      // A Gemini body names no model (the URL does): a library caller's `model` is not a body field.
+      const { model: _, ...rest } = json;
+      json = rest;
+      ctx.body = Buffer.from(JSON.stringify(json));
+    }
     ctx.json = json;
-    ctx.model = typeof json.model === "string" ? json.model : "";
-    ctx.stream = json.stream === true;
+    ctx.stream = kind === "stream_generate" || json.stream === true;
+    if (isChatEndpoint(ctx) && routeTranslates(route)) canonicalRequest(ctx);
   }
   gw.requests++;
   gw.inFlight++;
   try {
     const c = await gw.serve(route, ctx);
-    let text = "";
+    let text: string;
     try {
-      const chunks: Buffer[] = c.first === null ? [] : [c.first];
-      if (!c.body.readableEnded) for await (const chunk of c.body) chunks.push(chunk as Buffer);
-      text = Buffer.concat(chunks).toString("utf8");
-      c.finish();
+      text = await readWhole(c);
     } catch (err) {
+      c.body.destroy();
       c.finish("broken_stream", `stream broken: ${(err as Error).message}`);
-      throw new GatewayError("upstream_error", `target ${c.target.id} broke off its answer`, { cause: err });
+      throw new GatewayError("upstream_error", `${targetLabel(c.target)} broke off its answer`, { cause: err });
     }
+    const mode = answerMode(c);
+    let status = c.status;
+    let contentType = String(c.headers["content-type"] ?? "");
+    if (mode !== "pass") {
+      try {
+        const out = await rewriteAnswer(c, text);
+        status = out.status;
+        text = out.body;
+        contentType = out.contentType;
+      } catch (err) {
+        c.finish("server_error", (err as Error).message);
+        if (err instanceof UpstreamFormatError) throw new GatewayError("upstream_error", `${targetLabel(c.target)}: ${err.message}`, { cause: err });
+        throw err;
+      }
+    }
+    c.finish();
     let parsed: unknown = text;
-    if (String(c.headers["content-type"] ?? "").includes("json")) {
+    if (contentType.includes("json")) {
       try {
         parsed = JSON.parse(text);
       } catch {
         // keep the text
       }
     }
-    const out = clientResponseHeaders(c.headers, c.target, ctx.requestId, c.attempts, false) as Record<string, string | string[] | undefined>;
-    return { status: c.status, headers: out, body: parsed, target: c.target.id, attempts: c.attempts };
+    const out = clientResponseHeaders(mode === "pass" ? c.headers : { "content-type": contentType }, c.target, ctx.requestId, c.attempts, false) as Record<string, string | string[] | undefined>;
+    const w = warningsFor(ctx, c.target);
+    if (w !== undefined) out[WARNINGS_HEADER] = warningsHeaderValue(w);
+    return { status, headers: out, body: parsed, target: c.target.id, attempts: c.attempts };
   } catch (err) {
     gw.errors++;
     throw err;

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Surface } from "../config/schema.js";
 import type { Endpoint } from "./endpoint.js";
+import type { ChatRequest, Usage } from "../providers/canonical.js";
 
 /**
  * What the gateway knows about one client request while it is served. One object per request,
@@ -19,8 +20,14 @@ export class RequestContext {
   subPath = "";
   /** Raw query string without "?", passed upstream as is. */
   query = "";
-  /** The running attempt's abort handle; aborting it cancels the upstream call. */
-  current: AbortController | null = null;
+  /** Abort handles of the attempts running now (two while a hedge races); aborting cancels the upstream call. */
+  readonly controllers: AbortController[] = [];
+  /** Queue priority (critical, high, normal, low). */
+  priority: "critical" | "high" | "normal" | "low" = "normal";
+  /** Time spent waiting in the route's queue, ms. */
+  queueMs = 0;
+  /** Hedged attempts started for this request. */
+  hedges = 0;
   /** The client closed its connection before the answer ended. */
   clientGone = false;
   /** The request's total deadline passed. */
@@ -31,6 +38,21 @@ export class RequestContext {
   readonly tried = new Set<string>();
   /** Epoch ms when the request arrived. */
   readonly startedAt = Date.now();
+  /**
+   * The client body in canonical form, parsed once when some target of the route speaks another
+   * dialect; every translated attempt starts from it. Undefined on pure pass-through routes.
+   */
+  canonical: ChatRequest | undefined = undefined;
+  /** What each target's translation dropped or changed, by target id (null: nothing yet). */
+  warnings: Map<string, string[]> | null = null;
+  /** Token usage of the answer, canonical, once known (translated answers; for cost accounting). */
+  usage: Usage | null = null;
+  /**
+   * Ids of targets that cannot take this request at all (buildUpstreamRequest threw
+   * UnsupportedFieldError: a field under on_unsupported: reject, an endpoint their dialect
+   * lacks). Unlike `tried`, never picked again for this request; null until one exists.
+   */
+  unservable: Set<string> | null = null;
 
   readonly surface: Surface;
 
@@ -43,9 +65,9 @@ export class RequestContext {
     this.surface = endpoint.surface;
   }
 
-  /** Cancels the running upstream attempt, if any. */
+  /** Cancels every running upstream attempt. */
   abort(): void {
-    this.current?.abort();
+    for (let i = this.controllers.length - 1; i >= 0; i--) this.controllers[i]!.abort();
   }
 
   /** A stable key for sticky balancing: x-session-id header, else body.user, else "". */

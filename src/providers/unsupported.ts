@@ -7,14 +7,16 @@ export const WARNINGS_HEADER = "x-switchyard-warnings";
 export type OnUnsupported = "drop" | "reject";
 
 /**
- * A request field the target cannot carry, under `onUnsupported: "reject"`. The attempt loop
- * treats the target as ineligible for this request (another target may speak a dialect that can).
+ * A request field the target cannot carry, under `onUnsupported: "reject"` (or whatever the mode,
+ * for what no mode can send: an embeddings call to Anthropic, a REST vendor path missing its
+ * parameter). The attempt loop treats the target as ineligible for this request (another target
+ * may speak a dialect that can).
  */
 export class UnsupportedFieldError extends Error {
   readonly code = "unsupported_field";
   constructor(
     readonly field: string,
-    readonly dialect: Dialect,
+    readonly dialect: Dialect | "rest",
     readonly reason: string,
   ) {
     super(`${field}: ${reason} (${dialect})`);

@@ -2,10 +2,16 @@ import { GatewayError } from "../errors.js";
 import type { RequestContext } from "../gateway/request-context.js";
 import type { Route } from "../gateway/route.js";
 import type { RouteTable } from "../gateway/route-table.js";
+import { canonicalRequest, isChatEndpoint, routeTranslates } from "../gateway/translation.js";
 
 /**
  * Turns an LLM-surface request into a RequestContext bound to its route: checks the media type,
  * parses the JSON once, reads model and stream, finds the route. Errors name the field at fault.
+ *
+ * A route with a target of another dialect also reads the body into the canonical form here,
+ * once: that validates it against the client's dialect in full (400 naming the field) before any
+ * attempt, and every translated attempt starts from it. A same-dialect route keeps the light
+ * checks below and forwards the bytes.
  */
 export function prepareLlmRequest(ctx: RequestContext, table: RouteTable, prefix: string, pathModel: string | undefined, query: string, body: Buffer): Route {
   const type = ctx.headers["content-type"];
@@ -45,6 +51,7 @@ export function prepareLlmRequest(ctx: RequestContext, table: RouteTable, prefix
   ctx.model = model;
   const route = table.forModel(ctx.surface, prefix, model);
   if (route === undefined) throw new GatewayError("unknown_model", `model "${model.slice(0, 200)}" is not served on this ${ctx.surface} surface; GET ${prefix}/v1/models lists the models`, { param: "model" });
+  if (isChatEndpoint(ctx) && routeTranslates(route)) canonicalRequest(ctx);
   return route;
 }
 

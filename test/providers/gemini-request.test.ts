@@ -178,7 +178,8 @@ test("fromGeminiRequest: a client body becomes canonical; calls and responses ar
     ],
     stream: true,
     stream_options: { include_usage: true },
-    tools: [{ type: "function", function: { name: "get_weather", description: "w", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } } } } }],
+    // Gemini's upper-case OpenAPI types become JSON Schema's lower-case ones.
+    tools: [{ type: "function", function: { name: "get_weather", description: "w", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
     tool_choice: "auto",
     stop: ["x"],
     temperature: 0.4,
@@ -220,4 +221,21 @@ test("toGeminiRequest: more than 5 stop sequences are cut or rejected; participa
   assert.deepEqual(body.generationConfig?.stopSequences, ["1", "2", "3", "4", "5"]);
   assert.deepEqual(warnings, ["messages[0].name: participant names are not carried", "stop: Gemini takes at most 5 stop sequences, the first 5 sent"]);
   assert.throws(() => toGeminiRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "stop");
+});
+
+test("schemaFromOpenApi: a Gemini client's OpenAPI schema becomes JSON Schema (types lower-cased, nullable, example)", async () => {
+  const { schemaFromOpenApi } = await import("../../src/providers/gemini/schema-from-openapi.js");
+  assert.deepEqual(
+    schemaFromOpenApi({
+      type: "OBJECT",
+      propertyOrdering: ["a", "b"],
+      properties: { a: { type: "STRING", nullable: true, example: "x" }, b: { type: "ARRAY", items: { type: "INTEGER" } }, c: { anyOf: [{ type: "NUMBER" }], nullable: true } },
+      required: ["a"],
+    }),
+    {
+      type: "object",
+      properties: { a: { type: ["string", "null"], examples: ["x"] }, b: { type: "array", items: { type: "integer" } }, c: { anyOf: [{ type: "number" }, { type: "null" }] } },
+      required: ["a"],
+    },
+  );
 });

@@ -2,6 +2,7 @@ import type { AssistantMessage, ChatRequest, ContentPart, FunctionTool, Message,
 import { toDataUrl } from "../data-url.js";
 import { RequestValidationError } from "../errors.js";
 import { parseClientBody } from "../validation.js";
+import { schemaFromOpenApi } from "./schema-from-openapi.js";
 import { type GeminiClientPart, type GeminiClientRequest, KNOWN_GEMINI_FIELDS, KNOWN_GENERATION_FIELDS, geminiRequestSchema } from "./schema.js";
 
 export interface GeminiClientOptions {
@@ -141,7 +142,7 @@ function tools(b: GeminiClientRequest, req: ChatRequest): void {
         if (allowed && allowed.size > 1 && !allowed.has(d.name)) continue;
         const fn: FunctionTool["function"] = { name: d.name };
         if (d.description !== undefined) fn.description = d.description;
-        const params = d.parametersJsonSchema ?? d.parameters;
+        const params = d.parametersJsonSchema ?? (d.parameters === undefined ? undefined : (schemaFromOpenApi(d.parameters) as Record<string, unknown>));
         if (params !== undefined) fn.parameters = params;
         (req.tools ??= []).push({ type: "function", function: fn });
       }
@@ -167,7 +168,7 @@ function generation(b: GeminiClientRequest, req: ChatRequest): void {
   if (g.frequencyPenalty !== undefined) req.frequency_penalty = g.frequencyPenalty;
   const vendorGc: Record<string, unknown> = {};
   if (g.responseMimeType === "application/json") {
-    const schema = g.responseJsonSchema ?? g.responseSchema;
+    const schema = g.responseJsonSchema ?? (g.responseSchema === undefined ? undefined : (schemaFromOpenApi(g.responseSchema) as Record<string, unknown>));
     req.response_format = schema ? { type: "json_schema", json_schema: { name: "response", schema } } : { type: "json_object" };
   } else if (g.responseMimeType !== undefined && g.responseMimeType !== "text/plain") {
     vendorGc.responseMimeType = g.responseMimeType;
