@@ -9,6 +9,10 @@ import { Outcome, type OutcomeKind } from "./outcome.js";
 import type { GatewayEvents } from "./events.js";
 import { Attempt, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
 import { acquireTarget } from "./acquire.js";
+import type { UpstreamCall } from "./upstream-call.js";
+import type { Readable } from "node:stream";
+import { buildUpstreamRequest, type UpstreamRequest } from "./upstream-request.js";
+import { UnsupportedFieldError } from "../providers/unsupported.js";
 import { hedgedCall } from "./hedge.js";
 
 /**
@@ -19,9 +23,11 @@ export class Committed {
   readonly target: Target;
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Answer["body"];
   readonly first: Buffer | null;
   readonly outcome: Outcome;
+  /** The upstream call: attach() streams the rest of the body into a sink. */
+  readonly call: UpstreamCall;
+  private bodyStream: Readable | null = null;
 
   constructor(
     private readonly answer: Answer,
@@ -33,9 +39,14 @@ export class Committed {
     this.target = answer.attempt.target;
     this.status = answer.status;
     this.headers = answer.headers;
-    this.body = answer.body;
     this.first = answer.first;
     this.outcome = answer.outcome;
+    this.call = answer.attempt.call;
+  }
+
+  /** The rest of the body (after `first`) as a Readable, made on first use (translation, library). */
+  get body(): Readable {
+    return (this.bodyStream ??= this.call.readable());
   }
 
   /** Ends the attempt once the body was relayed (or broke). Idempotent. */
@@ -67,6 +78,7 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   let prevDelay = 0;
   let counted = 0;
   let started = 0;
+  let unsupported: UnsupportedFieldError | undefined;
   const hedging = p.hedge.enabled && idempotent(ctx);
   for (let guard = 0; counted < route.maxAttempts && guard < route.maxAttempts + route.targets.length * 2; guard++) {
     if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
@@ -84,6 +96,7 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
     let target = queued ? undefined : route.pick(ctx, Date.now());
     if (target === undefined && p.queue.capacity > 0) target = await acquireTarget(route, ctx, last === undefined);
     if (target === undefined) {
+      if (last === undefined && unsupported !== undefined) throw unservable(route, unsupported);
       if (last === undefined) throw noTarget(route, Date.now());
       break;
     }
@@ -96,10 +109,21 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
         continue; // the world changed while we waited: pick again
       }
     }
+    // Built (and translated) before the attempt is admitted: a field this target cannot carry
+    // (on_unsupported: reject) rules it out for this request without using an attempt.
+    let up: UpstreamRequest;
+    try {
+      up = buildUpstreamRequest(ctx, target);
+    } catch (err) {
+      if (!(err instanceof UnsupportedFieldError)) throw err;
+      (ctx.unservable ??= new Set()).add(target.id);
+      unsupported ??= err;
+      continue;
+    }
     const breaker = p.breakers[target.index]!;
     if (!breaker.tryAcquire(Date.now())) continue;
     ctx.tried.add(target.id);
-    const attempt = new Attempt(route, target, ctx, ++started, breaker.epoch, events);
+    const attempt = new Attempt(route, target, ctx, ++started, breaker.epoch, up, events);
     const result = hedging ? await hedgedCall(attempt, upstreams, events) : await callTarget(attempt, upstreams);
     if (isAnswer(result)) return new Committed(result, route, ctx, started + ctx.hedges);
     if (result.outcome.status === 499) throw new GatewayError("client_closed", "client closed the request");
@@ -108,6 +132,7 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
     if (!result.keyRejected) counted++;
   }
   if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
+  if (last === undefined && unsupported !== undefined) throw unservable(route, unsupported);
   if (last === undefined) throw new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed`);
   const lastTarget = last.attempt.target;
   const tries = ctx.tried.size;
@@ -121,6 +146,10 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   const err = new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`);
   if (budgetRefused) err.headers = retryAfterHeader(0, 0);
   throw err;
+}
+
+function unservable(route: Route, err: UnsupportedFieldError): GatewayError {
+  return new GatewayError("unsupported_field", `${err.message}; no target of route "${route.name}" can carry it`, { param: err.field });
 }
 
 /** LLM calls are safe to repeat before any byte reached the client; REST calls only when idempotent. */

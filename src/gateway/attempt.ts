@@ -1,18 +1,15 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
+import { UpstreamCall } from "./upstream-call.js";
 import type { Route } from "./route.js";
 import type { Target } from "./target.js";
 import type { RequestContext } from "./request-context.js";
 import type { Upstreams } from "./upstreams.js";
 import { Outcome, type OutcomeKind } from "./outcome.js";
 import { classifyError, classifyStatus } from "./classify.js";
-import { buildUpstreamRequest } from "./upstream-request.js";
+import type { UpstreamRequest } from "./upstream-request.js";
 import { upstreamRequestHeaders } from "./headers.js";
-import { firstChunk } from "./first-chunk.js";
 import type { GatewayEvents } from "./events.js";
-
-/** Error bodies are read only this far: an upstream must not make us buffer megabytes. */
-const ERROR_BODY_LIMIT = 16 * 1024;
 
 const CLIENT_CLOSED = new Outcome("client_error", 499, "client closed");
 const CANCELLED = new Outcome("client_error", 499, "cancelled: another attempt answered first");
@@ -23,7 +20,7 @@ const CANCELLED = new Outcome("client_error", 499, "cancelled: another attempt a
  * rate-limit bench, key auto-disable, strategy feedback, the route's queue and events.
  */
 export class Attempt {
-  readonly controller = new AbortController();
+  readonly call: UpstreamCall;
   readonly startedAt = performance.now();
   /** Set when this attempt lost a hedge race and was aborted on purpose. */
   cancelled = false;
@@ -40,15 +37,18 @@ export class Attempt {
     readonly ctx: RequestContext,
     readonly number: number,
     readonly breakerEpoch: number,
+    /** The upstream request, built (and translated) before the attempt was admitted. */
+    readonly request: UpstreamRequest,
     private readonly events: GatewayEvents,
   ) {
     target.stats.onStart(Date.now());
-    ctx.controllers.push(this.controller);
+    this.call = new UpstreamCall(route.config.key_disable.enabled ? relayedWithKeyDisable : relayed, ctx.method !== "HEAD");
+    ctx.controllers.push(this.call);
   }
 
   cancel(): void {
     this.cancelled = true;
-    this.controller.abort();
+    this.call.abort(CANCEL_ERROR);
   }
 
   /** Ends the attempt once (idempotent): feeds every policy, frees capacity, wakes a queued request. */
@@ -58,7 +58,7 @@ export class Attempt {
     const { route, target, ctx } = this;
     const now = Date.now();
     const latencyMs = performance.now() - this.startedAt;
-    const i = ctx.controllers.indexOf(this.controller);
+    const i = ctx.controllers.indexOf(this.call);
     if (i !== -1) ctx.controllers.splice(i, 1);
     target.stats.onEnd(outcome.kind, latencyMs, now, outcome.detail);
     if (outcome.kind === "ok" && this.ttfbMs > 0) target.stats.recordTtfb(this.ttfbMs);
@@ -91,7 +91,7 @@ export interface Answer {
   readonly outcome: Outcome;
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Dispatcher.ResponseData["body"];
+  /** The body's first chunk (null: none yet, or none at all); the rest comes through attempt.call. */
   readonly first: Buffer | null;
 }
 
@@ -104,15 +104,17 @@ export interface Failure {
   readonly keyRejected: boolean;
 }
 
+const CANCEL_ERROR = Object.assign(new Error("cancelled: another attempt answered first"), { code: "SWITCHYARD_CANCELLED" });
+const FIRST_BYTE_ERROR = Object.assign(new Error("first byte timeout"), { code: "SWITCHYARD_FIRST_BYTE_TIMEOUT" });
+
 /**
  * Calls the target and waits until an answer can be committed (headers and the body's first
  * byte) or the attempt has failed. Never throws.
  */
 export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
-  const { target, ctx } = a;
   // Our own timer: undici's coarse timers can fire up to ~0.5 s late. It covers headers and the
   // body's first byte (what the client waits for); no closure per call.
-  const fb = target.timeouts.first_byte_ms;
+  const fb = a.target.timeouts.first_byte_ms;
   if (fb > 0) a.firstByteTimer = setTimeout(firstByteTimeout, fb, a);
   try {
     return await call(a, upstreams);
@@ -123,82 +125,61 @@ export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answ
 
 function firstByteTimeout(a: Attempt): void {
   a.firstByteTimedOut = true;
-  a.controller.abort();
+  a.call.abort(FIRST_BYTE_ERROR);
 }
 
 async function call(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
-  const { target, ctx } = a;
-  let response: Dispatcher.ResponseData;
+  const { target, ctx, request: up } = a;
   try {
-    const up = buildUpstreamRequest(ctx, target);
-    response = await upstreams.poolFor(target).request({
-      path: up.path,
-      method: ctx.method as Dispatcher.HttpMethod,
-      headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
-      body: up.body,
-      signal: a.controller.signal,
-      headersTimeout: 0,
-      bodyTimeout: target.timeouts.idle_ms,
-    });
+    upstreams.poolFor(target).dispatch(
+      {
+        path: up.path,
+        method: ctx.method as Dispatcher.HttpMethod,
+        headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
+        body: up.body,
+        headersTimeout: 0,
+        bodyTimeout: target.timeouts.idle_ms,
+      },
+      a.call,
+    );
   } catch (err) {
-    a.ttfbMs = performance.now() - a.startedAt;
-    const outcome = a.abortedOutcome(err, "headers");
+    // undici refuses the request outright (a header value it cannot send): the request's fault.
+    const outcome = new Outcome("client_error", 400, `upstream request refused: ${(err as Error).message}`);
     a.end(outcome);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }
-  const outcome = classifyStatus(response.statusCode, response.headers, Date.now());
-  if (outcome.kind === "ok") {
-    let first: Buffer | null = null;
-    if (ctx.method !== "HEAD" && response.statusCode !== 204 && response.statusCode !== 304) {
-      try {
-        first = await firstChunk(response.body);
-      } catch (err) {
-        response.body.destroy();
-        a.ttfbMs = performance.now() - a.startedAt;
-        let failed = a.abortedOutcome(err, "body");
-        if (failed.kind === "broken_stream") failed = new Outcome("broken_stream", response.statusCode, "stream broken before its first byte");
-        a.end(failed, response.headers);
-        return { attempt: a, outcome: failed, message: "", keyRejected: false };
-      }
-    }
-    a.ttfbMs = performance.now() - a.startedAt;
-    return { attempt: a, outcome, status: response.statusCode, headers: response.headers, body: response.body, first };
-  }
+  const d = await a.call.decided;
   a.ttfbMs = performance.now() - a.startedAt;
-  // A 4xx about the key (401/403/402) is the target's problem, not the request's: with key
-  // auto-disable on, the key is taken out and the request moves on to another target.
-  if (outcome.kind === "client_error" && !(KEY_STATUSES.has(outcome.status) && a.route.config.key_disable.enabled))
-    return { attempt: a, outcome, status: response.statusCode, headers: response.headers, body: response.body, first: null };
-  const text = await readCapped(response.body);
-  a.end(outcome, response.headers, text);
-  return { attempt: a, outcome, message: errorMessage(text, target), keyRejected: outcome.kind === "client_error" };
+  if (d.kind === "failed") {
+    let outcome = a.abortedOutcome(d.error, d.phase);
+    if (d.phase === "body" && outcome.kind === "broken_stream") outcome = new Outcome("broken_stream", d.status, "stream broken before its first byte");
+    a.end(outcome, d.headers ?? undefined);
+    return { attempt: a, outcome, message: "", keyRejected: false };
+  }
+  const outcome = classifyStatus(d.status, d.headers, Date.now());
+  if (d.kind === "answer") return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
+  a.end(outcome, d.headers, d.text);
+  return { attempt: a, outcome, message: errorMessage(d.text, target), keyRejected: outcome.kind === "client_error" };
+}
+
+/** Statuses relayed to the client as they come: successes and plain client errors. */
+function relayed(status: number): boolean {
+  return status < 400 || (status < 500 && status !== 408 && status !== 429);
+}
+/** With key auto-disable on, 401/402/403 are read too: they take the key out, the request moves on. */
+function relayedWithKeyDisable(status: number): boolean {
+  return relayed(status) && !KEY_STATUSES.has(status);
 }
 
 const KEY_STATUSES = new Set([401, 402, 403]);
 
 export function isAnswer(r: Answer | Failure): r is Answer {
-  return (r as Answer).body !== undefined;
+  return (r as Answer).status !== undefined;
 }
 
 /** Kinds that never move on to another target. */
 export function isFinal(kind: OutcomeKind): boolean {
   return kind === "ok" || kind === "client_error";
-}
-
-async function readCapped(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  let text = "";
-  try {
-    for await (const chunk of body) {
-      text += chunk.toString();
-      if (text.length > ERROR_BODY_LIMIT) {
-        body.destroy();
-        break;
-      }
-    }
-  } catch {
-    // a broken error body says nothing more
-  }
-  return text;
 }
 
 /** The provider's own error message from an error body, with the target's key scrubbed. */

@@ -1,6 +1,7 @@
 import type { Upstreams } from "./upstreams.js";
 import type { GatewayEvents } from "./events.js";
 import { Outcome } from "./outcome.js";
+import { buildUpstreamRequest, type UpstreamRequest } from "./upstream-request.js";
 import { Attempt, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
 
 const LOST = new Outcome("client_error", 499, "cancelled: another attempt answered first");
@@ -40,7 +41,7 @@ export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: G
         loser.cancel();
         void result.then((r) => {
           if (isAnswer(r)) {
-            r.body.destroy();
+            r.attempt.call.abort();
             r.attempt.end(LOST);
           }
         });
@@ -67,9 +68,15 @@ function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined 
   const t = route.pick(ctx, now);
   if (t === undefined || ctx.tried.has(t.id)) return undefined;
   if (p.retry.budget !== null && !p.retry.budget.tryRetry(now)) return undefined;
+  let up: UpstreamRequest;
+  try {
+    up = buildUpstreamRequest(ctx, t);
+  } catch {
+    return undefined; // this target cannot carry the request: no hedge to it
+  }
   const breaker = p.breakers[t.index]!;
   if (!breaker.tryAcquire(now)) return undefined;
   ctx.tried.add(t.id);
   ctx.hedges++;
-  return new Attempt(route, t, ctx, ctx.tried.size, breaker.epoch, events);
+  return new Attempt(route, t, ctx, ctx.tried.size, breaker.epoch, up, events);
 }

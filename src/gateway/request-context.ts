@@ -21,7 +21,7 @@ export class RequestContext {
   /** Raw query string without "?", passed upstream as is. */
   query = "";
   /** Abort handles of the attempts running now (two while a hedge races); aborting cancels the upstream call. */
-  readonly controllers: AbortController[] = [];
+  readonly controllers: { abort(reason?: Error): void }[] = [];
   /** Queue priority (critical, high, normal, low). */
   priority: "critical" | "high" | "normal" | "low" = "normal";
   /** Time spent waiting in the route's queue, ms. */

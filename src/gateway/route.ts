@@ -48,13 +48,15 @@ export class Route {
     eligible.length = 0;
     const targets = this.targets;
     let anyEligible = false;
+    const unservable = ctx.unservable;
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
-      if (!this.eligibility.isEligible(t, now)) continue;
+      if (!this.eligibility.isEligible(t, now) || (unservable !== null && unservable.has(t.id))) continue;
       anyEligible = true;
       if (ctx.tried.size === 0 || !ctx.tried.has(t.id)) eligible.push(t);
     }
-    if (eligible.length === 0 && anyEligible) for (const t of targets) if (this.eligibility.isEligible(t, now)) eligible.push(t);
+    if (eligible.length === 0 && anyEligible)
+      for (const t of targets) if (this.eligibility.isEligible(t, now) && !(unservable !== null && unservable.has(t.id))) eligible.push(t);
     if (eligible.length === 0) return undefined;
     if (eligible.length > 1 && this.strategy.keepsAffinity !== true) this.thin(eligible, now);
     return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);

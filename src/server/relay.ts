@@ -82,60 +82,84 @@ class SseBoundary implements BodySink {
   }
 }
 
-/** Streams the body through a sink with backpressure; resolves once the client's answer ended. */
+/**
+ * Streams the rest of the body (after the first chunk) from the upstream call into the client's
+ * response through a sink, with backpressure both ways; resolves once the client's answer ended.
+ */
 function pump(c: Committed, res: ServerResponse, sink: BodySink): Promise<void> {
-  const body = c.body;
-  return new Promise((resolve) => {
-    let done = false;
-    const write = (chunk: Buffer) => {
-      const out = sink.push(chunk);
-      if (out.length > 0 && !res.write(out)) body.pause();
-      if (sink.failure !== null) finish(null);
-    };
-    const finish = (err: Error | null) => {
-      if (done) return;
-      done = true;
-      body.off("data", write);
-      res.off("drain", onDrain);
-      res.off("close", onClose);
-      if (err === null) {
-        const rest = sink.failure === null ? sink.end() : "";
-        if (sink.failure !== null) {
-          // The upstream reported a failure inside its stream: the client has its error event.
-          if (!body.readableEnded) body.destroy();
-          res.end(rest);
-          c.finish("broken_stream", sink.failure);
-        } else {
-          res.end(rest);
-          c.finish();
-        }
-      } else if (c.ctx.clientGone || res.destroyed) {
-        body.destroy();
-        c.finish();
-      } else {
-        const code = (err as NodeJS.ErrnoException).code ?? err.message;
-        const tail = sink.broken(code);
-        c.finish("broken_stream", `stream broken after the first byte: ${code}`);
-        if (tail === null) res.destroy();
-        else res.end(tail);
-      }
-      resolve();
-    };
-    const onDrain = () => body.resume();
-    const onClose = () => finish(new Error("client closed"));
-    if (c.first !== null) write(c.first);
-    if (done) return;
-    // A small body may have ended (or broken) already while it waited behind its first chunk.
-    if (body.readableEnded) return finish(null);
-    if (body.errored !== null || body.destroyed) return finish(body.errored ?? new Error("upstream body closed"));
-    body.on("data", write);
-    body.once("end", () => finish(null));
-    body.once("error", (err) => finish(err));
-    res.on("drain", onDrain);
-    res.once("close", onClose);
-    body.resume();
-  });
+  return new Promise((resolve) => new Pump(c, res, sink, resolve).start());
 }
+
+/** One relay in progress: the upstream call's sink on one side, the client's response on the other. */
+class Pump {
+  private done = false;
+  private readonly onDrain = () => this.c.call.resume();
+  private readonly onClose = () => this.finish(CLIENT_GONE);
+
+  constructor(
+    private readonly c: Committed,
+    private readonly res: ServerResponse,
+    private readonly sink: BodySink,
+    private readonly resolve: () => void,
+  ) {}
+
+  start(): void {
+    const { c, res } = this;
+    if (c.first !== null) this.write(c.first);
+    if (this.done) return;
+    res.on("drain", this.onDrain);
+    res.once("close", this.onClose);
+    c.call.attach(this);
+  }
+
+  /** From the upstream call: one more chunk. false asks the call to pause until drain. */
+  write(chunk: Buffer): boolean {
+    if (this.done) return true;
+    const out = this.sink.push(chunk);
+    const more = out.length === 0 || this.res.write(out);
+    if (this.sink.failure !== null) this.finish(null);
+    return more;
+  }
+
+  end(): void {
+    this.finish(null);
+  }
+
+  error(err: Error): void {
+    this.finish(err);
+  }
+
+  private finish(err: Error | null): void {
+    if (this.done) return;
+    this.done = true;
+    const { c, res, sink } = this;
+    res.off("drain", this.onDrain);
+    res.off("close", this.onClose);
+    if (err === null) {
+      if (sink.failure !== null) {
+        // The upstream reported a failure inside its stream: the client has its error event.
+        c.call.abort();
+        res.end();
+        c.finish("broken_stream", sink.failure);
+      } else {
+        res.end(sink.end());
+        c.finish();
+      }
+    } else if (err === CLIENT_GONE || c.ctx.clientGone || res.destroyed) {
+      c.call.abort();
+      c.finish();
+    } else {
+      const code = (err as NodeJS.ErrnoException).code ?? err.message;
+      const tail = sink.broken(code);
+      c.finish("broken_stream", `stream broken after the first byte: ${code}`);
+      if (tail === null) res.destroy();
+      else res.end(tail);
+    }
+    this.resolve();
+  }
+}
+
+const CLIENT_GONE = new Error("client closed");
 
 function translatedStreamHeaders(c: Committed): OutgoingHttpHeaders {
   const h: OutgoingHttpHeaders = {

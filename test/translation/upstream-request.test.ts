@@ -101,7 +101,7 @@ test("a body its own dialect refuses is a 400 invalid_request naming the field, 
 });
 
 // Needs the attempt loop to catch UnsupportedFieldError from buildUpstreamRequest (see the report).
-test("on_unsupported: reject skips the target without counting an attempt; none left → 400 unsupported_field", { todo: "attempt-loop hook" }, async () => {
+test("on_unsupported: reject skips the target without counting an attempt; none left → 400 unsupported_field", async () => {
   const body = { response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] };
   const served = await postJson(`${gw.url}/v1/chat/completions`, { model: "strict-mixed", ...body });
   assert.equal(served.status, 200);

@@ -1,0 +1,192 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+
+/** Where a committed body goes: the client's response (relay) or a Readable (translation, library). */
+export interface BodySink {
+  /** false = slow down: the call pauses until resume(). */
+  write(chunk: Buffer): boolean;
+  end(): void;
+  error(err: Error): void;
+}
+
+const enum Phase {
+  Headers,
+  FirstChunk,
+  Committed,
+  ErrorBody,
+  Done,
+}
+
+/** How far an error body is read (for the provider's message and key problems). */
+const ERROR_BODY_LIMIT = 16 * 1024;
+
+export type CallDecision =
+  | { readonly kind: "answer"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly first: Buffer | null }
+  | { readonly kind: "error_body"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly text: string }
+  | { readonly kind: "failed"; readonly error: Error; readonly phase: "headers" | "body"; readonly status: number; readonly headers: IncomingHttpHeaders | null };
+
+const NO_HEADERS: IncomingHttpHeaders = {};
+const ABORTED = Object.assign(new Error("upstream call aborted"), { code: "SWITCHYARD_ABORTED" });
+
+/**
+ * One upstream HTTP call driven through undici's dispatch API: no promise or stream per chunk,
+ * no AbortSignal. It settles `decided` once the gateway can choose what to do:
+ *   - an answer to relay: headers plus the body's first chunk (the call then pauses until a
+ *     sink is attached, so nothing is buffered beyond that chunk);
+ *   - an error body to read (non-relayed statuses), read up to 16 KiB;
+ *   - a failure (connect, reset, abort, timeout).
+ * After an answer, attach() streams the rest of the body into a sink with backpressure.
+ *
+ * `relayStatus(status)` says which statuses are answers (relayed as they come) and which are
+ * error bodies to read first; it is decided per call by the attempt.
+ */
+export class UpstreamCall implements Dispatcher.DispatchHandler {
+  readonly decided: Promise<CallDecision>;
+  private settle!: (d: CallDecision) => void;
+  private controller: Dispatcher.DispatchController | null = null;
+  private abortReason: Error | null = null;
+  private phase = Phase.Headers;
+  private status = 0;
+  private headers: IncomingHttpHeaders = NO_HEADERS;
+  private errorText = "";
+  private sink: BodySink | null = null;
+  /** Chunks that arrived after the first and before a sink (rare: the call pauses at the first). */
+  private pending: Buffer[] | null = null;
+  private ended = false;
+  private endError: Error | null = null;
+  /** True when the body's first chunk must arrive before the answer is committed. */
+  private waitFirst = true;
+
+  constructor(
+    /** Which statuses are relayed as answers; the others have their error body read. */
+    private readonly relayStatus: (status: number) => boolean,
+    private readonly expectBody: boolean,
+  ) {
+    this.decided = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** Aborts the call (timeout, client gone, hedge lost). Safe at any time, idempotent. */
+  abort(reason: Error = ABORTED): void {
+    if (this.phase === Phase.Done) return;
+    if (this.abortReason === null) this.abortReason = reason;
+    if (this.controller !== null) this.controller.abort(reason);
+  }
+
+  /** Continues reading after backpressure. */
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  /** Streams the rest of a committed body into the sink (chunks that waited go first). */
+  attach(sink: BodySink): void {
+    this.sink = sink;
+    const pending = this.pending;
+    this.pending = null;
+    if (pending !== null) for (const c of pending) sink.write(c);
+    if (this.endError !== null) return sink.error(this.endError);
+    if (this.ended) return sink.end();
+    this.controller?.resume();
+  }
+
+  /** The rest of a committed body as a Readable (translation, in-process use). */
+  readable(): Readable {
+    const call = this;
+    const r = new Readable({
+      read() {
+        call.resume();
+      },
+      destroy(err, cb) {
+        if (!call.ended && call.endError === null) call.abort(err ?? new Error("body consumer went away"));
+        cb(err);
+      },
+    });
+    this.attach({
+      write: (chunk) => r.push(chunk),
+      end: () => r.push(null),
+      error: (err) => r.destroy(err),
+    });
+    return r;
+  }
+
+  // --- undici DispatchHandler ---
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason !== null) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    this.headers = headers;
+    if (!this.relayStatus(statusCode)) {
+      this.phase = Phase.ErrorBody;
+      return;
+    }
+    this.waitFirst = this.expectBody && statusCode >= 200 && statusCode < 300 && statusCode !== 204;
+    if (!this.waitFirst) {
+      // A relayed non-2xx (a client error handed back as is): commit at the headers.
+      this.phase = Phase.Committed;
+      controller.pause();
+      this.settle({ kind: "answer", status: statusCode, headers, first: null });
+      return;
+    }
+    this.phase = Phase.FirstChunk;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    switch (this.phase) {
+      case Phase.FirstChunk:
+        this.phase = Phase.Committed;
+        controller.pause();
+        this.settle({ kind: "answer", status: this.status, headers: this.headers, first: chunk });
+        return;
+      case Phase.Committed:
+        if (this.sink === null) {
+          (this.pending ??= []).push(chunk);
+          controller.pause();
+        } else if (!this.sink.write(chunk)) controller.pause();
+        return;
+      case Phase.ErrorBody:
+        if (this.errorText.length < ERROR_BODY_LIMIT) this.errorText += chunk.toString("utf8");
+        return;
+    }
+  }
+
+  onResponseEnd(): void {
+    switch (this.phase) {
+      case Phase.FirstChunk:
+        this.phase = Phase.Done;
+        this.ended = true;
+        this.settle({ kind: "answer", status: this.status, headers: this.headers, first: null });
+        return;
+      case Phase.Committed:
+        this.phase = Phase.Done;
+        this.ended = true;
+        this.sink?.end();
+        return;
+      case Phase.ErrorBody:
+        this.phase = Phase.Done;
+        this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
+        return;
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const err = this.abortReason ?? error;
+    const phase = this.phase;
+    this.phase = Phase.Done;
+    switch (phase) {
+      case Phase.Headers:
+        return this.settle({ kind: "failed", error: err, phase: "headers", status: 0, headers: null });
+      case Phase.FirstChunk:
+        return this.settle({ kind: "failed", error: err, phase: "body", status: this.status, headers: this.headers });
+      case Phase.Committed:
+        this.endError = err;
+        this.sink?.error(err);
+        return;
+      case Phase.ErrorBody:
+        return this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
+    }
+  }
+}
