@@ -10,8 +10,11 @@ const CLIENT_ONLY = new Set([...HOP_BY_HOP, "host", "authorization", "x-api-key"
 /** Upstream headers never returned to the client. */
 const UPSTREAM_ONLY = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id", "date", "server", "content-length"]);
 
+const NONE: string[] = [];
+
 function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+  // The common values name no other header: no split, no allocation.
+  if (value === undefined || value === "keep-alive" || value === "close" || value === "Keep-Alive" || value === "Close") return NONE;
   const s = Array.isArray(value) ? value.join(",") : value;
   return s.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t && t !== "close" && t !== "keep-alive");
 }

@@ -7,8 +7,13 @@ const EMPTY = Buffer.alloc(0);
  * Reads the whole request body, refusing more than `limit` bytes: at once from Content-Length,
  * or as soon as the running total passes the limit.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> | Buffer {
   const declared = req.headers["content-length"];
+  // No body announced (a GET, or Content-Length: 0): nothing to wait for.
+  if ((declared === undefined || declared === "0") && req.headers["transfer-encoding"] === undefined) {
+    if (!req.complete) req.resume();
+    return EMPTY;
+  }
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -142,7 +142,9 @@ class Pump {
         res.end();
         c.finish("broken_stream", sink.failure);
       } else {
-        res.end(sink.end());
+        const rest = sink.end();
+        if (rest.length === 0) res.end();
+        else res.end(rest);
         c.finish();
       }
     } else if (err === CLIENT_GONE || c.ctx.clientGone || res.destroyed) {

@@ -107,7 +107,8 @@ export class SwitchyardServer {
     let timer: NodeJS.Timeout | undefined;
     try {
       if (this.draining) throw new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance");
-      const body = await readBody(req, gw.config.server.max_body_bytes);
+      const raw = readBody(req, gw.config.server.max_body_bytes);
+      const body = Buffer.isBuffer(raw) ? raw : await raw;
       if (match.kind === "rest") {
         ctx = new RequestContext(requestId, ENDPOINTS.rest, req.method ?? "GET", req.headers);
         route = prepareRestRequest(ctx, match.route, match.subPath, query, body);
