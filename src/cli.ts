@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
+import { loadResponseMappers } from "./rest/response-mapper.js";
 import { stringify } from "yaml";
 import { ConfigError } from "./errors.js";
 import { resolveConfig } from "./config/resolve.js";
@@ -33,9 +35,12 @@ program
         config = demo.config;
         stopDemo = demo.close;
       } else {
-        config = resolveConfig(opts.config).config;
+        const resolved = resolveConfig(opts.config);
+        config = resolved.config;
+        await loadResponseMappers(config, configDir(resolved.source));
       }
     } catch (err) {
+      await stopDemo?.();
       exitWithConfigError(err);
     }
     const gateway = createGateway(config);
@@ -74,10 +79,11 @@ program
   .command("validate")
   .description("Check a config: print it resolved, with secrets masked, or its errors (exit 0 / 1)")
   .option("-c, --config <file>", "YAML config file")
-  .action((opts: { config?: string }) => {
+  .action(async (opts: { config?: string }) => {
     try {
       const { config, source } = resolveConfig(opts.config);
-      createGateway(config); // strategy options are checked when routes are built
+      await loadResponseMappers(config, configDir(source));
+      await createGateway(config).close(); // strategy options are checked when routes are built
       process.stdout.write(`# ${source}: valid\n${stringify(maskConfig(config))}`);
     } catch (err) {
       exitWithConfigError(err);
@@ -85,6 +91,11 @@ program
   });
 
 registerSimulateCommand(program, { runDemo: runDemoScenario });
+
+/** Relative paths in a config file (response mappers) are relative to the file's folder. */
+function configDir(source: string): string {
+  return source === "environment" || source === "command line" ? process.cwd() : dirname(resolve(source));
+}
 
 function parsePort(v: string): number {
   const n = Number(v);

@@ -7,8 +7,12 @@ export function maskSecret(secret: string | undefined): string | null {
 
 const SECRET_HEADER = /key|token|secret|auth|password|cookie/i;
 
+function maskValues(o: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, SECRET_HEADER.test(k) ? (maskSecret(v) ?? "") : v]));
+}
+
 /** A copy of the config fit to print: target keys and secret-looking header values masked. */
-export function maskConfig<T extends { admin: { token?: string }; routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
+export function maskConfig<T extends { admin: { token?: string }; routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>>; query?: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
   return {
     ...config,
     admin: config.admin.token === undefined ? config.admin : { ...config.admin, token: maskSecret(config.admin.token) },
@@ -17,7 +21,8 @@ export function maskConfig<T extends { admin: { token?: string }; routes: readon
       targets: r.targets.map((t) => ({
         ...t,
         ...(t.key === undefined ? {} : { key: maskSecret(t.key) }),
-        headers: Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? maskSecret(v) : v])),
+        headers: maskValues(t.headers),
+        ...(t.query === undefined ? {} : { query: maskValues(t.query) }),
       })),
     })),
   };

@@ -1,6 +1,6 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { writeFileSync, mkdtempSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.js";
@@ -90,4 +90,26 @@ test("every command has --help", async () => {
     assert.equal(r.code, 0, `${cmd.join(" ")} --help`);
     assert.match(r.stdout, /Usage: switchyard/);
   }
+});
+
+test("validate loads response mappers relative to the config file and masks secret query values", async () => {
+  const p = file(
+    "mapper.yaml",
+    `routes:
+  - name: quotes
+    surface: rest
+    service: quotes
+    targets:
+      - { id: a, provider: rest, base_url: "https://vendor.example", query: { api_token: tok-query-7777, format: json }, response_mapper: ./missing-mapper.mjs }
+`,
+  );
+  const r = await runCli(["validate", "--config", p]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /routes\[0\]\.targets\[0\]\.response_mapper: /);
+  const ok = file("mapper-ok.yaml", readFileSync(p, "utf8").replace(", response_mapper: ./missing-mapper.mjs", ""));
+  const r2 = await runCli(["validate", "--config", ok]);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stdout, /api_token: "?\*\*\*\*7777"?/);
+  assert.match(r2.stdout, /format: json/);
+  assert.doesNotMatch(r2.stdout, /tok-query-7777/);
 });
