@@ -61,6 +61,11 @@ export const retryPolicySchema = z
       .default([...DEFAULT_RETRY_ON]),
     backoff: backoffSchema.default({ kind: "exponential", base_ms: 100, max_ms: 2_000, factor: 2, jitter: "full" }),
     budget: retryBudgetSchema.default({ enabled: true, percent: 20, min_per_sec: 10, ttl_s: 10 }),
+    /**
+     * Where a retry goes: `next` fails over to a target this request has not tried (the same
+     * one only when all were tried); `same` retries the target that failed while it is eligible.
+     */
+    target: z.enum(["next", "same"], { error: "must be next or same" }).default("next"),
     /** Wait for an upstream's Retry-After up to this long; longer → fail over or give up instead. */
     max_retry_after_ms: nonNegative().default(60_000),
   })
@@ -97,6 +102,15 @@ export const breakerSchema = z
     slow_call_rate: rate().default(0.8),
     open_s: positive().default(60),
     max_open_s: positive().default(300),
+    /** How the open wait grows with repeated openings, from open_s up to max_open_s. */
+    open_backoff: z
+      .object({
+        kind: z.enum(BACKOFF_KINDS, { error: `must be one of ${BACKOFF_KINDS.join(", ")}` }).default("exponential"),
+        factor: num().min(1, { error: "must be >= 1" }).default(2),
+        jitter: z.enum(JITTER_KINDS, { error: `must be one of ${JITTER_KINDS.join(", ")}` }).default("none"),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .refine((b) => b.max_open_s >= b.open_s, { error: "max_open_s must be >= open_s", path: ["max_open_s"] })

@@ -93,7 +93,7 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
     // The common case picks synchronously, so pick and onStart (the Attempt) share one step and
     // concurrent requests see each other's in-flight counts; only a queued request awaits.
     const queued = p.queue.length > 0 && last === undefined;
-    let target = queued ? undefined : route.pick(ctx, Date.now());
+    let target = queued ? undefined : retrySame(route, last, ctx) ?? route.pick(ctx, Date.now());
     if (target === undefined && p.queue.capacity > 0) target = await acquireTarget(route, ctx, last === undefined);
     if (target === undefined) {
       if (last === undefined && unsupported !== undefined) throw unservable(route, unsupported);
@@ -146,6 +146,13 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   const err = new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`);
   if (budgetRefused) err.headers = retryAfterHeader(0, 0);
   throw err;
+}
+
+/** With retry.target: same, a retry goes back to the target that failed while it is still eligible. */
+function retrySame(route: Route, last: Failure | undefined, ctx: RequestContext): Target | undefined {
+  if (last === undefined || last.keyRejected || route.config.retry.target !== "same") return undefined;
+  const t = last.attempt.target;
+  return route.eligibility.isEligible(t, Date.now()) && !(ctx.unservable?.has(t.id) ?? false) ? t : undefined;
 }
 
 function unservable(route: Route, err: UnsupportedFieldError): GatewayError {

@@ -2,6 +2,7 @@ import type { RouteConfig } from "../config/schema.js";
 import { breakerSchema, healthCheckSchema, mergePolicy, type HedgeConfig } from "../config/resilience-schema.js";
 import { CircuitBreaker, breakerCheck } from "../resilience/circuit-breaker.js";
 import { RetryPolicy } from "../resilience/retry-policy.js";
+import { createBackoff } from "../resilience/backoff.js";
 import { RateLimitBench } from "../resilience/rate-limit-bench.js";
 import { PriorityQueue } from "../resilience/priority-queue.js";
 import { KeyDisable } from "../health/key-disable.js";
@@ -31,7 +32,11 @@ export class RoutePolicies {
 
   constructor(config: RouteConfig, targets: readonly Target[], eligibility: Eligibility, events: GatewayEvents) {
     const route = config.name;
-    this.breakers = targets.map((t) => new CircuitBreaker(mergePolicy(breakerSchema, config.breaker, t.config.breaker), `${route}/${t.id}`));
+    this.breakers = targets.map((t) => {
+      const b = mergePolicy(breakerSchema, config.breaker, t.config.breaker);
+      const open = createBackoff({ ...b.open_backoff, base_ms: b.open_s * 1000, max_ms: b.max_open_s * 1000 });
+      return new CircuitBreaker(b, `${route}/${t.id}`, open);
+    });
     this.retry = new RetryPolicy(config.retry);
     this.bench = new RateLimitBench(config.rate_limits);
     this.keys = new KeyDisable(config.key_disable);
