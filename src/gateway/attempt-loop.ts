@@ -79,16 +79,21 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   let counted = 0;
   let started = 0;
   let unsupported: UnsupportedFieldError | undefined;
+  let cleared = false;
+  let waited = false;
   const hedging = p.hedge.enabled && idempotent(ctx);
   for (let guard = 0; counted < route.maxAttempts && guard < route.maxAttempts + route.targets.length * 2; guard++) {
     if (ctx.clientGone) throw new GatewayError("client_closed", "client closed the request");
     if (ctx.timedOut) break;
-    if (last !== undefined && !last.keyRejected) {
+    // A retry is judged (retry_on, safety, budget) and waited for once per failure, however
+    // often the loop turns before the next attempt starts (a pick after the wait, a skipped target).
+    if (last !== undefined && !last.keyRejected && !cleared) {
       if (!p.retry.retries(last.outcome.kind) || !safeToRetry(ctx, last.outcome)) break;
       if (p.retry.budget !== null && !p.retry.budget.tryRetry(Date.now())) {
         budgetRefused = true;
         break;
       }
+      cleared = true;
     }
     // The common case picks synchronously, so pick and onStart (the Attempt) share one step and
     // concurrent requests see each other's in-flight counts; only a queued request awaits.
@@ -100,11 +105,12 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
       if (last === undefined) throw noTarget(route, Date.now());
       break;
     }
-    if (last !== undefined && !last.keyRejected) {
+    if (last !== undefined && !last.keyRejected && !waited) {
       const d = p.retry.delayBefore(counted, ctx.tried.has(target.id), last.outcome.retryAtMs, Date.now(), prevDelay);
       if (d === DONT_WAIT) break;
       if (d > 0) {
         prevDelay = d;
+        waited = true;
         await sleep(d, ctx);
         continue; // the world changed while we waited: pick again
       }
@@ -128,6 +134,8 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
     if (isAnswer(result)) return new Committed(result, route, ctx, started + ctx.hedges);
     if (result.outcome.status === 499) throw new GatewayError("client_closed", "client closed the request");
     last = result;
+    cleared = false;
+    waited = false;
     if (result.outcome.kind !== "timeout") allTimeouts = false;
     if (!result.keyRejected) counted++;
   }
