@@ -88,7 +88,7 @@ export function demoBanner(url: string): string {
     `  curl -s '${url}/v1beta/models/gemini-demo:generateContent' -H 'content-type: application/json' -d '{"contents":[{"role":"user","parts":[{"text":"Hello"}]}]}'`,
     `  curl -s '${url}/rest/quotes/v1/quote?symbol=IBM'`,
     `Status:  curl -s ${url}/admin/status`,
-    `Load:    npx switchyard simulate load --url ${url} --concurrency 100 --duration 10s`,
+    `Load:    node dist/cli.js simulate load --url ${url} --concurrency 100 --duration 10s   (in another terminal)`,
     "Stop with Ctrl-C.",
     "",
   ].join("\n");

@@ -114,22 +114,9 @@ const FIRST_BYTE_ERROR = Object.assign(new Error("first byte timeout"), { code: 
 export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
   // Our own timer: undici's coarse timers can fire up to ~0.5 s late. It covers headers and the
   // body's first byte (what the client waits for); no closure per call.
-  const fb = a.target.timeouts.first_byte_ms;
-  if (fb > 0) a.firstByteTimer = setTimeout(firstByteTimeout, fb, a);
-  try {
-    return await call(a, upstreams);
-  } finally {
-    clearTimeout(a.firstByteTimer);
-  }
-}
-
-function firstByteTimeout(a: Attempt): void {
-  a.firstByteTimedOut = true;
-  a.call.abort(FIRST_BYTE_ERROR);
-}
-
-async function call(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure> {
   const { target, ctx, request: up } = a;
+  const fb = target.timeouts.first_byte_ms;
+  if (fb > 0) a.firstByteTimer = setTimeout(firstByteTimeout, fb, a);
   try {
     upstreams.poolFor(target).dispatch(
       {
@@ -144,11 +131,13 @@ async function call(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure>
     );
   } catch (err) {
     // undici refuses the request outright (a header value it cannot send): the request's fault.
+    clearTimeout(a.firstByteTimer);
     const outcome = new Outcome("client_error", 400, `upstream request refused: ${(err as Error).message}`);
     a.end(outcome);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }
   const d = await a.call.decided;
+  clearTimeout(a.firstByteTimer);
   a.ttfbMs = performance.now() - a.startedAt;
   if (d.kind === "failed") {
     let outcome = a.abortedOutcome(d.error, d.phase);
@@ -160,6 +149,11 @@ async function call(a: Attempt, upstreams: Upstreams): Promise<Answer | Failure>
   if (d.kind === "answer") return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
   a.end(outcome, d.headers, d.text);
   return { attempt: a, outcome, message: errorMessage(d.text, target), keyRejected: outcome.kind === "client_error" };
+}
+
+function firstByteTimeout(a: Attempt): void {
+  a.firstByteTimedOut = true;
+  a.call.abort(FIRST_BYTE_ERROR);
 }
 
 /** Statuses relayed to the client as they come: successes and plain client errors. */

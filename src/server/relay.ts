@@ -94,7 +94,6 @@ function pump(c: Committed, res: ServerResponse, sink: BodySink): Promise<void> 
 class Pump {
   private done = false;
   private readonly onDrain = () => this.c.call.resume();
-  private readonly onClose = () => this.finish(CLIENT_GONE);
 
   constructor(
     private readonly c: Committed,
@@ -107,8 +106,8 @@ class Pump {
     const { c, res } = this;
     if (c.first !== null) this.write(c.first);
     if (this.done) return;
+    // A client that leaves aborts the call (server.ts), which ends this relay through error().
     res.on("drain", this.onDrain);
-    res.once("close", this.onClose);
     c.call.attach(this);
   }
 
@@ -134,7 +133,6 @@ class Pump {
     this.done = true;
     const { c, res, sink } = this;
     res.off("drain", this.onDrain);
-    res.off("close", this.onClose);
     if (err === null) {
       if (sink.failure !== null) {
         // The upstream reported a failure inside its stream: the client has its error event.
@@ -147,7 +145,7 @@ class Pump {
         else res.end(rest);
         c.finish();
       }
-    } else if (err === CLIENT_GONE || c.ctx.clientGone || res.destroyed) {
+    } else if (c.ctx.clientGone || res.destroyed) {
       c.call.abort();
       c.finish();
     } else {
@@ -160,8 +158,6 @@ class Pump {
     this.resolve();
   }
 }
-
-const CLIENT_GONE = new Error("client closed");
 
 function translatedStreamHeaders(c: Committed): OutgoingHttpHeaders {
   const h: OutgoingHttpHeaders = {

@@ -33,7 +33,13 @@ export class SwitchyardServer {
   constructor(readonly gateway: Gateway, private readonly log: ServerLogger) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled);
     this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
-      this.handle(req, res).catch((err) => this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-"));
+      let pending: Promise<void> | void;
+      try {
+        pending = this.handle(req, res);
+      } catch (err) {
+        return this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-");
+      }
+      pending?.catch((err) => this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-"));
     });
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP: answer 400 if the socket can still take it, never throw.
@@ -57,7 +63,8 @@ export class SwitchyardServer {
     return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Synchronous for everything but proxied calls, which return their promise. */
+  private handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     const requestId = requestIdOf(req.headers["x-request-id"]);
     if (this.draining) res.setHeader("connection", "close");
     const url = req.url ?? "/";
@@ -117,19 +124,11 @@ export class SwitchyardServer {
         route = prepareLlmRequest(ctx, gw.table, match.prefix, match.kind === "gemini" ? match.model : undefined, query, body);
       }
       ctx.priority = priorityOf(req.headers[route.policies.queueConfig.priority_header], route.policies.queueConfig.default_priority, route.policies.queueConfig.priority_header);
-      const c = ctx;
-      res.once("close", () => {
-        if (!res.writableFinished) {
-          c.clientGone = true;
-          c.abort();
-        }
-      });
+      // A client that leaves cancels the upstream call; the relay learns it from the call's abort.
+      (res as ResWithContext)[CTX] = ctx;
+      res.once("close", onResponseClose);
       const totalMs = route.timeouts.total_ms;
-      if (totalMs > 0)
-        timer = setTimeout(() => {
-          c.timedOut = true;
-          c.abort();
-        }, totalMs);
+      if (totalMs > 0) timer = setTimeout(onDeadline, totalMs, ctx);
       const committed = await gw.serve(route, ctx);
       targetId = committed.target.id;
       attempts = committed.attempts;
@@ -213,6 +212,22 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const CTX = Symbol("switchyard.ctx");
+type ResWithContext = ServerResponse & { [CTX]?: RequestContext };
+
+/** Static handlers (no closure per request). */
+function onResponseClose(this: ResWithContext): void {
+  const ctx = this[CTX];
+  if (ctx !== undefined && !this.writableFinished) {
+    ctx.clientGone = true;
+    ctx.abort();
+  }
+}
+function onDeadline(ctx: RequestContext): void {
+  ctx.timedOut = true;
+  ctx.abort();
 }
 
 const PRIORITIES = new Set(["critical", "high", "normal", "low"]);
