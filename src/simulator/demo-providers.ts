@@ -12,8 +12,16 @@ export const DEMO_PROVIDERS: readonly SimOptions[] = [
   { dialect: "openai", name: "sim-slow", latency_ms: 2000, jitter_ms: 400, error_rate: 0.2 },
   { dialect: "anthropic", name: "sim-anthropic", latency_ms: 30, jitter_ms: 10 },
   { dialect: "gemini", name: "sim-gemini", latency_ms: 30, jitter_ms: 10 },
-  { dialect: "rest", name: "sim-rest", latency_ms: 10, jitter_ms: 5 },
+  // A market-data vendor: answers a quote for ?symbol= (and never echoes the caller's key).
+  { dialect: "rest", name: "sim-rest", latency_ms: 10, jitter_ms: 5, rest_response: (r) => demoQuote(r.path, r.query.symbol) },
 ];
+
+function demoQuote(path: string, symbol: string | undefined): unknown {
+  if (symbol === undefined) return { error: "pass ?symbol=", source: "sim-rest", path };
+  let h = 0;
+  for (const c of symbol) h = (h * 31 + c.charCodeAt(0)) % 100_000;
+  return { symbol: symbol.toUpperCase(), price: Math.round(50 + (h % 45_000) / 100) + 0.25, currency: "USD", source: "sim-rest", path };
+}
 
 export async function startDemoProviders(): Promise<{ providers: SimProvider[]; close(): Promise<void> }> {
   return startProviders(DEMO_PROVIDERS);

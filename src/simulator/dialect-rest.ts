@@ -9,6 +9,19 @@ import { bearer, header, type Dialect } from "./dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import type { RestRequestInfo } from "./sim-options.js";
 
+const KEY_PARAM = /key|token|secret|sig/i;
+
+function maskKeys(query: Record<string, string>): Record<string, string> {
+  let out: Record<string, string> | null = null;
+  for (const k in query) {
+    if (!KEY_PARAM.test(k)) continue;
+    out ??= { ...query };
+    const v = query[k]!;
+    out[k] = v.length <= 4 ? "****" : `****${v.slice(-4)}`;
+  }
+  return out ?? query;
+}
+
 export const restDialect: Dialect = {
   kind: "rest",
   basePath: "",
@@ -51,7 +64,8 @@ export const restDialect: Dialect = {
     const fn = ex.opts.rest_response;
     if (fn === undefined) {
       const name = ex.opts.name;
-      return ex.json(200, { source: name, name, method: info.method, path: info.path, query: info.query, body: info.body ?? null });
+      // The echo masks key-like parameters: what a client sees must never carry the gateway's key.
+      return ex.json(200, { source: name, name, method: info.method, path: info.path, query: maskKeys(info.query), body: info.body ?? null });
     }
     let out: unknown;
     try {
