@@ -13,11 +13,15 @@ export interface UpstreamOptions {
  */
 export class Upstreams {
   private readonly pools = new Map<string, Pool>();
+  /** The hot path's lookup: no key string built per call. */
+  private readonly byTarget = new WeakMap<Target, Pool>();
 
   constructor(private readonly options: UpstreamOptions) {}
 
   /** The pool for a target, created on first use of its origin. */
   poolFor(target: Target): Pool {
+    const cached = this.byTarget.get(target);
+    if (cached !== undefined && !cached.closed && !cached.destroyed) return cached;
     const key = `${target.origin}|${target.timeouts.connect_ms}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
@@ -33,6 +37,7 @@ export class Upstreams {
       });
       this.pools.set(key, pool);
     }
+    this.byTarget.set(target, pool);
     return pool;
   }
 
