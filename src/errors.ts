@@ -12,7 +12,6 @@ export const ERRORS = {
   method_not_allowed: { status: 405, type: "invalid_request_error", hint: "The path exists but not for this method." },
   body_too_large: { status: 413, type: "invalid_request_error", hint: "The body is over server.max_body_bytes." },
   unsupported_media_type: { status: 415, type: "invalid_request_error", hint: "Send Content-Type: application/json." },
-  request_timeout: { status: 408, type: "invalid_request_error", hint: "The client did not send its request in time." },
   client_closed: { status: 499, type: "invalid_request_error", hint: "The client went away before the answer." },
   rate_limited: { status: 429, type: "rate_limit_error", hint: "Every target tried is rate limited; see Retry-After." },
   upstream_error: { status: 502, type: "api_error", hint: "Every attempt failed; the message names the last target and why." },

@@ -5,7 +5,7 @@ import type { Route } from "./route.js";
 import type { Target } from "./target.js";
 import type { RequestContext } from "./request-context.js";
 import type { Upstreams } from "./upstreams.js";
-import { Outcome, type OutcomeKind } from "./outcome.js";
+import { Outcome } from "./outcome.js";
 import { classifyError, classifyStatus } from "./classify.js";
 import type { UpstreamRequest } from "./upstream-request.js";
 import { upstreamRequestHeaders } from "./headers.js";
@@ -169,11 +169,6 @@ const KEY_STATUSES = new Set([401, 402, 403]);
 
 export function isAnswer(r: Answer | Failure): r is Answer {
   return (r as Answer).status !== undefined;
-}
-
-/** Kinds that never move on to another target. */
-export function isFinal(kind: OutcomeKind): boolean {
-  return kind === "ok" || kind === "client_error";
 }
 
 /** The provider's own error message from an error body, with the target's key scrubbed. */
