@@ -18,9 +18,7 @@ export function targetLabel(target: Target): string {
 
 /** A provider's message with the target's key masked, should the provider echo it. */
 export function scrubSecret(message: string, target: Target): string {
-  const key = target.config.key;
-  if (key && key.length >= 4 && message.includes(key)) return message.split(key).join(target.keyMasked ?? "****");
-  return message;
+  return target.maskKeyIn(message);
 }
 
 /**

@@ -181,7 +181,5 @@ function errorMessage(text: string, target: Target): string {
   } catch {
     // not JSON: keep the raw start
   }
-  const key = target.config.key;
-  if (key && key.length >= 4 && message.includes(key)) message = message.split(key).join(target.keyMasked ?? "****");
-  return message.replace(/\s+/g, " ").trim();
+  return target.maskKeyIn(message).replace(/\s+/g, " ").trim();
 }

@@ -88,6 +88,13 @@ export class Target {
     this.extraHeaders = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
   }
 
+  /** Text from the upstream with this target's key masked, should the provider echo it back. */
+  maskKeyIn(text: string): string {
+    const key = this.config.key;
+    if (key && key.length >= 4 && text.includes(key)) return text.split(key).join(this.keyMasked ?? "****");
+    return text;
+  }
+
   toJSON() {
     return {
       id: this.id,
