@@ -66,6 +66,8 @@ export const retryPolicySchema = z
      * one only when all were tried); `same` retries the target that failed while it is eligible.
      */
     target: z.enum(["next", "same"], { error: "must be next or same" }).default("next"),
+    /** Outcome kinds retried on the same target whatever `target` says (e.g. [timeout] for a flaky network path). */
+    same_target_on: z.array(z.enum(RETRYABLE_KINDS, { error: `must be outcome kinds: ${RETRYABLE_KINDS.join(", ")}` })).default([]),
     /** Wait for an upstream's Retry-After up to this long; longer → fail over or give up instead. */
     max_retry_after_ms: nonNegative().default(60_000),
   })

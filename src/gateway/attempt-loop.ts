@@ -156,9 +156,11 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   throw err;
 }
 
-/** With retry.target: same, a retry goes back to the target that failed while it is still eligible. */
+/** With retry.target: same (or the failure's kind in retry.same_target_on), a retry goes back to the target that failed while it is still eligible. */
 function retrySame(route: Route, last: Failure | undefined, ctx: RequestContext): Target | undefined {
-  if (last === undefined || last.keyRejected || route.config.retry.target !== "same") return undefined;
+  if (last === undefined || last.keyRejected) return undefined;
+  const r = route.config.retry;
+  if (r.target !== "same" && !(r.same_target_on as readonly string[]).includes(last.outcome.kind)) return undefined;
   const t = last.attempt.target;
   return route.eligibility.isEligible(t, Date.now()) && !(ctx.unservable?.has(t.id) ?? false) ? t : undefined;
 }

@@ -18,7 +18,9 @@ const route = (name: string, target: "next" | "same") => ({
     { id: "b", provider: "openai" as const, base_url: b.url, key: "sk-retry-b-0002" },
   ],
 });
-const gw = await startGateway({ routes: [route("next", "next"), route("same", "same")] });
+const gw = await startGateway({
+  routes: [route("next", "next"), route("same", "same"), { ...route("by-kind", "next"), retry: { attempts: 3, target: "next" as const, same_target_on: ["server_error" as const], backoff: { base_ms: 1, max_ms: 5 } } }],
+});
 after(async () => {
   await gw.close();
   await a.close();
@@ -43,6 +45,15 @@ test("retry.target: same retries the failing target (with backoff) while it is e
   assert.equal(a.stats().requests, 3, "all three attempts went to the same target");
   assert.equal(b.stats().requests, 0);
   assert.match(r.json.error.message, /target a \(500 from upstream/);
+});
+
+test("retry.same_target_on: a kind listed there is retried on the same target", async () => {
+  a.resetStats();
+  b.resetStats();
+  const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody("by-kind"));
+  assert.equal(r.status, 502);
+  assert.equal(a.stats().requests, 3);
+  assert.equal(b.stats().requests, 0);
 });
 
 test("the breaker's open wait follows its open_backoff policy", () => {
