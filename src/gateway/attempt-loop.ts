@@ -7,11 +7,10 @@ import type { RequestContext } from "./request-context.js";
 import type { Upstreams } from "./upstreams.js";
 import { Outcome, type OutcomeKind } from "./outcome.js";
 import type { GatewayEvents } from "./events.js";
-import { Attempt, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
+import { admit, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
 import { acquireTarget } from "./acquire.js";
 import type { UpstreamCall } from "./upstream-call.js";
 import type { Readable } from "node:stream";
-import { buildUpstreamRequest, type UpstreamRequest } from "./upstream-request.js";
 import { UnsupportedFieldError } from "../providers/unsupported.js";
 import { hedgedCall } from "./hedge.js";
 
@@ -115,21 +114,15 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
         continue; // the world changed while we waited: pick again
       }
     }
-    // Built (and translated) before the attempt is admitted: a field this target cannot carry
+    // Admission builds (and translates) the request first: a field this target cannot carry
     // (on_unsupported: reject) rules it out for this request without using an attempt.
-    let up: UpstreamRequest;
-    try {
-      up = buildUpstreamRequest(ctx, target);
-    } catch (err) {
-      if (!(err instanceof UnsupportedFieldError)) throw err;
-      (ctx.unservable ??= new Set()).add(target.id);
-      unsupported ??= err;
+    const attempt = admit(route, target, ctx, started + 1, events);
+    if (attempt === undefined) continue;
+    if (attempt instanceof UnsupportedFieldError) {
+      unsupported ??= attempt;
       continue;
     }
-    const breaker = p.breakers[target.index]!;
-    if (!breaker.tryAcquire(Date.now())) continue;
-    ctx.tried.add(target.id);
-    const attempt = new Attempt(route, target, ctx, ++started, breaker.epoch, up, events);
+    started++;
     const result = hedging ? await hedgedCall(attempt, upstreams, events) : await callTarget(attempt, upstreams);
     if (isAnswer(result)) return new Committed(result, route, ctx, started + ctx.hedges);
     if (result.outcome.status === 499) throw new GatewayError("client_closed", "client closed the request");

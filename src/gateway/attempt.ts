@@ -7,7 +7,8 @@ import type { RequestContext } from "./request-context.js";
 import type { Upstreams } from "./upstreams.js";
 import { Outcome } from "./outcome.js";
 import { classifyError, classifyStatus } from "./classify.js";
-import type { UpstreamRequest } from "./upstream-request.js";
+import { buildUpstreamRequest, type UpstreamRequest } from "./upstream-request.js";
+import { UnsupportedFieldError } from "../providers/unsupported.js";
 import { upstreamRequestHeaders } from "./headers.js";
 import type { GatewayEvents } from "./events.js";
 
@@ -83,6 +84,27 @@ export class Attempt {
     if (this.firstByteTimedOut) return new Outcome("timeout", 0, `no first byte within ${this.target.timeouts.first_byte_ms} ms`);
     return classifyError(err, phase, this.ctx.timedOut ? `request deadline of ${this.route.timeouts.total_ms} ms passed` : undefined);
   }
+}
+
+/**
+ * Admits an attempt to a target, in the one order every attempt (first, retry, hedge) follows:
+ * build (and translate) its upstream request, then ask the target's breaker. A field this
+ * target cannot carry (on_unsupported: reject) marks it unservable for the request and is
+ * returned; a breaker that refuses gives undefined; other errors are the request's and throw.
+ */
+export function admit(route: Route, target: Target, ctx: RequestContext, number: number, events: GatewayEvents): Attempt | UnsupportedFieldError | undefined {
+  let up: UpstreamRequest;
+  try {
+    up = buildUpstreamRequest(ctx, target);
+  } catch (err) {
+    if (!(err instanceof UnsupportedFieldError)) throw err;
+    (ctx.unservable ??= new Set()).add(target.id);
+    return err;
+  }
+  const breaker = route.policies.breakers[target.index]!;
+  if (!breaker.tryAcquire(Date.now())) return undefined;
+  ctx.tried.add(target.id);
+  return new Attempt(route, target, ctx, number, breaker.epoch, up, events);
 }
 
 /** An upstream answer the gateway will relay: ok, or a client error to hand back as is. */

@@ -1,8 +1,7 @@
 import type { Upstreams } from "./upstreams.js";
 import type { GatewayEvents } from "./events.js";
 import { Outcome } from "./outcome.js";
-import { buildUpstreamRequest, type UpstreamRequest } from "./upstream-request.js";
-import { Attempt, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
+import { Attempt, admit, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
 
 const LOST = new Outcome("client_error", 499, "cancelled: another attempt answered first");
 /** Hedge delay while a target has too few samples for a p95. */
@@ -68,15 +67,13 @@ function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined 
   const t = route.pick(ctx, now);
   if (t === undefined || ctx.tried.has(t.id)) return undefined;
   if (p.retry.budget !== null && !p.retry.budget.tryRetry(now)) return undefined;
-  let up: UpstreamRequest;
+  let h: ReturnType<typeof admit>;
   try {
-    up = buildUpstreamRequest(ctx, t);
+    h = admit(route, t, ctx, ctx.tried.size + 1, events);
   } catch {
-    return undefined; // this target cannot carry the request: no hedge to it
+    return undefined; // the request cannot be built for this target: no hedge to it
   }
-  const breaker = p.breakers[t.index]!;
-  if (!breaker.tryAcquire(now)) return undefined;
-  ctx.tried.add(t.id);
+  if (!(h instanceof Attempt)) return undefined;
   ctx.hedges++;
-  return new Attempt(route, t, ctx, ctx.tried.size, breaker.epoch, up, events);
+  return h;
 }
