@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import os from "node:os";
 import { STRATEGY_FACTORIES } from "../src/balancer/index.js";
 import { STRATEGIES, targetSchema, type StrategyName } from "../src/config/schema.js";
-import { Target, DEFAULT_TIMEOUTS } from "../src/gateway/target.js";
-import { RequestContext } from "../src/gateway/request-context.js";
-import { ENDPOINTS } from "../src/gateway/endpoint.js";
-import { Outcome } from "../src/gateway/outcome.js";
+import { Target, DEFAULT_TIMEOUTS } from "../src/core/target.js";
+import { RequestContext } from "../src/core/request-context.js";
+import { ENDPOINTS } from "../src/core/endpoint.js";
+import { Outcome } from "../src/core/outcome.js";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {

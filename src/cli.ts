@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
-import { loadResponseMappers } from "./rest/response-mapper.js";
+import { loadResponseMappers } from "./providers/rest/response-mapper.js";
 import { stringify } from "yaml";
 import { ConfigError } from "./errors.js";
 import { resolveConfig } from "./config/resolve.js";

@@ -5,19 +5,19 @@
  *   const gw = createGateway({ routes: [{ name: "quotes", surface: "rest", service: "quotes", targets: [...] }] });
  *   const res = await gw.request("quotes", { path: "/v1/quote?symbol=IBM" });
  */
-import { Gateway } from "./gateway/gateway.js";
+import { Gateway } from "./engine/engine.js";
 import { configSchema, type Config, type ConfigInput } from "./config/schema.js";
 import { parseConfig } from "./config/load.js";
 import { SwitchyardServer } from "./server/server.js";
 import { createLogger, logAttemptFailures, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
 
-export { Gateway } from "./gateway/gateway.js";
+export { Gateway } from "./engine/engine.js";
 export { SwitchyardServer } from "./server/server.js";
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from "./errors.js";
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load.js";
 export { configFromEnv } from "./config/env.js";
 export type { Config, ConfigInput, RouteConfig, TargetConfig } from "./config/schema.js";
-export type { InProcessRequest, InProcessResponse } from "./gateway/in-process.js";
+export type { InProcessRequest, InProcessResponse } from "./pipeline/in-process.js";
 export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
 
 /** Builds the engine from a config object (validated here unless it already was). */

@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.js";
-import type { Gateway } from "../gateway/gateway.js";
+import type { Gateway } from "../engine/engine.js";
 
 export const TARGET_ACTIONS = ["enable", "disable", "reset-breaker", "open-breaker", "clear-bench"] as const;
 export type TargetAction = (typeof TARGET_ACTIONS)[number];

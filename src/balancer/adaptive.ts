@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { Strategy } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
-import type { Outcome } from "../gateway/outcome.js";
-import { isTargetFailure } from "../gateway/outcome.js";
+import type { Target } from "../core/target.js";
+import type { Outcome } from "../core/outcome.js";
+import { isTargetFailure } from "../core/outcome.js";
 import { nonNegative, parseOptions, positive, seed } from "./options.js";
-import { Random } from "./random.js";
+import { Random } from "./rng.js";
 
 const optionsSchema = z
   .object({

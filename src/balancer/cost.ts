@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Strategy } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
-import type { RequestContext } from "../gateway/request-context.js";
+import type { Target } from "../core/target.js";
+import type { RequestContext } from "../core/request-context.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { estimatedCost, sameCost } from "./token-cost.js";
 

@@ -6,7 +6,7 @@ import { createWeightedRandom } from "./weighted-random.js";
 import { createLeastConnections } from "./least-connections.js";
 import { createP2C } from "./p2c.js";
 import { createLatency } from "./latency.js";
-import { createHealth } from "./health.js";
+import { createHealth } from "./health-score.js";
 import { createLeastRecentlyUsed } from "./least-recently-used.js";
 import { createCost } from "./cost.js";
 import { createQuality } from "./quality.js";

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Strategy, StrategyEnv } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
-import type { Outcome } from "../gateway/outcome.js";
-import { isTargetFailure } from "../gateway/outcome.js";
+import type { Target } from "../core/target.js";
+import type { Outcome } from "../core/outcome.js";
+import { isTargetFailure } from "../core/outcome.js";
 import { nonNegative, parseOptions, positive } from "./options.js";
 import { clockOf } from "./clock.js";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Strategy, StrategyEnv } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
+import type { Target } from "../core/target.js";
 import { nonNegative, parseOptions } from "./options.js";
 import { clockOf } from "./clock.js";
 

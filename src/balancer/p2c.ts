@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Strategy } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
+import type { Target } from "../core/target.js";
 import { parseOptions, positive, seed } from "./options.js";
-import { Random } from "./random.js";
+import { Random } from "./rng.js";
 
 const optionsSchema = z
   .object({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Strategy } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
+import type { Target } from "../core/target.js";
 import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({}).strict();

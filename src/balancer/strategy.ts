@@ -1,6 +1,6 @@
-import type { Target } from "../gateway/target.js";
-import type { RequestContext } from "../gateway/request-context.js";
-import type { Outcome } from "../gateway/outcome.js";
+import type { Target } from "../core/target.js";
+import type { RequestContext } from "../core/request-context.js";
+import type { Outcome } from "../core/outcome.js";
 
 /**
  * A strategy picks one target for one attempt among the eligible ones (the eligibility filter —

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Strategy, StrategyEnv, StrategyFactory } from "./strategy.js";
-import type { Target } from "../gateway/target.js";
-import type { RequestContext } from "../gateway/request-context.js";
-import type { Outcome } from "../gateway/outcome.js";
+import type { Target } from "../core/target.js";
+import type { RequestContext } from "../core/request-context.js";
+import type { Outcome } from "../core/outcome.js";
 import { parseOptions, strategyName } from "./options.js";
 import { RoundRobin } from "./round-robin.js";
 

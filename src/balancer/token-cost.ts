@@ -1,4 +1,4 @@
-import type { Target } from "../gateway/target.js";
+import type { Target } from "../core/target.js";
 
 /**
  * The estimated price of one request on one target, from its cost per 1k input and output tokens.

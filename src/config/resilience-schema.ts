@@ -5,7 +5,7 @@
  * /work/shared/reference/resilience.md "Recommended defaults for Switchyard".
  */
 import { z } from "zod";
-import { OUTCOME_KINDS } from "../gateway/outcome.js";
+import { OUTCOME_KINDS } from "../core/outcome.js";
 
 const num = () => z.number({ error: "must be a number" });
 const positive = () => num().positive({ error: "must be > 0" });

@@ -16,10 +16,10 @@
  * here: it benches the key (rate-limit-bench.ts) without opening its breaker.
  */
 import type { BreakerConfig } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "../gateway/eligibility.js";
-import type { OutcomeKind } from "../gateway/outcome.js";
-import { isTargetFailure } from "../gateway/outcome.js";
-import type { Target } from "../gateway/target.js";
+import type { EligibilityCheck } from "./eligibility.js";
+import type { OutcomeKind } from "../core/outcome.js";
+import { isTargetFailure } from "../core/outcome.js";
+import type { Target } from "../core/target.js";
 import { type Backoff, exponentialBackoff } from "./backoff.js";
 import { CountWindow, type OutcomeWindow, TimeWindow } from "./sliding-window.js";
 

@@ -16,9 +16,9 @@
  */
 import type { ProviderKind } from "../config/schema.js";
 import type { RateLimitAwarenessConfig } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "../gateway/eligibility.js";
-import type { Outcome } from "../gateway/outcome.js";
-import type { Target } from "../gateway/target.js";
+import type { EligibilityCheck } from "./eligibility.js";
+import type { Outcome } from "../core/outcome.js";
+import type { Target } from "../core/target.js";
 import type { HeaderBag, RateLimitInfo } from "../providers/rate-limit.js";
 import { parseOpenAIRateLimit } from "../providers/openai/rate-limit.js";
 import { parseAnthropicRateLimit } from "../providers/anthropic/rate-limit.js";

@@ -7,7 +7,7 @@
  * is tried again. A Retry-After longer than max_retry_after_ms is not waited for.
  */
 import type { RetryPolicyConfig } from "../config/resilience-schema.js";
-import { OUTCOME_KINDS, type OutcomeKind } from "../gateway/outcome.js";
+import { OUTCOME_KINDS, type OutcomeKind } from "../core/outcome.js";
 import { type Backoff, type Random, createBackoff } from "./backoff.js";
 import { RetryBudget } from "./retry-budget.js";
 

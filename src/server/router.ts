@@ -1,7 +1,7 @@
 import type { Surface } from "../config/schema.js";
-import { ENDPOINTS, type Endpoint } from "../gateway/endpoint.js";
-import type { RouteTable } from "../gateway/route-table.js";
-import type { Route } from "../gateway/route.js";
+import { ENDPOINTS, type Endpoint } from "../core/endpoint.js";
+import type { RouteTable } from "../engine/route-table.js";
+import type { Route } from "../engine/route.js";
 
 export type Match =
   | { readonly kind: "healthz" }

@@ -3,17 +3,17 @@ import type { AddressInfo } from "node:net";
 import { randomUUID, timingSafeEqual } from "node:crypto";
 import { runTargetAction } from "../admin/target-actions.js";
 import { GatewayError } from "../errors.js";
-import type { Gateway } from "../gateway/gateway.js";
-import { RequestContext } from "../gateway/request-context.js";
-import type { Route } from "../gateway/route.js";
+import type { Gateway } from "../engine/engine.js";
+import { RequestContext } from "../core/request-context.js";
+import type { Route } from "../engine/route.js";
 import type { Surface } from "../config/schema.js";
 import { Router, type Match } from "./router.js";
-import { ENDPOINTS } from "../gateway/endpoint.js";
+import { ENDPOINTS } from "../core/endpoint.js";
 import { readBody } from "./body.js";
 import { sendError } from "./error-response.js";
-import { relay } from "./relay.js";
+import { relay } from "../pipeline/relay.js";
 import { sendJson } from "./json-response.js";
-import { prepareLlmRequest, prepareRestRequest } from "./prepare.js";
+import { prepareLlmRequest, prepareRestRequest } from "../pipeline/prepare.js";
 
 export interface ServerLogger {
   error(obj: object, msg: string): void;

@@ -1,5 +1,5 @@
 import { pino, type Logger } from "pino";
-import type { GatewayEvents, RequestRecord } from "../gateway/events.js";
+import type { GatewayEvents, RequestRecord } from "../core/events.js";
 
 export type { Logger };
 

@@ -1,10 +1,10 @@
 /** Shared builders for the strategy unit tests: real Target objects from schema-parsed configs. */
 import { targetSchema } from "../../src/config/schema.js";
 import type { z } from "zod";
-import { Target, DEFAULT_TIMEOUTS } from "../../src/gateway/target.js";
-import { RequestContext } from "../../src/gateway/request-context.js";
-import { ENDPOINTS } from "../../src/gateway/endpoint.js";
-import { Outcome, type OutcomeKind } from "../../src/gateway/outcome.js";
+import { Target, DEFAULT_TIMEOUTS } from "../../src/core/target.js";
+import { RequestContext } from "../../src/core/request-context.js";
+import { ENDPOINTS } from "../../src/core/endpoint.js";
+import { Outcome, type OutcomeKind } from "../../src/core/outcome.js";
 import type { Strategy } from "../../src/balancer/strategy.js";
 
 export type TargetSpec = Partial<z.input<typeof targetSchema>>;

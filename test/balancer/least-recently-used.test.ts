@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createLeastRecentlyUsed } from "../../src/balancer/least-recently-used.js";
 import { FakeClock, finish, makeCtx, makePool } from "./fixtures.js";
-import type { Target } from "../../src/gateway/target.js";
+import type { Target } from "../../src/core/target.js";
 
 test("least-recently-used takes never-used keys first, then the one idle longest", () => {
   const pool = makePool([{}, {}, {}]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createSticky } from "../../src/balancer/sticky.js";
 import { makeCtx, makePool } from "./fixtures.js";
 import type { Strategy } from "../../src/balancer/strategy.js";
-import type { Target } from "../../src/gateway/target.js";
+import type { Target } from "../../src/core/target.js";
 
 const SESSIONS = Array.from({ length: 5000 }, (_, i) => `session-${i}-${(i * 2654435761) >>> 0}`);
 

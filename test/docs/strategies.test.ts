@@ -6,7 +6,7 @@ import { STRATEGY_FACTORIES } from "../../src/balancer/index.js";
 import { parseConfigText } from "../../src/config/load.js";
 import { createGateway } from "../../src/index.js";
 import { targetSchema } from "../../src/config/schema.js";
-import { Target, DEFAULT_TIMEOUTS } from "../../src/gateway/target.js";
+import { Target, DEFAULT_TIMEOUTS } from "../../src/core/target.js";
 
 const doc = readFileSync(new URL("../../docs/strategies.md", import.meta.url), "utf8");
 

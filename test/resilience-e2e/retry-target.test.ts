@@ -2,8 +2,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { startGateway, postJson, chatBody } from "../helpers/harness.js";
-import { RoutePolicies } from "../../src/gateway/route-policies.js";
-import { Eligibility } from "../../src/gateway/eligibility.js";
+import { RoutePolicies } from "../../src/resilience/route-policies.js";
+import { Eligibility } from "../../src/resilience/eligibility.js";
 
 const a = await startSimProvider({ dialect: "openai", name: "a", error_rate: 1, error_status: 500 });
 const b = await startSimProvider({ dialect: "openai", name: "b" });

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { breakerSchema } from "../../src/config/resilience-schema.ts";
 import { type BreakerSnapshot, CircuitBreaker, breakerCheck } from "../../src/resilience/circuit-breaker.ts";
-import { Eligibility } from "../../src/gateway/eligibility.ts";
+import { Eligibility } from "../../src/resilience/eligibility.ts";
 import { makePool } from "../balancer/fixtures.ts";
 
 const T0 = 1_700_000_000_000;

@@ -2,8 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rateLimitAwarenessSchema } from "../../src/config/resilience-schema.ts";
 import { RateLimitBench } from "../../src/resilience/rate-limit-bench.ts";
-import { Outcome } from "../../src/gateway/outcome.ts";
-import { Eligibility } from "../../src/gateway/eligibility.ts";
+import { Outcome } from "../../src/core/outcome.ts";
+import { Eligibility } from "../../src/resilience/eligibility.ts";
 import { makePool } from "../balancer/fixtures.ts";
 
 const T0 = 1_700_000_000_000;

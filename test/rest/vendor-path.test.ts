@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { VendorPath } from "../../src/rest/vendor-path.js";
+import { VendorPath } from "../../src/providers/rest/vendor-path.js";
 import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
 import { GatewayError } from "../../src/errors.js";
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import type { RestRequestInfo } from "../../src/simulator/sim-options.js";
 import { createGateway, ConfigError } from "../../src/index.js";
-import { loadResponseMappers } from "../../src/rest/response-mapper.js";
+import { loadResponseMappers } from "../../src/providers/rest/response-mapper.js";
 import { startGateway } from "../helpers/harness.js";
 
 const MAPPERS = fileURLToPath(new URL("../fixtures/mappers/", import.meta.url));

@@ -8,10 +8,10 @@ import Anthropic from "@anthropic-ai/sdk";
 import { createGateway } from "../../src/index.js";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import type { RestRequestInfo } from "../../src/simulator/sim-options.js";
-import { RequestContext } from "../../src/gateway/request-context.js";
-import { ENDPOINTS, type EndpointKind } from "../../src/gateway/endpoint.js";
-import { buildUpstreamRequest } from "../../src/gateway/upstream-request.js";
-import { upstreamRequestHeaders } from "../../src/gateway/headers.js";
+import { RequestContext } from "../../src/core/request-context.js";
+import { ENDPOINTS, type EndpointKind } from "../../src/core/endpoint.js";
+import { buildUpstreamRequest } from "../../src/exchange/upstream-request.js";
+import { upstreamRequestHeaders } from "../../src/exchange/headers.js";
 import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
 import { startGateway, postJson } from "../helpers/harness.js";
 

@@ -1,0 +1,79 @@
+import type { Upstreams } from "./upstreams.js";
+import type { GatewayEvents } from "../core/events.js";
+import { Outcome } from "../core/outcome.js";
+import { Attempt, admit, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
+
+const LOST = new Outcome("client_error", 499, "cancelled: another attempt answered first");
+/** Hedge delay while a target has too few samples for a p95. */
+const DEFAULT_HEDGE_DELAY_MS = 500;
+const TIMER = Symbol("hedge timer");
+
+/**
+ * A hedged call ("The Tail at Scale"): if the first attempt has not answered after the hedge
+ * delay (fixed, or the target's recent p95 time to first byte), a second goes to another
+ * target; the first answer wins and the others are cancelled (their upstream calls aborted).
+ * Each hedge is charged to the retry budget. A failed racer does not end the race while
+ * another is still running.
+ */
+export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: GatewayEvents): Promise<Answer | Failure> {
+  const { route, ctx } = first;
+  const p = route.policies;
+  const pending = new Map<Attempt, Promise<Answer | Failure>>([[first, callTarget(first, upstreams)]]);
+  let hedgesLeft = p.hedge.max_hedges;
+  let lastFailure: Failure | undefined;
+  while (pending.size > 0) {
+    const delay = hedgesLeft > 0 ? hedgeDelay(first, Date.now()) : -1;
+    let timer: NodeJS.Timeout | undefined;
+    const racers: Promise<Answer | Failure | typeof TIMER>[] = [...pending.values()];
+    if (delay >= 0) racers.push(new Promise((r) => (timer = setTimeout(() => r(TIMER), delay))));
+    const winner = await Promise.race(racers);
+    clearTimeout(timer);
+    if (winner === TIMER) {
+      hedgesLeft--;
+      const h = startHedge(first, events);
+      if (h !== undefined) pending.set(h, callTarget(h, upstreams));
+      continue;
+    }
+    pending.delete(winner.attempt);
+    if (isAnswer(winner)) {
+      for (const [loser, result] of pending) {
+        loser.cancel();
+        void result.then((r) => {
+          if (isAnswer(r)) {
+            r.attempt.call.abort();
+            r.attempt.end(LOST);
+          }
+        });
+      }
+      return winner;
+    }
+    lastFailure = winner;
+  }
+  return lastFailure!;
+}
+
+function hedgeDelay(first: Attempt, now: number): number {
+  const d = first.route.policies.hedge.delay_ms;
+  if (d !== "p95") return d;
+  const p95 = first.target.stats.ttfbP95(now);
+  return p95 > 0 ? p95 : DEFAULT_HEDGE_DELAY_MS;
+}
+
+/** A second attempt to a target the request has not tried, if the budget and a breaker allow. */
+function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined {
+  const { route, ctx } = first;
+  const p = route.policies;
+  const now = Date.now();
+  const t = route.pick(ctx, now);
+  if (t === undefined || ctx.tried.has(t.id)) return undefined;
+  if (p.retry.budget !== null && !p.retry.budget.tryRetry(now)) return undefined;
+  let h: ReturnType<typeof admit>;
+  try {
+    h = admit(route, t, ctx, ctx.tried.size + 1, events);
+  } catch {
+    return undefined; // the request cannot be built for this target: no hedge to it
+  }
+  if (!(h instanceof Attempt)) return undefined;
+  ctx.hedges++;
+  return h;
+}

@@ -1,0 +1,111 @@
+import type { RouteConfig, Surface } from "../config/schema.js";
+import type { Strategy } from "../balancer/strategy.js";
+import { STRATEGY_FACTORIES } from "../balancer/index.js";
+import { RoundRobin } from "../balancer/round-robin.js";
+import { ConfigError } from "../errors.js";
+import { Target, type ResolvedTimeouts, resolveTimeouts } from "../core/target.js";
+import { Eligibility, concurrencyCheck } from "../resilience/eligibility.js";
+import type { RequestContext } from "../core/request-context.js";
+import { RoutePolicies } from "../resilience/route-policies.js";
+import type { GatewayEvents } from "../core/events.js";
+
+/**
+ * A route at run time: its pool of targets, the strategy (and fallback) that picks among them,
+ * and the eligibility checks that run before any pick.
+ */
+export class Route {
+  readonly name: string;
+  readonly surface: Surface;
+  readonly targets: readonly Target[];
+  readonly strategy: Strategy;
+  readonly fallback: Strategy | undefined;
+  readonly lastResort = new RoundRobin();
+  readonly eligibility = new Eligibility([concurrencyCheck]);
+  readonly maxAttempts: number;
+  readonly timeouts: ResolvedTimeouts;
+  readonly policies: RoutePolicies;
+  /** Reused for every pick: picks are synchronous, so one scratch array per route is enough. */
+  private readonly scratch: Target[] = [];
+  requests = 0;
+
+  constructor(readonly config: RouteConfig, index: number, defaults: ResolvedTimeouts, events: GatewayEvents) {
+    this.name = config.name;
+    this.surface = config.surface;
+    this.timeouts = resolveTimeouts(defaults, config.timeouts);
+    this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
+    this.maxAttempts = config.retry.attempts;
+    this.policies = new RoutePolicies(config, this.targets, this.eligibility, events);
+    this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
+    this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;
+  }
+
+  /**
+   * Picks a target for the next attempt: eligible targets the request has not tried yet; if every
+   * eligible one was tried, any eligible one (a retry on the same target beats giving up).
+   */
+  pick(ctx: RequestContext, now: number): Target | undefined {
+    const eligible = this.scratch;
+    eligible.length = 0;
+    const targets = this.targets;
+    let anyEligible = false;
+    const unservable = ctx.unservable;
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
+      if (!this.eligibility.isEligible(t, now) || (unservable !== null && unservable.has(t.id))) continue;
+      anyEligible = true;
+      if (ctx.tried.size === 0 || !ctx.tried.has(t.id)) eligible.push(t);
+    }
+    if (eligible.length === 0 && anyEligible)
+      for (const t of targets) if (this.eligibility.isEligible(t, now) && !(unservable !== null && unservable.has(t.id))) eligible.push(t);
+    if (eligible.length === 0) return undefined;
+    if (eligible.length > 1 && this.strategy.keepsAffinity !== true) this.thin(eligible, now);
+    return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);
+  }
+
+  /**
+   * Shares below 1 (slow start after a recovery, a provider quota running low) work with every
+   * strategy: such a target stays in this pick's eligible set with probability = its factor.
+   * Never empties the set.
+   */
+  private thin(eligible: Target[], now: number): void {
+    let kept = 0;
+    for (let i = 0; i < eligible.length; i++) {
+      const t = eligible[i]!;
+      const f = this.policies.shareFactor(t, now);
+      if (f >= 1 || Math.random() < f) eligible[kept++] = t;
+    }
+    if (kept > 0) eligible.length = kept;
+  }
+
+  toJSON(now = Date.now()) {
+    return {
+      name: this.name,
+      surface: this.surface,
+      models: this.config.models,
+      service: this.config.service ?? null,
+      prefix: this.config.prefix ?? null,
+      strategy: this.strategy.name,
+      fallback_strategy: this.fallback?.name ?? null,
+      strategy_state: this.strategy.status?.() ?? null,
+      timeouts: this.timeouts,
+      requests: this.requests,
+      ...this.policies.toJSON(),
+      targets: this.targets.map((t) => ({
+        ...t.toJSON(),
+        ...this.eligibility.targetStatus(t, now),
+        ...this.policies.targetStatus(t, now),
+        strategy_state: this.strategy.targetStatus?.(t) ?? null,
+      })),
+    };
+  }
+}
+
+function buildStrategy(name: string, pool: readonly Target[], options: Record<string, unknown>, path: string): Strategy {
+  const factory = STRATEGY_FACTORIES[name as keyof typeof STRATEGY_FACTORIES];
+  if (!factory) throw new ConfigError([`${path}.strategy: "${name}" is not available in this build`], "config");
+  try {
+    return factory(pool, (options[name] as Record<string, unknown> | undefined) ?? {});
+  } catch (err) {
+    throw new ConfigError([`${path}.${(err as Error).message}`], "config");
+  }
+}

@@ -1,0 +1,76 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import type { Target } from "../core/target.js";
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) never cross the gateway, nor any header named in Connection. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization"]);
+
+/** Client headers never sent upstream: credentials (the gateway injects the target's), host, length. */
+const CLIENT_ONLY = new Set([...HOP_BY_HOP, "host", "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "content-length", "expect", "accept-encoding"]);
+
+/** Upstream headers never returned to the client. */
+const UPSTREAM_ONLY = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id", "date", "server", "content-length"]);
+
+const NONE: string[] = [];
+
+function connectionTokens(value: string | string[] | undefined): string[] {
+  // The common values name no other header: no split, no allocation.
+  if (value === undefined || value === "keep-alive" || value === "close" || value === "Keep-Alive" || value === "Close") return NONE;
+  const s = Array.isArray(value) ? value.join(",") : value;
+  return s.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t && t !== "close" && t !== "keep-alive");
+}
+
+/**
+ * A provider's own request headers (`anthropic-version`, `anthropic-beta`, `openai-organization`,
+ * `x-goog-api-client`…) mean something only to that provider: a client's SDK sends them, and
+ * they must not reach a target of another kind, where they are noise at best and a rejected
+ * request at worst. Returns the provider a header belongs to, or "" for a neutral header.
+ */
+function vendorOf(name: string): string {
+  switch (name.charCodeAt(0)) {
+    case 97 /* a */:
+      return name.startsWith("anthropic-") ? "anthropic" : "";
+    case 111 /* o */:
+      return name.startsWith("openai-") ? "openai" : "";
+    case 120 /* x */:
+      return name.startsWith("x-goog-") ? "gemini" : "";
+    default:
+      return "";
+  }
+}
+
+/** The Messages API refuses a call without a version; a client of another dialect never sends one. */
+const ANTHROPIC_VERSION = "2023-06-01";
+
+export function upstreamRequestHeaders(client: IncomingHttpHeaders, target: Target, requestId: string, body: Buffer | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  const named = connectionTokens(client.connection);
+  const kind = target.provider === "openai-compatible" ? "openai" : target.provider;
+  for (const name in client) {
+    if (CLIENT_ONLY.has(name) || (named.length > 0 && named.includes(name))) continue;
+    const vendor = vendorOf(name);
+    if (vendor !== "" && vendor !== kind) continue;
+    const v = client[name];
+    if (v === undefined) continue;
+    out[name] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  if (kind === "anthropic" && out["anthropic-version"] === undefined) out["anthropic-version"] = ANTHROPIC_VERSION;
+  for (const name in target.extraHeaders) out[name] = target.extraHeaders[name]!;
+  if (target.authHeaderName !== "") out[target.authHeaderName] = target.authHeaderValue;
+  out["x-request-id"] = requestId;
+  if (body !== null) out["content-length"] = String(body.length);
+  return out;
+}
+
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, target: Target, requestId: string, attempts: number, keepLength: boolean): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const named = connectionTokens(upstream.connection);
+  for (const name in upstream) {
+    if (UPSTREAM_ONLY.has(name) || (named.length > 0 && named.includes(name))) continue;
+    out[name] = upstream[name];
+  }
+  if (keepLength && upstream["content-length"] !== undefined) out["content-length"] = upstream["content-length"];
+  out["x-request-id"] = requestId;
+  out["x-switchyard-target"] = target.id;
+  out["x-switchyard-attempts"] = String(attempts);
+  return out;
+}

@@ -1,0 +1,292 @@
+/**
+ * Active health checks: each target is probed every interval_s (± jitter) with a cheap call
+ * that spends no tokens, with its own key, so a check also proves the key works:
+ *
+ *   openai, openai-compatible  GET {base_url}/models
+ *   anthropic                  GET {base_url}/v1/models
+ *   gemini                     GET {base_url}/v1beta/models
+ *   rest                       GET {base_url}/health
+ *
+ * Pass = expected status (any 2xx unless expect_status) and, when the body is JSON with a
+ * `status` field, not "down" ("degraded"/"warn" pass but are reported). State per target:
+ *
+ *   unknown ──pass──► healthy ──unhealthy_threshold fails in a row──► unhealthy
+ *      │                 ▲                                               │
+ *      └─ unhealthy_threshold fails ──────────► unhealthy ──healthy_threshold passes──┘
+ *
+ * unknown counts as eligible (a gateway must serve before its first round of checks ends).
+ * A target's next check is armed only when its previous one ended: checks never overlap.
+ */
+import { type Dispatcher, request } from "undici";
+import type { ProviderKind } from "../config/schema.js";
+import type { HealthCheckConfig } from "../config/resilience-schema.js";
+import type { EligibilityCheck } from "./eligibility.js";
+import type { Target } from "../core/target.js";
+
+export type HealthState = "unknown" | "healthy" | "unhealthy";
+
+export interface ProbeResult {
+  pass: boolean;
+  degraded: boolean;
+  /** HTTP status; 0 when no response (timeout, refused). */
+  status: number;
+  detail: string;
+  latencyMs: number;
+}
+
+export interface HealthEvent {
+  target: Target;
+  from: HealthState;
+  to: HealthState;
+  degraded: boolean;
+  detail: string;
+  at: number;
+}
+
+export type HealthListener = (event: HealthEvent) => void;
+
+export interface HealthCheckerOptions {
+  /** undici dispatcher for the checks (default: undici's global one). */
+  dispatcher?: Dispatcher;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** Bodies are read for their `status` only: a health endpoint must not make us buffer megabytes. */
+const BODY_LIMIT = 64 * 1024;
+const ANTHROPIC_VERSION = "2023-06-01";
+const DOWN = new Set(["down", "fail", "unhealthy", "error", "critical"]);
+const DEGRADED = new Set(["degraded", "warn", "warning", "partial"]);
+
+export function defaultHealthPath(provider: ProviderKind): string {
+  switch (provider) {
+    case "anthropic":
+      return "/v1/models";
+    case "gemini":
+      return "/v1beta/models";
+    case "rest":
+      return "/health";
+    default:
+      return "/models";
+  }
+}
+
+/** Path (with the key's query, for query auth) of a target's health check. */
+export function healthPath(target: Target, config: HealthCheckConfig): string {
+  const path = target.basePath + (config.path ?? defaultHealthPath(target.provider));
+  if (target.authQuery === "") return path;
+  return path + (path.includes("?") ? "&" : "?") + target.authQuery;
+}
+
+/** One check of one target, with its own timeout. Never throws. */
+export async function probeTarget(target: Target, config: HealthCheckConfig, dispatcher?: Dispatcher, outer?: AbortSignal): Promise<ProbeResult> {
+  const started = performance.now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), config.timeout_ms);
+  timer.unref();
+  const onOuterAbort = (): void => controller.abort();
+  outer?.addEventListener("abort", onOuterAbort, { once: true });
+  const headers: Record<string, string> = { accept: "application/json", "user-agent": "switchyard-health-check", ...target.extraHeaders };
+  if (target.authHeaderName !== "") headers[target.authHeaderName] = target.authHeaderValue;
+  if (target.provider === "anthropic" && headers["anthropic-version"] === undefined) headers["anthropic-version"] = ANTHROPIC_VERSION;
+  try {
+    const res = await request(target.origin + healthPath(target, config), {
+      method: config.method,
+      headers,
+      signal: controller.signal,
+      dispatcher,
+    });
+    const text = await readCapped(res.body);
+    const statusOk = config.expect_status ? config.expect_status.includes(res.statusCode) : res.statusCode >= 200 && res.statusCode < 300;
+    const reported = reportedStatus(text);
+    const latencyMs = performance.now() - started;
+    if (!statusOk) return { pass: false, degraded: false, status: res.statusCode, detail: `status ${res.statusCode}`, latencyMs };
+    if (reported !== "" && DOWN.has(reported)) return { pass: false, degraded: false, status: res.statusCode, detail: `reports status "${reported}"`, latencyMs };
+    const degraded = reported !== "" && DEGRADED.has(reported);
+    return { pass: true, degraded, status: res.statusCode, detail: degraded ? `reports status "${reported}"` : "ok", latencyMs };
+  } catch (err) {
+    const latencyMs = performance.now() - started;
+    if (controller.signal.aborted && !outer?.aborted) return { pass: false, degraded: false, status: 0, detail: `timeout after ${config.timeout_ms} ms`, latencyMs };
+    const code = (err as { code?: string }).code;
+    return { pass: false, degraded: false, status: 0, detail: `connection failed: ${code ?? (err as Error).message}`, latencyMs };
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+async function readCapped(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  let text = "";
+  for await (const chunk of body) {
+    text += chunk.toString();
+    if (text.length > BODY_LIMIT) {
+      body.destroy();
+      break;
+    }
+  }
+  return text;
+}
+
+/** The lower-cased `status` of a JSON health body ({"status":"ok"|"degraded"|"down"}), or "". */
+function reportedStatus(text: string): string {
+  const s = text.trimStart();
+  if (s.charCodeAt(0) !== 123 /* { */) return "";
+  try {
+    const j = JSON.parse(s) as { status?: unknown };
+    return typeof j.status === "string" ? j.status.toLowerCase() : "";
+  } catch {
+    return "";
+  }
+}
+
+class HealthEntry {
+  state: HealthState = "unknown";
+  degraded = false;
+  passes = 0;
+  fails = 0;
+  checks = 0;
+  lastCheckAt = 0;
+  lastStatus = 0;
+  lastDetail = "";
+  timer: NodeJS.Timeout | null = null;
+  running: Promise<ProbeResult> | null = null;
+  constructor(
+    readonly target: Target,
+    readonly config: HealthCheckConfig,
+  ) {}
+}
+
+export class HealthChecker implements EligibilityCheck {
+  readonly name = "health_check";
+  private readonly entries = new Map<Target, HealthEntry>();
+  private readonly listeners: HealthListener[] = [];
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private stopping = new AbortController();
+  private started = false;
+
+  /** `config` per target: one for all, or a function (undefined / enabled: false = not checked). */
+  constructor(targets: readonly Target[], config: HealthCheckConfig | ((t: Target) => HealthCheckConfig | undefined), options: HealthCheckerOptions = {}) {
+    for (const t of targets) {
+      const c = typeof config === "function" ? config(t) : config;
+      if (c !== undefined && c.enabled) this.entries.set(t, new HealthEntry(t, c));
+    }
+    this.dispatcher = options.dispatcher;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Arms every target's first check at a random point of its first jitter span, so they spread. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    for (const e of this.entries.values()) this.arm(e, this.random() * e.config.jitter * e.config.interval_s * 1000);
+  }
+
+  /** Clears every timer and aborts checks in flight; resolves when they have ended. */
+  async stop(): Promise<void> {
+    this.started = false;
+    this.stopping.abort();
+    const running: Promise<ProbeResult>[] = [];
+    for (const e of this.entries.values()) {
+      if (e.timer !== null) clearTimeout(e.timer);
+      e.timer = null;
+      if (e.running !== null) running.push(e.running);
+    }
+    await Promise.all(running);
+  }
+
+  /** Checks a target now (or joins the check already running) and applies the result. */
+  checkNow(target: Target): Promise<ProbeResult> {
+    const e = this.entries.get(target);
+    if (e === undefined) return Promise.reject(new Error(`target ${target.id} has no health check`));
+    if (e.running === null) e.running = this.run(e);
+    return e.running;
+  }
+
+  state(target: Target): HealthState {
+    return this.entries.get(target)?.state ?? "unknown";
+  }
+
+  onChange(listener: HealthListener): void {
+    this.listeners.push(listener);
+  }
+
+  isEligible(target: Target): boolean {
+    const e = this.entries.get(target);
+    return e === undefined || e.state !== "unhealthy";
+  }
+
+  /** Recovery depends on checks, not on time alone. */
+  eligibleAt(): number {
+    return 0;
+  }
+
+  targetStatus(target: Target): Record<string, unknown> | undefined {
+    const e = this.entries.get(target);
+    if (e === undefined) return undefined;
+    return {
+      state: e.state,
+      degraded: e.degraded,
+      checks: e.checks,
+      last_check_at: e.lastCheckAt ? new Date(e.lastCheckAt).toISOString() : null,
+      last_status: e.lastStatus || null,
+      last_detail: e.lastDetail || null,
+    };
+  }
+
+  private async run(e: HealthEntry): Promise<ProbeResult> {
+    try {
+      const signal = this.stopping.signal;
+      const r = await probeTarget(e.target, e.config, this.dispatcher, signal);
+      if (!signal.aborted) this.apply(e, r);
+      return r;
+    } finally {
+      e.running = null;
+      if (this.started) this.arm(e, this.nextDelay(e.config));
+    }
+  }
+
+  private apply(e: HealthEntry, r: ProbeResult): void {
+    e.checks++;
+    e.lastCheckAt = this.now();
+    e.lastStatus = r.status;
+    e.lastDetail = r.detail;
+    const from = e.state;
+    const wasDegraded = e.degraded;
+    if (r.pass) {
+      e.passes++;
+      e.fails = 0;
+      e.degraded = r.degraded;
+      // One pass makes an unknown target healthy (Envoy); an unhealthy one needs healthy_threshold.
+      if (from === "unknown" || (from === "unhealthy" && e.passes >= e.config.healthy_threshold)) e.state = "healthy";
+    } else {
+      e.fails++;
+      e.passes = 0;
+      e.degraded = false;
+      if (from !== "unhealthy" && e.fails >= e.config.unhealthy_threshold) e.state = "unhealthy";
+    }
+    if (e.state !== from || e.degraded !== wasDegraded) {
+      const event: HealthEvent = { target: e.target, from, to: e.state, degraded: e.degraded, detail: r.detail, at: e.lastCheckAt };
+      for (const l of this.listeners) l(event);
+    }
+  }
+
+  private arm(e: HealthEntry, delayMs: number): void {
+    if (e.timer !== null) clearTimeout(e.timer);
+    e.timer = setTimeout(this.fire, delayMs, e);
+    e.timer.unref();
+  }
+
+  /** One bound method for every timer: no closure per check. */
+  private readonly fire = (e: HealthEntry): void => {
+    e.timer = null;
+    if (this.started && e.running === null) e.running = this.run(e);
+  };
+
+  private nextDelay(c: HealthCheckConfig): number {
+    return c.interval_s * 1000 * (1 + c.jitter * (2 * this.random() - 1));
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Key auto-disable: takes an API key (a target) out of rotation when it is bad, says why, and
+ * brings it back only when it is good again.
+ *
+ *   failure_rate  > failure_rate of the calls in the last window_s (after min_calls) failed.
+ *                 Probed in the background every probe_interval_s (a cheap call with the key);
+ *                 re-enabled after probes_to_enable passing probes in a row.
+ *   auth          401/403 (auth_statuses), Gemini's 400 API_KEY_INVALID: the key is wrong.
+ *   quota         OpenAI 429 insufficient_quota, Anthropic 400 "credit balance is too low",
+ *                 402 (quota_statuses): the account is out of money.
+ *   operator      disable() by hand.
+ *   auth, quota and operator wait for an operator's enable(); probing would only repeat the
+ *   error (and a probe cannot tell "credit added" from "still empty" for free).
+ *
+ * Rate limits (429) are not failures here: rate-limit-bench.ts benches the key until its reset.
+ */
+import type { KeyDisableConfig } from "../config/resilience-schema.js";
+import { healthCheckSchema } from "../config/resilience-schema.js";
+import type { EligibilityCheck } from "./eligibility.js";
+import type { Outcome } from "../core/outcome.js";
+import type { Target } from "../core/target.js";
+import { isBreakerFailure } from "./circuit-breaker.js";
+import { TimeWindow } from "./sliding-window.js";
+import { probeTarget } from "./health-check.js";
+
+export type DisableReason = "failure_rate" | "auth" | "quota" | "operator";
+export type EnableReason = "probes_passed" | "operator";
+
+export interface KeyDisableEvent {
+  target: Target;
+  disabled: boolean;
+  reason: DisableReason | EnableReason;
+  detail: string;
+  at: number;
+}
+
+export type KeyDisableListener = (event: KeyDisableEvent) => void;
+/** A cheap call with the target's key: resolves true when the key works. Must not throw. */
+export type KeyProbe = (target: Target, signal: AbortSignal) => Promise<boolean>;
+
+export interface KeyDisableOptions {
+  probe?: KeyProbe;
+  now?: () => number;
+}
+
+const DEFAULT_PROBE_CONFIG = healthCheckSchema.parse({});
+/** The provider's cheap call (GET {base}/models…) as the probe. */
+export const defaultKeyProbe: KeyProbe = async (target, signal) => (await probeTarget(target, DEFAULT_PROBE_CONFIG, undefined, signal)).pass;
+
+/** Does this answer say the key itself is unusable? "auth" | "quota" | null. */
+export function keyProblem(status: number, errorBody: string, config: KeyDisableConfig): "auth" | "quota" | null {
+  if (config.auth_statuses.includes(status)) return "auth";
+  if (config.quota_statuses.includes(status)) return "quota";
+  if (status === 429 && errorBody.includes("insufficient_quota")) return "quota";
+  if (status === 400) {
+    if (errorBody.includes("API_KEY_INVALID")) return "auth";
+    if (errorBody.includes("credit balance is too low")) return "quota";
+  }
+  return null;
+}
+
+class KeyEntry {
+  disabled = false;
+  reason: DisableReason | null = null;
+  detail = "";
+  since = 0;
+  probePasses = 0;
+  nextProbeAt = 0;
+  probing = false;
+  constructor(readonly window: TimeWindow) {}
+}
+
+export class KeyDisable implements EligibilityCheck {
+  readonly name = "key_disabled";
+  private readonly entries = new Map<Target, KeyEntry>();
+  private readonly listeners: KeyDisableListener[] = [];
+  private readonly probe: KeyProbe;
+  private readonly now: () => number;
+  private stopping = new AbortController();
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly config: KeyDisableConfig,
+    options: KeyDisableOptions = {},
+  ) {
+    this.probe = options.probe ?? defaultKeyProbe;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Feed every attempt's outcome. errorBody: the start of the upstream's error body when it
+   * sent one (the only place "insufficient_quota" shows).
+   */
+  onResult(target: Target, outcome: Outcome, now: number, errorBody = ""): void {
+    if (!this.config.enabled) return;
+    const e = this.entry(target);
+    if (e.disabled) return;
+    if (outcome.status >= 400) {
+      const problem = keyProblem(outcome.status, errorBody, this.config);
+      if (problem !== null) return this.disable(target, problem, `${outcome.status} from upstream`, now);
+    }
+    if (outcome.kind === "rate_limited") return;
+    e.window.record(isBreakerFailure(outcome.kind), false, now);
+    const calls = e.window.calls(now);
+    if (calls < this.config.min_calls) return;
+    const failures = e.window.failures(now);
+    if (failures > this.config.failure_rate * calls) this.disable(target, "failure_rate", `${failures} of ${calls} calls failed in ${this.config.window_s} s`, now);
+  }
+
+  disable(target: Target, reason: DisableReason, detail: string, now: number): void {
+    const e = this.entry(target);
+    // An auth/quota verdict overrides a failure-rate one (it stops the probing); nothing else re-disables.
+    if (e.disabled && !(e.reason === "failure_rate" && reason !== "failure_rate")) return;
+    e.disabled = true;
+    e.reason = reason;
+    e.detail = detail;
+    e.since = now;
+    e.probePasses = 0;
+    e.nextProbeAt = reason === "failure_rate" ? now + this.config.probe_interval_s * 1000 : 0;
+    this.emit(target, true, reason, detail, now);
+  }
+
+  /** Operator: puts the key back, whatever disabled it. */
+  enable(target: Target, now = this.now()): void {
+    this.reenable(target, "operator", "enabled by operator", now);
+  }
+
+  isDisabled(target: Target): boolean {
+    return this.entries.get(target)?.disabled ?? false;
+  }
+
+  reason(target: Target): DisableReason | null {
+    return this.entries.get(target)?.reason ?? null;
+  }
+
+  onChange(listener: KeyDisableListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Probes every failure-rate-disabled key whose probe is due (never two at once per key). Resolves when they end. */
+  async probeDue(now = this.now()): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const [target, e] of this.entries) {
+      if (!e.disabled || e.reason !== "failure_rate" || e.probing || now < e.nextProbeAt) continue;
+      e.probing = true;
+      const p = this.runProbe(target, e);
+      this.running.add(p);
+      void p.finally(() => this.running.delete(p));
+      started.push(p);
+    }
+    await Promise.all(started);
+  }
+
+  /** Background probing: checks for due probes every tickMs (timer unref'd). */
+  start(tickMs = 1000): void {
+    if (this.ticker !== null) return;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
+    this.ticker = setInterval(this.tick, tickMs);
+    this.ticker.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
+    this.stopping.abort();
+    await Promise.all([...this.running]);
+  }
+
+  isEligible(target: Target): boolean {
+    return !(this.entries.get(target)?.disabled ?? false);
+  }
+
+  /** Re-enabling takes probes or an operator, never time alone. */
+  eligibleAt(): number {
+    return 0;
+  }
+
+  targetStatus(target: Target): Record<string, unknown> | undefined {
+    const e = this.entries.get(target);
+    if (e === undefined || !e.disabled) return undefined;
+    return { disabled: true, reason: e.reason, detail: e.detail, since: new Date(e.since).toISOString(), probe_passes: e.probePasses };
+  }
+
+  private readonly tick = (): void => {
+    void this.probeDue(this.now());
+  };
+
+  private async runProbe(target: Target, e: KeyEntry): Promise<void> {
+    let pass = false;
+    try {
+      pass = await this.probe(target, this.stopping.signal);
+    } catch {
+      pass = false;
+    }
+    const now = this.now();
+    e.probing = false;
+    if (this.stopping.signal.aborted || !e.disabled || e.reason !== "failure_rate") return;
+    e.probePasses = pass ? e.probePasses + 1 : 0;
+    if (e.probePasses >= this.config.probes_to_enable) return this.reenable(target, "probes_passed", `${e.probePasses} probes passed`, now);
+    e.nextProbeAt = now + this.config.probe_interval_s * 1000;
+  }
+
+  private reenable(target: Target, reason: EnableReason, detail: string, now: number): void {
+    const e = this.entries.get(target);
+    if (e === undefined || !e.disabled) return;
+    e.disabled = false;
+    e.reason = null;
+    e.detail = "";
+    e.since = now;
+    e.probePasses = 0;
+    e.window.reset();
+    this.emit(target, false, reason, detail, now);
+  }
+
+  private emit(target: Target, disabled: boolean, reason: DisableReason | EnableReason, detail: string, at: number): void {
+    if (this.listeners.length === 0) return;
+    const event: KeyDisableEvent = { target, disabled, reason, detail, at };
+    for (const l of this.listeners) l(event);
+  }
+
+  private entry(target: Target): KeyEntry {
+    let e = this.entries.get(target);
+    if (e === undefined) this.entries.set(target, (e = new KeyEntry(new TimeWindow(this.config.window_s))));
+    return e;
+  }
+}
