@@ -58,9 +58,13 @@ function waitForSignal(): Promise<void> {
   });
 }
 
+/** One line per provider: name, dialect, base URL, control URL (which stays up while the provider is down). */
 function describe(providers: SimProvider[]): string {
   const width = Math.max(...providers.map((p) => (p.options.name ?? "").length));
-  return providers.map((p) => `  ${(p.options.name ?? "").padEnd(width)}  ${p.options.dialect.padEnd(9)}  ${p.url}`).join("\n");
+  const urlWidth = Math.max(...providers.map((p) => p.url.length));
+  return providers
+    .map((p) => `  ${(p.options.name ?? "").padEnd(width)}  ${p.options.dialect.padEnd(9)}  ${p.url.padEnd(urlWidth)}  control ${p.controlUrl}`)
+    .join("\n");
 }
 
 export function registerSimulateCommand(program: Command, deps: SimulateDeps = {}): void {
@@ -75,7 +79,7 @@ export function registerSimulateCommand(program: Command, deps: SimulateDeps = {
     .action(async (opts: { config: string }) => {
       const list = parseProvidersYaml(readFileSync(opts.config, "utf8"));
       const { providers, close } = await startProviders(list);
-      print(`simulated providers (control: <origin>/_sim/stats, /_sim/config, /_sim/reset):\n${describe(providers)}\n`);
+      print(`simulated providers (control API, up even while a provider is down: <control>/_sim/stats, /_sim/config, /_sim/reset):\n${describe(providers)}\n`);
       await untilStopped();
       await close();
     });

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { composeAnswer, ChatTurn, type Answer } from "./chat-answer.js";
-import { bearer, bodyObject, header, type Dialect } from "./dialect.js";
+import { bearer, bodyObject, header, type Dialect } from "./sim-dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import { sseEvent } from "./sse.js";
 import { splitPieces, textOf } from "./text.js";
@@ -31,6 +31,7 @@ export function rfc3339(epochMs: number): string {
 export const anthropicDialect: Dialect = {
   kind: "anthropic",
   basePath: "",
+  retryAfterHeader: true,
 
   key(req: IncomingMessage): string {
     return header(req, "x-api-key") || bearer(req);

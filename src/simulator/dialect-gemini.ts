@@ -3,11 +3,12 @@
  * :streamGenerateContent (`?alt=sse`: each `data:` a whole GenerateContentResponse, the stream
  * ends when the connection closes; without it, a JSON array streamed piece by piece),
  * :embedContent, :batchEmbedContents, :countTokens, GET /v1beta/models; `x-goog-api-key` or
- * `?key=`; errors as {"error":{code,message,status}}.
+ * `?key=`; errors as {"error":{code,message,status}}; a 429 carries its delay only in the body
+ * (RetryInfo `retryDelay`), never in a Retry-After header.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { composeAnswer, ChatTurn, type Answer } from "./chat-answer.js";
-import { bodyObject, header, type Dialect } from "./dialect.js";
+import { bodyObject, header, type Dialect } from "./sim-dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import { sseDataCrlf } from "./sse.js";
 import { embed, estimateTokens, splitPieces, textOf } from "./text.js";
@@ -33,6 +34,8 @@ const STATUS_NAMES: Record<number, string> = {
 export const geminiDialect: Dialect = {
   kind: "gemini",
   basePath: "",
+  // The real API sends no Retry-After: the delay travels only in the 429 body's RetryInfo.
+  retryAfterHeader: false,
 
   key(req: IncomingMessage, query: URLSearchParams): string {
     return header(req, "x-goog-api-key") || (query.get("key") ?? "");

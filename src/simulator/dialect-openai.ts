@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { composeAnswer, ChatTurn, type Answer } from "./chat-answer.js";
-import { bearer, bodyObject, header, type Dialect } from "./dialect.js";
+import { bearer, bodyObject, header, type Dialect } from "./sim-dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import { SSE_DONE, sseData } from "./sse.js";
 import { embed, embeddingBase64, estimateTokens, splitPieces, textOf } from "./text.js";
@@ -40,6 +40,7 @@ const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
 export const openaiDialect: Dialect = {
   kind: "openai",
   basePath: "/v1",
+  retryAfterHeader: true,
 
   key(req: IncomingMessage): string {
     return bearer(req);

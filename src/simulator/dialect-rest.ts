@@ -5,7 +5,7 @@
  * `RateLimit-Policy` / `RateLimit` headers; errors as {"error":{status,message}}.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { bearer, header, type Dialect } from "./dialect.js";
+import { bearer, header, type Dialect } from "./sim-dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import type { RestRequestInfo } from "./sim-options.js";
 
@@ -25,6 +25,7 @@ function maskKeys(query: Record<string, string>): Record<string, string> {
 export const restDialect: Dialect = {
   kind: "rest",
   basePath: "",
+  retryAfterHeader: true,
 
   key(req: IncomingMessage, query: URLSearchParams): string {
     return bearer(req) || header(req, "x-api-key") || (query.get("api_key") ?? query.get("apikey") ?? "");

@@ -4,13 +4,31 @@
  * drop_after_chunks.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import type { Dialect } from "./dialect.js";
 import type { ResolvedSimOptions } from "./sim-options.js";
+
+/**
+ * What an exchange needs from its dialect to shape an answer. Declared here rather than
+ * imported from sim-dialect.ts: a dialect's methods take the exchange, so sim-dialect.ts
+ * imports this file, and importing it back would make a cycle. Dialect extends this.
+ */
+export interface ExchangeDialect {
+  /**
+   * Whether a 429 carries a `Retry-After` header. Gemini's do not: the real API puts the delay
+   * only in the body (RetryInfo), and a gateway must find it there.
+   */
+  readonly retryAfterHeader: boolean;
+  /** Adds the headers every answer carries (rate limits, request id). */
+  headers(ex: SimExchange, out: OutgoingHttpHeaders): void;
+  /** The dialect's error body for a status. */
+  errorBody(ex: SimExchange, status: number, message: string): unknown;
+  /** The event a stream carries when the provider fails after the 200 (stream_error_after_chunks). */
+  streamError(ex: SimExchange, index: number): string;
+}
 
 /** What an exchange needs from the provider that received it. */
 export interface SimHost {
   readonly opts: ResolvedSimOptions;
-  readonly dialect: Dialect;
+  readonly dialect: ExchangeDialect;
   /** A fresh id suffix, unique within the process ("a1b2c3d4000017"). */
   nextId(): string;
 }
@@ -60,7 +78,7 @@ export class SimExchange {
 
   headers(contentType: string): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = { "content-type": contentType, "x-sim-name": this.host.opts.name };
-    if (this.retryAfterMs > 0) out["retry-after"] = String(Math.ceil(this.retryAfterMs / 1000));
+    if (this.retryAfterMs > 0 && this.host.dialect.retryAfterHeader) out["retry-after"] = String(Math.ceil(this.retryAfterMs / 1000));
     this.host.dialect.headers(this, out);
     return out;
   }

@@ -1,7 +1,7 @@
 /**
  * Options of a simulated provider: the types, the defaults, and the schema that checks options
  * arriving as data (YAML for `switchyard simulate providers`, JSON for `POST /_sim/config`).
- * Every option except dialect, host and port can change while the provider runs.
+ * Every option except dialect, host, port and control_port can change while the provider runs.
  */
 import { z } from "zod";
 
@@ -23,16 +23,24 @@ export interface SimOptions {
   name?: string;
   host?: string;
   port?: number;
+  /**
+   * Port of the always-up control listener (same host; 0 = chosen by the OS): the control API
+   * there keeps answering while `down` refuses connections on `port`.
+   */
+  control_port?: number;
   /** Time before the response headers; jitter is uniform in ±jitter_ms. */
   latency_ms?: number;
   jitter_ms?: number;
   /** Fraction 0..1 answered with error_status (default 500) in the dialect's error shape. */
   error_rate?: number;
   error_status?: number;
-  /** Fraction 0..1 answered 429 with Retry-After = retry_after_s (default 1). */
+  /**
+   * Fraction 0..1 answered 429 with Retry-After = retry_after_s (default 1); Gemini sends no
+   * Retry-After header, only RetryInfo (retryDelay in whole seconds) in the body, as the real API.
+   */
   rate_limit_rate?: number;
   retry_after_s?: number;
-  /** Per key fixed window: over quota → 429, Retry-After = seconds until the window resets. */
+  /** Per key fixed window: over quota → 429, Retry-After (Gemini: RetryInfo) = seconds until the window resets. */
   key_quota?: { requests: number; window_s: number };
   /** Keys answered 401 (a missing key is 401 too when require_key). */
   revoked_keys?: string[];
@@ -48,7 +56,10 @@ export interface SimOptions {
   hang?: boolean;
   /** Reset the connection (TCP RST) upon request: the client sees ECONNRESET. */
   reset?: boolean;
-  /** Stop listening (connections refused); false brings the same port back. */
+  /**
+   * Stop listening on `port` (connections refused); false brings the same port back. The
+   * control listener (control_port) stays up, so `down: false` can be sent over HTTP.
+   */
   down?: boolean;
   /** Content chunks per streamed response (default 8). */
   stream_chunks?: number;
@@ -85,6 +96,7 @@ export function defaultSimOptions(dialect: SimDialect): ResolvedSimOptions {
     name: `sim-${dialect}`,
     host: "127.0.0.1",
     port: 0,
+    control_port: 0,
     latency_ms: 0,
     jitter_ms: 0,
     error_rate: 0,
@@ -121,6 +133,7 @@ export const simOptionsSchema = z
     name: z.string().min(1).optional(),
     host: z.string().min(1).optional(),
     port: int().min(0).max(65535).optional(),
+    control_port: int().min(0).max(65535).optional(),
     latency_ms: nonNegative().optional(),
     jitter_ms: nonNegative().optional(),
     error_rate: fraction().optional(),
@@ -148,7 +161,7 @@ export const simOptionsSchema = z
   })
   .strict();
 
-const runTimeShape = simOptionsSchema.omit({ dialect: true, host: true, port: true }).shape;
+const runTimeShape = simOptionsSchema.omit({ dialect: true, host: true, port: true, control_port: true }).shape;
 
 /** What `POST /_sim/config` accepts: every run-time option; `null` restores an option's default. */
 export const simOptionsPatchSchema = z
@@ -167,4 +180,4 @@ export function patchFromData(data: Record<string, unknown>): Partial<SimOptions
 }
 
 /** Keys set() ignores: fixed for the provider's life. */
-export const FIXED_KEYS: ReadonlySet<string> = new Set(["dialect", "host", "port"]);
+export const FIXED_KEYS: ReadonlySet<string> = new Set(["dialect", "host", "port", "control_port"]);

@@ -8,11 +8,14 @@
  *          ─ no key / revoked key → 401; exhausted key → the dialect's "out of credits"
  *          ─ key over quota → 429 + Retry-After (until the key's window resets)
  *          ─ dice < rate_limit_rate → 429 + Retry-After (retry_after_s)
+ *            (Gemini: no Retry-After header, the delay is the body's RetryInfo)
  *          ─ dice < error_rate → error_status
  *          ─ dialect answers (JSON or paced stream, maybe dropped mid-way)
  *
- * Control API on the same port: GET /_sim/stats, GET|POST /_sim/config, POST /_sim/reset,
- * and GET /health (health_status).
+ * Control API: GET /_sim/stats, GET|POST /_sim/config, POST /_sim/reset, served on the
+ * provider port while it is up, and always on a second listener (control_port, controlUrl)
+ * that `down` leaves alone: a harness that took the provider down over HTTP can bring it back
+ * over HTTP. GET /health (health_status) is on the provider port only: it goes down with it.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
@@ -20,7 +23,7 @@ import { anthropicDialect } from "./dialect-anthropic.js";
 import { geminiDialect } from "./dialect-gemini.js";
 import { openaiDialect } from "./dialect-openai.js";
 import { restDialect } from "./dialect-rest.js";
-import type { Dialect } from "./dialect.js";
+import type { Dialect } from "./sim-dialect.js";
 import { KeyQuota } from "./key-quota.js";
 import { Rng } from "./rng.js";
 import { SimExchange, type SimHost } from "./sim-exchange.js";
@@ -40,15 +43,20 @@ import { estimateTokens } from "./text.js";
 export interface SimProvider {
   /** Base URL a gateway target uses: openai → http://127.0.0.1:P/v1, others → http://127.0.0.1:P. */
   readonly url: string;
-  /** Origin without the dialect's base path, for the control API and /health. */
+  /** Origin without the dialect's base path: /health, and the control API while the provider is up. */
   readonly origin: string;
   readonly port: number;
+  /** Origin of the control listener ("http://127.0.0.1:P"): the control API, up even while `down`. */
+  readonly controlUrl: string;
   readonly options: Readonly<SimOptions>;
-  /** Applies options at run time; `down` stops listening, `down: false` listens again on the same port. */
+  /**
+   * Applies options at run time; `down` stops listening on the provider port (the control
+   * listener stays up), `down: false` listens again on the same port.
+   */
   set(patch: Partial<SimOptions>): Promise<void>;
   stats(): SimStatsSnapshot;
   resetStats(): void;
-  /** Closes the server and every open socket (hung ones too). */
+  /** Closes both listeners and every open socket (hung ones too). */
   close(): Promise<void>;
 }
 
@@ -73,6 +81,9 @@ class SimProviderImpl implements SimProvider, SimHost {
   readonly dialect: Dialect;
   readonly #server: http.Server;
   readonly #sockets = new Set<Socket>();
+  /** Serves only the control API and never goes down, so `down: false` can always reach the sim. */
+  readonly #controlServer: http.Server;
+  readonly #controlSockets = new Set<Socket>();
   /** Requests not yet ended, so down/close can mark them dropped before cutting their sockets. */
   readonly #live = new Set<SimExchange>();
   readonly #stats: SimStats;
@@ -81,6 +92,7 @@ class SimProviderImpl implements SimProvider, SimHost {
   readonly #idPrefix: string;
   #ids = 0;
   #port = 0;
+  #controlPort = 0;
   #listening = false;
   #closed = false;
   /** set() calls run one after another (down/up are asynchronous). */
@@ -92,6 +104,9 @@ class SimProviderImpl implements SimProvider, SimHost {
   constructor(options: SimOptions) {
     const { rest_response, ...data } = options;
     simOptionsSchema.parse(data);
+    if (options.port !== undefined && options.port !== 0 && options.port === options.control_port) {
+      throw new Error(`sim ${options.name ?? options.dialect}: control_port must differ from port (${options.port})`);
+    }
     this.opts = { ...defaultSimOptions(options.dialect) };
     for (const k of Object.keys(options) as (keyof SimOptions)[]) {
       if (options[k] !== undefined) (this.opts as unknown as Record<string, unknown>)[k] = options[k];
@@ -103,7 +118,9 @@ class SimProviderImpl implements SimProvider, SimHost {
     this.#rng = new Rng(this.opts.seed);
     this.#idPrefix = ((++instances * 0x9e3779b1) >>> 0).toString(16).padStart(8, "0");
     this.#server = http.createServer({ noDelay: true, requestTimeout: 0, keepAliveTimeout: 10_000 }, this.#onRequest);
-    this.#server.on("connection", this.#onConnection);
+    trackSockets(this.#server, this.#sockets);
+    this.#controlServer = http.createServer({ noDelay: true, keepAliveTimeout: 10_000 }, this.#onControlRequest);
+    trackSockets(this.#controlServer, this.#controlSockets);
   }
 
   get port(): number {
@@ -111,9 +128,11 @@ class SimProviderImpl implements SimProvider, SimHost {
   }
 
   get origin(): string {
-    const h = this.opts.host;
-    const host = h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h.includes(":") ? `[${h}]` : h;
-    return `http://${host}:${this.#port}`;
+    return `http://${this.#urlHost()}:${this.#port}`;
+  }
+
+  get controlUrl(): string {
+    return `http://${this.#urlHost()}:${this.#controlPort}`;
   }
 
   get url(): string {
@@ -130,6 +149,12 @@ class SimProviderImpl implements SimProvider, SimHost {
 
   async start(): Promise<void> {
     await this.#listen(this.opts.port);
+    try {
+      this.#controlPort = await listen(this.#controlServer, this.opts.control_port, this.opts.host);
+    } catch (err) {
+      await this.#goDown();
+      throw err;
+    }
     if (this.opts.down) await this.#goDown();
   }
 
@@ -152,6 +177,13 @@ class SimProviderImpl implements SimProvider, SimHost {
     this.#closed = true;
     await this.#chain;
     if (this.#listening) await this.#goDown();
+    await shutDown(this.#controlServer, this.#controlSockets);
+  }
+
+  /** The host part of a URL to this sim: a wildcard address is reached on loopback. */
+  #urlHost(): string {
+    const h = this.opts.host;
+    return h === "0.0.0.0" || h === "::" ? "127.0.0.1" : h.includes(":") ? `[${h}]` : h;
   }
 
   async #apply(patch: Partial<SimOptions>): Promise<void> {
@@ -173,26 +205,16 @@ class SimProviderImpl implements SimProvider, SimHost {
     else if (!this.opts.down && !this.#listening) await this.#listen(this.#port);
   }
 
-  #listen(port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.#server.once("error", onError);
-      this.#server.listen(port, this.opts.host, () => {
-        this.#server.off("error", onError);
-        this.#port = (this.#server.address() as { port: number }).port;
-        this.#listening = true;
-        resolve();
-      });
-    });
+  async #listen(port: number): Promise<void> {
+    this.#port = await listen(this.#server, port, this.opts.host);
+    this.#listening = true;
   }
 
   /** Stops listening and cuts every connection, so clients see refused connections, not stale keep-alives. */
   async #goDown(): Promise<void> {
     this.#listening = false;
     for (const ex of this.#live) ex.dropped = true;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const s of this.#sockets) s.destroy();
-    await closed;
+    await shutDown(this.#server, this.#sockets);
     // Cut requests end on their sockets' close events; wait for them so stats are final.
     if (this.#live.size > 0) {
       let timer: NodeJS.Timeout | undefined;
@@ -206,17 +228,12 @@ class SimProviderImpl implements SimProvider, SimHost {
     }
   }
 
-  #onConnection = (socket: Socket): void => {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-  };
-
   #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const raw = req.url ?? "/";
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
-    if (path.startsWith("/_sim/")) return this.#control(req, res, path);
+    if (path.startsWith("/_sim/")) return this.#control(req, res, path, true);
     if (path === "/health" && req.method === "GET") {
       this.#stats.healthChecks++;
       const status = this.opts.health_status;
@@ -297,13 +314,21 @@ class SimProviderImpl implements SimProvider, SimHost {
     if (this.#live.size === 0) this.#drained?.();
   }
 
-  #control(req: IncomingMessage, res: ServerResponse, path: string): void {
+  #onControlRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    this.#control(req, res, q < 0 ? raw : raw.slice(0, q), false);
+  };
+
+  /** The control API; viaProvider: the request came in on the provider port (which `down` cuts). */
+  #control(req: IncomingMessage, res: ServerResponse, path: string, viaProvider: boolean): void {
     const reply = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
       res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
       res.end(text);
     };
-    if (req.method === "GET" && path === "/_sim/stats") return reply(200, this.stats());
+    // control_url in the answers: a harness that takes the provider down through its own port learns where to bring it back.
+    if (req.method === "GET" && path === "/_sim/stats") return reply(200, { ...this.stats(), control_url: this.controlUrl });
     if (req.method === "GET" && path === "/_sim/config") return reply(200, this.options);
     if (req.method === "POST" && path === "/_sim/reset") {
       this.resetStats();
@@ -321,18 +346,55 @@ class SimProviderImpl implements SimProvider, SimHost {
       } catch (err) {
         return reply(400, { error: `invalid JSON: ${(err as Error).message}` });
       }
-      // Going down cuts every socket, this one too: answer first, then go down.
+      // Going down cuts every socket on the provider port, this one too when it came that way:
+      // answer first, then go down. On the control port, go down before answering.
       const { down, ...rest } = patch;
-      const goingDown = down === true;
+      const goingDown = down === true && viaProvider;
       this.set(goingDown ? rest : patch).then(
         () => {
           if (goingDown) res.once("finish", () => void this.set({ down: true }).catch(() => {}));
-          reply(200, { ok: true, options: this.options });
+          reply(200, { ok: true, options: this.options, control_url: this.controlUrl });
         },
         (err: unknown) => reply(400, { error: (err as Error).message }),
       );
     });
   }
+}
+
+/** Listens on host:port (0 = OS-chosen) and resolves with the port bound. */
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+/**
+ * Stops listening and destroys every socket. Resolves once each socket has closed (the server's
+ * own close callback can come first) and the event loop has turned once more, so an in-process
+ * client (tests, the demo's gateway) has read the FIN: otherwise its pool may reuse a dead
+ * keep-alive socket and see "other side closed" instead of reconnecting into ECONNREFUSED.
+ */
+async function shutDown(server: http.Server, sockets: ReadonlySet<Socket>): Promise<void> {
+  const closed = [new Promise<void>((resolve) => server.close(() => resolve()))];
+  for (const s of sockets) {
+    if (!s.closed) closed.push(new Promise<void>((resolve) => s.once("close", () => resolve())));
+    s.destroy();
+  }
+  await Promise.all(closed);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Keeps a server's open sockets, so going down or closing can cut them (keep-alive and hung ones too). */
+function trackSockets(server: http.Server, sockets: Set<Socket>): void {
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
 }
 
 export async function startSimProvider(options: SimOptions): Promise<SimProvider> {

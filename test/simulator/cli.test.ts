@@ -27,7 +27,7 @@ test("parseDuration and parseProvidersYaml", () => {
   assert.throws(() => parseProvidersYaml("- { dialect: openai, error_rate: 3 }"), /error_rate/);
 });
 
-test("simulate providers: starts the YAML's providers, prints their URLs, stops when told", async () => {
+test("simulate providers: starts the YAML's providers, prints their URLs and control URLs, stops when told", async () => {
   const dir = mkdtempSync(join(tmpdir(), "sim-cli-"));
   const file = join(dir, "providers.yaml");
   writeFileSync(file, "- { name: p-openai, dialect: openai }\n- { name: p-rest, dialect: rest, rest_status_ignored: 1 }\n");
@@ -39,12 +39,14 @@ test("simulate providers: starts the YAML's providers, prints their URLs, stops 
     const stopped = new Promise<void>((r) => (release = r));
     const run = program({ print: (t) => (out += t), untilStopped: () => stopped }).parseAsync(["node", "x", "simulate", "providers", "-c", file]);
     while (!out.includes("p-rest")) await new Promise((r) => setTimeout(r, 10));
-    const url = /p-rest\s+rest\s+(\S+)/.exec(out)![1];
+    const [, url, controlUrl] = /p-rest\s+rest\s+(\S+)\s+control (\S+)/.exec(out)!;
     assert.equal((await call(`${url}/ping`)).json.source, "p-rest");
+    assert.equal((await call(`${controlUrl}/_sim/stats`)).json.name, "p-rest");
     assert.match(out, /p-openai\s+openai\s+http:\/\/127\.0\.0\.1:\d+\/v1/);
     release();
     await run;
     await assert.rejects(call(`${url}/ping`), (err: { code?: string }) => err.code === "ECONNREFUSED");
+    await assert.rejects(call(`${controlUrl}/_sim/stats`), (err: { code?: string }) => err.code === "ECONNREFUSED");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

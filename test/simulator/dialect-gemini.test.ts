@@ -103,7 +103,7 @@ test("gemini errors: 429 RESOURCE_EXHAUSTED with RetryInfo, 401 UNAUTHENTICATED 
     assert.equal(r.json.error.code, 429);
     assert.equal(r.json.error.status, "RESOURCE_EXHAUSTED");
     assert.equal(r.json.error.details[0].retryDelay, "7s");
-    assert.equal(r.headers["retry-after"], "7");
+    assert.equal(r.headers["retry-after"], undefined, "Gemini puts the delay in the body only");
     const noKey = await call(url, { body });
     assert.equal(noKey.status, 401);
     assert.equal(noKey.json.error.status, "UNAUTHENTICATED");
@@ -112,6 +112,28 @@ test("gemini errors: 429 RESOURCE_EXHAUSTED with RetryInfo, 401 UNAUTHENTICATED 
     assert.ok(models.json.models.some((m: { name: string }) => m.name === "models/gemini-2.5-flash"));
     const e = await call(`${sim.url}/v1beta/models/text-embedding-004:embedContent`, { headers: auth, body: { content: { parts: [{ text: "hi" }] } } });
     assert.equal(e.json.embedding.values.length, 8);
+  } finally {
+    await sim.close();
+  }
+});
+
+test("gemini 429s carry the delay only in the body: RetryInfo in whole seconds, no Retry-After header", async () => {
+  const sim = await startSimProvider({ dialect: "gemini", rate_limit_rate: 1, retry_after_s: 2.5 });
+  try {
+    const url = `${sim.url}/v1beta/models/gemini-2.5-flash:generateContent`;
+    const body = { contents: [{ parts: [{ text: "x" }] }] };
+    const dice = await call(url, { headers: auth, body });
+    assert.equal(dice.status, 429);
+    assert.deepEqual(dice.json.error.details, [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "3s" }]);
+    assert.equal(dice.headers["retry-after"], undefined);
+
+    await sim.set({ rate_limit_rate: 0, key_quota: { requests: 1, window_s: 40 } });
+    assert.equal((await call(url, { headers: auth, body })).status, 200);
+    const quota = await call(url, { headers: auth, body });
+    assert.equal(quota.status, 429);
+    const info = quota.json.error.details.find((d: { "@type": string }) => d["@type"] === "type.googleapis.com/google.rpc.RetryInfo");
+    assert.match(info.retryDelay, /^(39|40)s$/);
+    assert.equal(quota.headers["retry-after"], undefined);
   } finally {
     await sim.close();
   }

@@ -272,6 +272,7 @@ test("control API: stats, config (validated), reset, health, and going down from
 
     const down = await call(`${origin}/_sim/config`, { body: { down: true } });
     assert.equal(down.status, 200);
+    assert.equal(down.json.control_url, sim.controlUrl);
     await eventually(() => sim.options.down === true, 3000, "down");
     await assert.rejects(chat(sim), (err: { code?: string }) => err.code === "ECONNREFUSED");
     await sim.set({ down: false });

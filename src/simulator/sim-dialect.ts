@@ -4,22 +4,17 @@
  * runs the misbehaviour script (auth, quotas, 429s, errors, latency…) and hands each surviving
  * request to its dialect.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import type { SimExchange } from "./sim-exchange.js";
+import type { IncomingMessage } from "node:http";
+import type { ExchangeDialect, SimExchange } from "./sim-exchange.js";
 import type { SimDialect } from "./sim-options.js";
 
-export interface Dialect {
+/** The answer-shaping part (headers, error bodies, stream errors) is ExchangeDialect, declared next to the exchange that calls it. */
+export interface Dialect extends ExchangeDialect {
   readonly kind: SimDialect;
   /** Path the base URL a gateway target uses ends with ("" or "/v1"). */
   readonly basePath: string;
   /** The API key of a request, "" when none. */
   key(req: IncomingMessage, query: URLSearchParams): string;
-  /** Adds the headers every answer carries (rate limits, request id). */
-  headers(ex: SimExchange, out: OutgoingHttpHeaders): void;
-  /** The dialect's error body for a status. */
-  errorBody(ex: SimExchange, status: number, message: string): unknown;
-  /** The event a stream carries when the provider fails after the 200 (stream_error_after_chunks). */
-  streamError(ex: SimExchange, index: number): string;
   /** Answers a key whose credits / billing quota are used up (exhausted_keys). */
   exhausted(ex: SimExchange): void;
   /** Answers a request that passed the misbehaviour script. */
