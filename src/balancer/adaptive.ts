@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import type { Outcome } from "../core/outcome.js";
 import { isTargetFailure } from "../core/outcome.js";
 import { nonNegative, parseOptions, positive, seed } from "./options.js";
@@ -45,7 +44,7 @@ const RENORMALIZE_BELOW = 1e-150;
  * latency is learned from successful calls only (a fast failure is not speed). No sample yet
  * means an optimistic prior: one success and top speed.
  */
-export class Adaptive implements Strategy {
+export class Adaptive<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "adaptive";
   // Discounted sums per pool index, stored divided by `scale` (true value = stored × scale).
   private readonly count: Float64Array;
@@ -59,7 +58,7 @@ export class Adaptive implements Strategy {
   private results = 0;
 
   constructor(
-    pool: readonly Target[],
+    pool: readonly T[],
     private readonly weights: { success: number; latency: number; cost: number },
     private readonly halfLife: number,
     private readonly exploration: number,
@@ -79,7 +78,7 @@ export class Adaptive implements Strategy {
     });
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     let fastest = Infinity;
@@ -104,7 +103,7 @@ export class Adaptive implements Strategy {
     return best;
   }
 
-  onResult(target: Target, outcome: Outcome, latencyMs: number): void {
+  onResult(target: T, outcome: Outcome, latencyMs: number): void {
     const kind = outcome.kind;
     if (kind === "client_error") return;
     this.results++;
@@ -120,7 +119,7 @@ export class Adaptive implements Strategy {
     }
   }
 
-  private meanReward(t: Target, fastest: number): number {
+  private meanReward(t: T, fastest: number): number {
     const k = t.index;
     const w = this.weights;
     const successRate = (this.successes[k]! * this.scale + 1) / (this.count[k]! * this.scale + 1);
@@ -142,7 +141,7 @@ export class Adaptive implements Strategy {
     return { method: "thompson", weights: this.weights, half_life: this.halfLife, exploration: this.exploration, results: this.results };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     const k = target.index;
     const n = this.count[k]! * this.scale;
     const latencyN = this.latencyCount[k]!;
@@ -157,7 +156,7 @@ export class Adaptive implements Strategy {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export function createAdaptive(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createAdaptive<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("adaptive", optionsSchema, options);
   return new Adaptive(pool, o.weights, o.half_life, o.exploration, new Random(o.seed));
 }

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
-import type { RequestContext } from "../core/request-context.js";
+import type { Candidate, PickContext, Strategy } from "./strategy.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { estimatedCost, sameCost } from "./token-cost.js";
 
@@ -18,13 +16,13 @@ const optionsSchema = z
  * Ties (equal price) go to the lower latency EWMA — a target with no latency sample yet first, so
  * it gets measured — then rotate. Undecided when no eligible target has a price.
  */
-export class Cheapest implements Strategy {
+export class Cheapest<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "cost";
   private rotation = 0;
 
   constructor(private readonly defaultOutputTokens: number) {}
 
-  pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined {
+  pick(eligible: readonly T[], ctx: PickContext): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     const input = ctx.estimatedInputTokens();
@@ -52,7 +50,7 @@ export class Cheapest implements Strategy {
     return { default_output_tokens: this.defaultOutputTokens };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return {
       input_per_1k: target.costInputPer1k,
       output_per_1k: target.costOutputPer1k,
@@ -61,7 +59,7 @@ export class Cheapest implements Strategy {
   }
 }
 
-export function createCost(_pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createCost<T extends Candidate>(_pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("cost", optionsSchema, options);
   return new Cheapest(o.default_output_tokens);
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy, StrategyEnv } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy, StrategyEnv } from "./strategy.js";
 import type { Outcome } from "../core/outcome.js";
 import { isTargetFailure } from "../core/outcome.js";
 import { nonNegative, parseOptions, positive, seed } from "./options.js";
@@ -37,7 +36,7 @@ const optionsSchema = z
  * insertion sort, which is linear on a nearly sorted order) on the first pick after a result,
  * not on every pick.
  */
-export class HealthScore implements Strategy {
+export class HealthScore<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "health";
   private readonly attempts: Float64Array;
   private readonly reached: Float64Array;
@@ -48,8 +47,8 @@ export class HealthScore implements Strategy {
   private readonly order: Int32Array;
   /** Eligibility marks for the current pick: mark[index] === epoch. */
   private readonly mark: Uint32Array;
-  private readonly byIndex: (Target | undefined)[];
-  private readonly chosen: (Target | undefined)[];
+  private readonly byIndex: (T | undefined)[];
+  private readonly chosen: (T | undefined)[];
   private readonly cheapest: number;
   private readonly tau: number;
   private epoch = 0;
@@ -57,7 +56,7 @@ export class HealthScore implements Strategy {
   private lastResultAt: number;
 
   constructor(
-    private readonly pool: readonly Target[],
+    private readonly pool: readonly T[],
     private readonly weights: { uptime: number; latency: number; errors: number; cost: number },
     halfLifeMs: number,
     private readonly topFraction: number,
@@ -72,8 +71,8 @@ export class HealthScore implements Strategy {
     this.score = new Float64Array(n);
     this.order = new Int32Array(n);
     this.mark = new Uint32Array(n);
-    this.byIndex = new Array<Target | undefined>(n).fill(undefined);
-    this.chosen = new Array<Target | undefined>(n).fill(undefined);
+    this.byIndex = new Array<T | undefined>(n).fill(undefined);
+    this.chosen = new Array<T | undefined>(n).fill(undefined);
     for (let i = 0; i < n; i++) this.order[i] = i;
     let cheapest = Infinity;
     for (const t of pool) cheapest = Math.min(cheapest, t.costInputPer1k + t.costOutputPer1k);
@@ -84,7 +83,7 @@ export class HealthScore implements Strategy {
     this.stamp.fill(t0);
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     if (this.dirty) this.rescore();
@@ -112,7 +111,7 @@ export class HealthScore implements Strategy {
     return this.chosen[count - 1];
   }
 
-  onResult(target: Target, outcome: Outcome): void {
+  onResult(target: T, outcome: Outcome): void {
     const kind = outcome.kind;
     if (kind === "client_error") return; // the client's fault says nothing about the target
     const k = target.index;
@@ -157,7 +156,7 @@ export class HealthScore implements Strategy {
     this.dirty = false;
   }
 
-  private scoreOf(t: Target, now: number, fastest: number): number {
+  private scoreOf(t: T, now: number, fastest: number): number {
     const k = t.index;
     this.decay(k, now);
     const attempts = this.attempts[k]! + 1;
@@ -176,7 +175,7 @@ export class HealthScore implements Strategy {
     return { weights: this.weights, half_life_s: (this.tau * Math.LN2) / 1000, top_fraction: this.topFraction };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     if (this.dirty) this.rescore();
     const k = target.index;
     const attempts = this.attempts[k]! + 1;
@@ -191,7 +190,7 @@ export class HealthScore implements Strategy {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export function createHealth(pool: readonly Target[], options: Record<string, unknown>, env?: StrategyEnv): Strategy {
+export function createHealth<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>, env?: StrategyEnv): Strategy<T> {
   const o = parseOptions("health", optionsSchema, options);
   return new HealthScore(pool, o.weights, o.half_life_s * 1000, o.top_fraction, new Random(o.seed), clockOf(env));
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy, StrategyEnv } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy, StrategyEnv } from "./strategy.js";
 import type { Outcome } from "../core/outcome.js";
 import { isTargetFailure } from "../core/outcome.js";
 import { nonNegative, parseOptions, positive } from "./options.js";
@@ -41,7 +40,7 @@ const MIN_RTT_MS = 0.001;
  *
  * A target with no sample yet gets a probe: it is picked while it has nothing in flight.
  */
-export class PeakEwma implements Strategy {
+export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "latency";
   private readonly cost: Float64Array;
   private readonly stamp: Float64Array;
@@ -53,7 +52,7 @@ export class PeakEwma implements Strategy {
   private rotation = 0;
 
   constructor(
-    pool: readonly Target[],
+    pool: readonly T[],
     private readonly halfLifeMs: number,
     private readonly failurePenaltyMs: number,
     private readonly coldStartProbe: boolean,
@@ -68,15 +67,15 @@ export class PeakEwma implements Strategy {
     this.epoch = now();
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     const start = this.rotation % n;
     this.rotation = (this.rotation + 1) & 0x3fffffff;
-    let best: Target | undefined;
+    let best: T | undefined;
     let bestKey = Infinity;
     // Untried targets whose probe is still running: used only when nothing has a sample.
-    let waiting: Target | undefined;
+    let waiting: T | undefined;
     let waitingInFlight = Infinity;
     for (let j = 0; j < n; j++) {
       let i = start + j;
@@ -109,7 +108,7 @@ export class PeakEwma implements Strategy {
     return this.coldStartProbe ? waiting : undefined;
   }
 
-  onResult(target: Target, outcome: Outcome, latencyMs: number): void {
+  onResult(target: T, outcome: Outcome, latencyMs: number): void {
     const k = target.index;
     const now = this.now();
     let rtt = latencyMs > MIN_RTT_MS ? latencyMs : MIN_RTT_MS;
@@ -130,7 +129,7 @@ export class PeakEwma implements Strategy {
   }
 
   /** The decayed cost of a target now, in ms (0 = no sample yet). */
-  costNow(target: Target): number {
+  costNow(target: T): number {
     const k = target.index;
     if (this.sampled[k] === 0) return 0;
     return this.cost[k]! * Math.exp(-(this.now() - this.stamp[k]!) / this.tau);
@@ -140,7 +139,7 @@ export class PeakEwma implements Strategy {
     return { half_life_s: this.halfLifeMs / 1000, failure_penalty_ms: this.failurePenaltyMs, cold_start: this.coldStartProbe ? "probe" : "fallback" };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     const cost = this.costNow(target);
     return {
       ewma_ms: this.sampled[target.index] ? round(cost) : null,
@@ -152,7 +151,7 @@ export class PeakEwma implements Strategy {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-export function createLatency(pool: readonly Target[], options: Record<string, unknown>, env?: StrategyEnv): Strategy {
+export function createLatency<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>, env?: StrategyEnv): Strategy<T> {
   const o = parseOptions("latency", optionsSchema, options);
   return new PeakEwma(pool, o.half_life_s * 1000, o.failure_penalty_ms, o.cold_start === "probe", clockOf(env));
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({}).strict();
@@ -10,17 +9,17 @@ const optionsSchema = z.object({}).strict();
  * among equals the one picked longest ago wins, so equal targets take strict turns instead of
  * the first one soaking up every tie.
  */
-export class LeastConnections implements Strategy {
+export class LeastConnections<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "least-connections";
   /** Pick sequence number of each pool index's last win (0 = never). */
   private readonly lastPicked: Float64Array;
   private picks = 0;
 
-  constructor(pool: readonly Target[]) {
+  constructor(pool: readonly T[]) {
     this.lastPicked = new Float64Array(pool.length);
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     const last = this.lastPicked;
@@ -39,12 +38,12 @@ export class LeastConnections implements Strategy {
     return best;
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { in_flight: target.stats.inFlight, weight: target.weight };
   }
 }
 
-export function createLeastConnections(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createLeastConnections<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   parseOptions("least-connections", optionsSchema, options);
   return new LeastConnections(pool);
 }

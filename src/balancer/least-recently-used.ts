@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy, StrategyEnv } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy, StrategyEnv } from "./strategy.js";
 import { nonNegative, parseOptions } from "./options.js";
 import { clockOf } from "./clock.js";
 
@@ -28,7 +27,7 @@ const optionsSchema = z
  * used), and its result stamps the true end. none_rested: fallback reads the clock on every pick,
  * to measure the window.
  */
-export class LeastRecentlyUsed implements Strategy {
+export class LeastRecentlyUsed<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "least-recently-used";
   /** Clock ms of the last use (pick or result) per pool index; -Infinity = never used. */
   private readonly usedAt: Float64Array;
@@ -37,7 +36,7 @@ export class LeastRecentlyUsed implements Strategy {
   private rotation = 0;
 
   constructor(
-    pool: readonly Target[],
+    pool: readonly T[],
     private readonly windowMs: number,
     private readonly fallbackWhenNoneRested: boolean,
     private readonly now: () => number,
@@ -45,7 +44,7 @@ export class LeastRecentlyUsed implements Strategy {
     this.usedAt = new Float64Array(pool.length).fill(-Infinity);
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     const usedAt = this.usedAt;
@@ -82,7 +81,7 @@ export class LeastRecentlyUsed implements Strategy {
     return best;
   }
 
-  onResult(target: Target): void {
+  onResult(target: T): void {
     const now = this.now();
     if (now > this.latest) this.latest = now;
     if (now > this.usedAt[target.index]!) this.usedAt[target.index] = now;
@@ -92,14 +91,14 @@ export class LeastRecentlyUsed implements Strategy {
     return { window_s: this.windowMs / 1000, none_rested: this.fallbackWhenNoneRested ? "fallback" : "oldest" };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     const busy = target.stats.inFlight > 0;
     const rest = this.now() - this.usedAt[target.index]!;
     return { rested_ms: busy ? 0 : rest === Infinity ? null : Math.round(rest), rested: !busy && rest >= this.windowMs };
   }
 }
 
-export function createLeastRecentlyUsed(pool: readonly Target[], options: Record<string, unknown>, env?: StrategyEnv): Strategy {
+export function createLeastRecentlyUsed<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>, env?: StrategyEnv): Strategy<T> {
   const o = parseOptions("least-recently-used", optionsSchema, options);
   return new LeastRecentlyUsed(pool, o.window_s * 1000, o.none_rested === "fallback", clockOf(env));
 }

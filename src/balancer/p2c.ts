@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import { parseOptions, positive, seed } from "./options.js";
 import { Random } from "./rng.js";
 
@@ -18,7 +17,7 @@ const optionsSchema = z
  * plain in-flight comparison when weights are equal. O(1) per pick whatever the pool size, and it
  * avoids the herd that a strict "least" creates when many pickers see the same counts.
  */
-export class PowerOfTwoChoices implements Strategy {
+export class PowerOfTwoChoices<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "p2c";
 
   constructor(
@@ -26,7 +25,7 @@ export class PowerOfTwoChoices implements Strategy {
     private readonly bias: number,
   ) {}
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     const i = this.random.int(n);
@@ -37,7 +36,7 @@ export class PowerOfTwoChoices implements Strategy {
     return this.load(b) < this.load(a) ? b : a;
   }
 
-  private load(t: Target): number {
+  private load(t: T): number {
     const active = t.stats.inFlight + 1;
     return (this.bias === 1 ? active : Math.pow(active, this.bias)) / t.weight;
   }
@@ -46,12 +45,12 @@ export class PowerOfTwoChoices implements Strategy {
     return { bias: this.bias };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { in_flight: target.stats.inFlight, load: Math.round(this.load(target) * 1000) / 1000 };
   }
 }
 
-export function createP2C(_pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createP2C<T extends Candidate>(_pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("p2c", optionsSchema, options);
   return new PowerOfTwoChoices(new Random(o.seed), o.bias);
 }

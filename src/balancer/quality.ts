@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
-import type { RequestContext } from "../core/request-context.js";
+import type { Candidate, PickContext, Strategy } from "./strategy.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { estimatedCost, sameCost } from "./token-cost.js";
 
@@ -17,13 +15,13 @@ const optionsSchema = z
  * (same estimate as the cost strategy), then to the lower latency EWMA, then rotate. Undecided
  * when no eligible target has a quality above 0 (nobody scored them).
  */
-export class BestQuality implements Strategy {
+export class BestQuality<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "quality";
   private rotation = 0;
 
   constructor(private readonly defaultOutputTokens: number) {}
 
-  pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined {
+  pick(eligible: readonly T[], ctx: PickContext): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     const input = ctx.estimatedInputTokens();
@@ -49,12 +47,12 @@ export class BestQuality implements Strategy {
     return best.quality > 0 ? best : undefined;
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { quality: target.quality };
   }
 }
 
-export function createQuality(_pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createQuality<T extends Candidate>(_pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("quality", optionsSchema, options);
   return new BestQuality(o.default_output_tokens);
 }

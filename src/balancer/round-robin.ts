@@ -1,16 +1,15 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({}).strict();
 
 /** Strict rotation over the eligible targets. */
-export class RoundRobin implements Strategy {
+export class RoundRobin<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "round-robin";
   private next = 0;
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     const i = this.next % n;
@@ -23,7 +22,7 @@ export class RoundRobin implements Strategy {
   }
 }
 
-export const createRoundRobin = (_pool?: readonly Target[], options?: Record<string, unknown>): Strategy => {
+export const createRoundRobin = <T extends Candidate>(_pool?: readonly T[], options?: Record<string, unknown>): Strategy<T> => {
   parseOptions("round-robin", optionsSchema, options);
   return new RoundRobin();
 };

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
-import type { RequestContext } from "../core/request-context.js";
+import type { Candidate, PickContext, Strategy } from "./strategy.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { hash32 } from "./hash.js";
 
@@ -35,14 +33,14 @@ const KIND_CLIENT = 2;
  * Pick: hash the key (no allocation), binary search the sorted points, walk to the first point
  * whose target is eligible in this pick (eligibility marked by an epoch stamp per pool index).
  */
-export class Sticky implements Strategy {
+export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "sticky";
   readonly keepsAffinity = true;
   private readonly points: Uint32Array;
   /** Pool index owning each point. */
   private readonly owners: Int32Array;
   private readonly mark: Uint32Array;
-  private readonly byIndex: (Target | undefined)[];
+  private readonly byIndex: (T | undefined)[];
   private readonly sourceKinds: Uint8Array;
   private readonly sourceNames: string[];
   /** Share of the ring each target owns (for status). */
@@ -51,7 +49,7 @@ export class Sticky implements Strategy {
   private keyless = 0;
 
   constructor(
-    pool: readonly Target[],
+    pool: readonly T[],
     private readonly sources: readonly string[],
     private readonly vnodes: number,
   ) {
@@ -65,7 +63,7 @@ export class Sticky implements Strategy {
     this.points = Uint32Array.from(entries, (e) => e.point);
     this.owners = Int32Array.from(entries, (e) => e.owner);
     this.mark = new Uint32Array(pool.length);
-    this.byIndex = new Array<Target | undefined>(pool.length).fill(undefined);
+    this.byIndex = new Array<T | undefined>(pool.length).fill(undefined);
     this.share = new Float64Array(pool.length);
     for (let i = 0; i < entries.length; i++) {
       const prev = i === 0 ? this.points[entries.length - 1]! - 0x100000000 : this.points[i - 1]!;
@@ -75,7 +73,7 @@ export class Sticky implements Strategy {
     this.sourceNames = sources.map((s) => (s.startsWith("header:") ? s.slice(7).toLowerCase() : s.startsWith("body:") ? s.slice(5) : ""));
   }
 
-  pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined {
+  pick(eligible: readonly T[], ctx: PickContext): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     const key = this.keyOf(ctx);
@@ -111,7 +109,7 @@ export class Sticky implements Strategy {
   }
 
   /** The request's session key from the configured sources, "" when it has none. */
-  keyOf(ctx: RequestContext): string {
+  keyOf(ctx: PickContext): string {
     for (let i = 0; i < this.sourceKinds.length; i++) {
       const kind = this.sourceKinds[i];
       if (kind === KIND_HEADER) {
@@ -132,12 +130,12 @@ export class Sticky implements Strategy {
     return { key: this.sources, vnodes: this.vnodes, ring_points: this.points.length, keyless_requests: this.keyless };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { ring_share: Math.round(this.share[target.index]! * 10000) / 10000 };
   }
 }
 
-export function createSticky(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createSticky<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("sticky", optionsSchema, options);
   return new Sticky(pool, o.key, o.vnodes);
 }

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { Strategy, StrategyEnv, StrategyFactory } from "./strategy.js";
-import type { Target } from "../core/target.js";
-import type { RequestContext } from "../core/request-context.js";
+import type { Candidate, PickContext, Strategy, StrategyEnv, StrategyFactory } from "./strategy.js";
 import type { Outcome } from "../core/outcome.js";
 import { parseOptions, strategyName } from "./options.js";
 import { RoundRobin } from "./round-robin.js";
@@ -25,29 +23,29 @@ const optionsSchema = z
  * falls back to round-robin itself: handing the pick to the route's fallback would leak traffic
  * into lower tiers.
  */
-export class Tiered implements Strategy {
+export class Tiered<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "tiered";
   /** Distinct tier numbers, ascending. */
   private readonly tiers: number[];
   /** Slot per tier number (index = tier), -1 for tiers not in the pool. */
   private readonly slotOfTier: Int32Array;
-  private readonly inner: Strategy[];
-  private readonly fallback: RoundRobin[];
+  private readonly inner: Strategy<T>[];
+  private readonly fallback: RoundRobin<T>[];
   /** Per tier: reused array of the eligible targets of that tier. */
-  private readonly scratch: Target[][];
+  private readonly scratch: T[][];
   private activeTier = 0;
 
-  constructor(pool: readonly Target[], makeInner: (pool: readonly Target[]) => Strategy) {
+  constructor(pool: readonly T[], makeInner: (pool: readonly T[]) => Strategy<T>) {
     this.tiers = [...new Set(pool.map((t) => t.tier))].sort((a, b) => a - b);
     this.slotOfTier = new Int32Array(this.tiers[this.tiers.length - 1]! + 1).fill(-1);
     this.tiers.forEach((tier, slot) => (this.slotOfTier[tier] = slot));
     // Each inner strategy sees the whole pool so its arrays can be indexed by target.index.
     this.inner = this.tiers.map(() => makeInner(pool));
-    this.fallback = this.tiers.map(() => new RoundRobin());
+    this.fallback = this.tiers.map(() => new RoundRobin<T>());
     this.scratch = this.tiers.map((tier) => pool.filter((t) => t.tier === tier));
   }
 
-  pick(eligible: readonly Target[], ctx: RequestContext): Target | undefined {
+  pick(eligible: readonly T[], ctx: PickContext): T | undefined {
     const n = eligible.length;
     if (n === 0) return undefined;
     let tier = Infinity;
@@ -61,7 +59,7 @@ export class Tiered implements Strategy {
     }
     this.activeTier = tier;
     const slot = this.slotOfTier[tier]!;
-    let candidates: readonly Target[] = eligible;
+    let candidates: readonly T[] = eligible;
     if (inTier !== n) {
       // Reuse the tier's array: it never needs more room than the tier has targets.
       const sub = this.scratch[slot]!;
@@ -73,7 +71,7 @@ export class Tiered implements Strategy {
     return this.inner[slot]!.pick(candidates, ctx) ?? this.fallback[slot]!.pick(candidates);
   }
 
-  onResult(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
+  onResult(target: T, outcome: Outcome, latencyMs: number, ctx: PickContext): void {
     this.inner[this.slotOfTier[target.tier]!]!.onResult?.(target, outcome, latencyMs, ctx);
   }
 
@@ -86,22 +84,22 @@ export class Tiered implements Strategy {
     };
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     const inner = this.inner[this.slotOfTier[target.tier]!]!;
     return { tier: target.tier, ...(inner.targetStatus?.(target) ?? {}) };
   }
 }
 
-export function createTiered(
-  pool: readonly Target[],
+export function createTiered<T extends Candidate>(
+  pool: readonly T[],
   options: Record<string, unknown>,
   factories: Partial<Record<string, StrategyFactory>>,
   env?: StrategyEnv,
-): Strategy {
+): Strategy<T> {
   const o = parseOptions("tiered", optionsSchema, options);
   const factory = factories[o.within];
   if (!factory) throw new Error(`strategy_options.tiered.within: strategy "${o.within}" is not available`);
-  const makeInner = (p: readonly Target[]) => {
+  const makeInner = (p: readonly T[]) => {
     try {
       return factory(p, o.within_options, env);
     } catch (err) {

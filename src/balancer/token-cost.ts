@@ -1,10 +1,10 @@
-import type { Target } from "../core/target.js";
+import type { Candidate } from "./strategy.js";
 
 /**
  * The estimated price of one request on one target, from its cost per 1k input and output tokens.
  * Shared by the cost and quality strategies (and the adaptive reward).
  */
-export function estimatedCost(t: Target, inputTokens: number, outputTokens: number): number {
+export function estimatedCost(t: Candidate, inputTokens: number, outputTokens: number): number {
   return (inputTokens * t.costInputPer1k + outputTokens * t.costOutputPer1k) / 1000;
 }
 

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import { parseOptions, seed } from "./options.js";
 import { Random } from "./rng.js";
 
@@ -10,12 +9,12 @@ const optionsSchema = z.object({ seed: seed() }).strict();
  * Random in proportion to weight: one draw over the eligible weights' total. Unlike smooth WRR it
  * keeps no state, so several gateway processes need no coordination; the cost is short-run noise.
  */
-export class WeightedRandom implements Strategy {
+export class WeightedRandom<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "weighted-random";
 
   constructor(private readonly random: Random) {}
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     let total = 0;
@@ -28,12 +27,12 @@ export class WeightedRandom implements Strategy {
     return eligible[n - 1];
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { weight: target.weight };
   }
 }
 
-export function createWeightedRandom(_pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createWeightedRandom<T extends Candidate>(_pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   const o = parseOptions("weighted-random", optionsSchema, options);
   return new WeightedRandom(new Random(o.seed));
 }

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import type { Strategy } from "./strategy.js";
-import type { Target } from "../core/target.js";
+import type { Candidate, Strategy } from "./strategy.js";
 import { parseOptions } from "./options.js";
 
 const optionsSchema = z.object({}).strict();
@@ -11,16 +10,16 @@ const optionsSchema = z.object({}).strict();
  * the total. Deterministic and interleaved: weights 5/1/1 give a a b a c a a, never a burst of
  * five a's. A target that is ineligible keeps its current weight until it returns.
  */
-export class Weighted implements Strategy {
+export class Weighted<T extends Candidate = Candidate> implements Strategy<T> {
   readonly name = "weighted";
   /** Current weight per pool index. */
   private readonly current: Float64Array;
 
-  constructor(pool: readonly Target[]) {
+  constructor(pool: readonly T[]) {
     this.current = new Float64Array(pool.length);
   }
 
-  pick(eligible: readonly Target[]): Target | undefined {
+  pick(eligible: readonly T[]): T | undefined {
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     const current = this.current;
@@ -42,14 +41,14 @@ export class Weighted implements Strategy {
     return winner;
   }
 
-  targetStatus(target: Target): Record<string, unknown> {
+  targetStatus(target: T): Record<string, unknown> {
     return { weight: target.weight, current_weight: round(this.current[target.index]!) };
   }
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export function createWeighted(pool: readonly Target[], options: Record<string, unknown>): Strategy {
+export function createWeighted<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>): Strategy<T> {
   parseOptions("weighted", optionsSchema, options);
   return new Weighted(pool);
 }

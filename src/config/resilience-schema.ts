@@ -5,7 +5,6 @@
  * /work/shared/reference/resilience.md "Recommended defaults for Switchyard".
  */
 import { z } from "zod";
-import { OUTCOME_KINDS } from "../core/outcome.js";
 
 const num = () => z.number({ error: "must be a number" });
 const positive = () => num().positive({ error: "must be > 0" });
@@ -44,6 +43,12 @@ export const retryBudgetSchema = z
     ttl_s: positive().default(10),
   })
   .strict();
+
+/**
+ * How an attempt can end: the classifier's vocabulary (core/outcome.ts). Listed here because
+ * `retry_on` and `same_target_on` name them; everything else reads them from core/outcome.
+ */
+export const OUTCOME_KINDS = ["ok", "client_error", "rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const;
 
 const RETRYABLE_KINDS = OUTCOME_KINDS.filter((k) => k !== "ok");
 export const DEFAULT_RETRY_ON = ["rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const;

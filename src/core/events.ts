@@ -1,9 +1,8 @@
-import type { Route } from "../engine/route.js";
 import type { Target } from "./target.js";
 import type { Outcome } from "./outcome.js";
 import type { RequestContext } from "./request-context.js";
 
-export type AttemptListener = (route: Route, target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext) => void;
+export type AttemptListener = (target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext) => void;
 
 /** One served client request, as logs and metrics see it. */
 export interface RequestRecord {
@@ -57,8 +56,8 @@ export class GatewayEvents {
     this.policyListeners.push(fn);
   }
 
-  attempt(route: Route, target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
-    for (const fn of this.attemptListeners) fn(route, target, outcome, latencyMs, ctx);
+  attempt(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
+    for (const fn of this.attemptListeners) fn(target, outcome, latencyMs, ctx);
   }
   request(record: RequestRecord): void {
     for (const fn of this.requestListeners) fn(record);

@@ -2,16 +2,9 @@
  * How one attempt ended. The classifier (classify.ts) maps upstream answers and errors to a kind;
  * every policy (breaker, retry, strategy stats) reads the kind, never raw statuses.
  */
-export const OUTCOME_KINDS = [
-  "ok",
-  "client_error",
-  "rate_limited",
-  "overloaded",
-  "server_error",
-  "timeout",
-  "connection_failure",
-  "broken_stream",
-] as const;
+import { OUTCOME_KINDS } from "../config/resilience-schema.js";
+
+export { OUTCOME_KINDS };
 export type OutcomeKind = (typeof OUTCOME_KINDS)[number];
 
 /** Kinds that say the target (not the request) is at fault. */

@@ -73,7 +73,7 @@ export class Attempt {
     }
     route.strategy.onResult?.(target, outcome, latencyMs, ctx);
     route.fallback?.onResult?.(target, outcome, latencyMs, ctx);
-    if (this.events.hasAttemptListeners) this.events.attempt(route, target, outcome, latencyMs, ctx);
+    if (this.events.hasAttemptListeners) this.events.attempt(target, outcome, latencyMs, ctx);
     p.queue.wakeOne();
   }
 

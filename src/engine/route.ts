@@ -17,9 +17,9 @@ export class Route {
   readonly name: string;
   readonly surface: Surface;
   readonly targets: readonly Target[];
-  readonly strategy: Strategy;
-  readonly fallback: Strategy | undefined;
-  readonly lastResort = new RoundRobin();
+  readonly strategy: Strategy<Target>;
+  readonly fallback: Strategy<Target> | undefined;
+  readonly lastResort = new RoundRobin<Target>();
   readonly eligibility = new Eligibility([concurrencyCheck]);
   readonly maxAttempts: number;
   readonly timeouts: ResolvedTimeouts;
@@ -100,7 +100,7 @@ export class Route {
   }
 }
 
-function buildStrategy(name: string, pool: readonly Target[], options: Record<string, unknown>, path: string): Strategy {
+function buildStrategy(name: string, pool: readonly Target[], options: Record<string, unknown>, path: string): Strategy<Target> {
   const factory = STRATEGY_FACTORIES[name as keyof typeof STRATEGY_FACTORIES];
   if (!factory) throw new ConfigError([`${path}.strategy: "${name}" is not available in this build`], "config");
   try {

@@ -82,10 +82,10 @@ function accessFields(r: RequestRecord) {
 /** Failed attempts at warn level: which target, why, for which request. */
 export function logAttemptFailures(events: GatewayEvents, log: Logger): void {
   if (!log.isLevelEnabled("warn")) return;
-  events.onAttempt((route, target, outcome, latencyMs, ctx) => {
+  events.onAttempt((target, outcome, latencyMs, ctx) => {
     if (outcome.kind === "ok" || outcome.kind === "client_error") return;
     log.warn(
-      { request_id: ctx.requestId, route: route.name, target: target.id, outcome: outcome.kind, status: outcome.status || undefined, detail: outcome.detail, latency_ms: Math.round(latencyMs) },
+      { request_id: ctx.requestId, route: target.routeName, target: target.id, outcome: outcome.kind, status: outcome.status || undefined, detail: outcome.detail, latency_ms: Math.round(latencyMs) },
       "attempt failed",
     );
   });

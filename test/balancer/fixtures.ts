@@ -38,13 +38,13 @@ export function outcome(kind: OutcomeKind): Outcome {
 }
 
 /** What the attempt loop does when an attempt ends: stats first, then the strategy. */
-export function finish(strategy: Strategy, t: Target, kind: OutcomeKind, latencyMs: number, now: number, ctx = makeCtx()): void {
+export function finish(strategy: Strategy<Target>, t: Target, kind: OutcomeKind, latencyMs: number, now: number, ctx = makeCtx()): void {
   t.stats.onEnd(kind, latencyMs, now, kind);
   strategy.onResult?.(t, outcome(kind), latencyMs, ctx);
 }
 
 /** Picks `count` times in a row with instant, successful calls; returns the ids. */
-export function sequence(strategy: Strategy, eligible: readonly Target[], count: number, ctx = makeCtx()): string[] {
+export function sequence(strategy: Strategy<Target>, eligible: readonly Target[], count: number, ctx = makeCtx()): string[] {
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const t = strategy.pick(eligible, ctx);
@@ -68,7 +68,7 @@ export function countBy(ids: readonly string[]): Record<string, number> {
  * `onPick` sees each pick in order, after its call has started. Returns the ids picked, in order.
  */
 export function simulate(
-  strategy: Strategy,
+  strategy: Strategy<Target>,
   pool: readonly Target[],
   clock: FakeClock,
   opts: {

@@ -6,7 +6,7 @@ import type { Target } from "../../src/core/target.js";
 import type { OutcomeKind } from "../../src/core/outcome.js";
 import type { Strategy } from "../../src/balancer/strategy.js";
 
-function feed(s: Strategy, t: Target, kind: OutcomeKind, latency: number, times: number, clock: FakeClock) {
+function feed(s: Strategy<Target>, t: Target, kind: OutcomeKind, latency: number, times: number, clock: FakeClock) {
   for (let i = 0; i < times; i++) {
     t.stats.onStart(clock.t);
     finish(s, t, kind, latency, clock.t);

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createP2C } from "../../src/balancer/p2c.js";
 import { createWeightedRandom } from "../../src/balancer/weighted-random.js";
 import type { Strategy } from "../../src/balancer/strategy.js";
+import type { Target } from "../../src/core/target.js";
 import { countBy, FakeClock, makeCtx, makePool, simulate } from "./fixtures.js";
 
 test("p2c with two targets always takes the less loaded one", () => {
@@ -28,7 +29,7 @@ test("p2c never picks the single most loaded target (its rival is always lighter
 });
 
 /** The widest in-flight spread seen over a 64-client run with uneven latencies. */
-function widestSpread(make: (pool: ReturnType<typeof makePool>) => Strategy): number {
+function widestSpread(make: (pool: ReturnType<typeof makePool>) => Strategy<Target>): number {
   const pool = makePool([{}, {}, {}, {}]);
   let widest = 0;
   simulate(make(pool), pool, new FakeClock(), {

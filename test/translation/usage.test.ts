@@ -20,7 +20,7 @@ const config = {
 };
 const gw = await startGateway(config);
 const seen: (Usage | null)[] = [];
-gw.gateway.events.onAttempt((_r, _t, outcome, _l, ctx) => {
+gw.gateway.events.onAttempt((_t, outcome, _l, ctx) => {
   if (outcome.kind === "ok") seen.push(ctx.usage);
 });
 after(async () => {

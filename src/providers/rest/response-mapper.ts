@@ -1,6 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Config, TargetConfig } from "../../config/schema.js";
 import { ConfigError } from "../../errors.js";
 
 /** What a response mapper learns about the call besides the vendor's JSON (no secrets). */
@@ -22,16 +21,26 @@ export interface MapperInfo {
  */
 export type ResponseMapper = (json: unknown, info: MapperInfo) => unknown;
 
+/** What this module reads of a target's config: the mapper's module path. */
+export interface MapperTarget {
+  readonly response_mapper?: string | undefined;
+}
+
+/** What this module reads of a config: every target's mapper. */
+export interface MapperConfig {
+  readonly routes: readonly { readonly targets: readonly MapperTarget[] }[];
+}
+
 /** Loaded mappers, by the (frozen, per-gateway) target config that names them. */
-const loaded = new WeakMap<TargetConfig, ResponseMapper>();
-const loading = new WeakMap<TargetConfig, Promise<ResponseMapper>>();
+const loaded = new WeakMap<MapperTarget, ResponseMapper>();
+const loading = new WeakMap<MapperTarget, Promise<ResponseMapper>>();
 
 /**
  * Loads every response mapper of a config, so that a bad module path stops start-up rather than
  * failing the first request. Paths are relative to `baseDir` (the config file's directory).
  * Without this call a mapper is loaded on first use, relative to the working directory.
  */
-export async function loadResponseMappers(config: Config, baseDir = process.cwd()): Promise<void> {
+export async function loadResponseMappers(config: MapperConfig, baseDir = process.cwd()): Promise<void> {
   const problems: string[] = [];
   await Promise.all(
     config.routes.flatMap((route, i) =>
@@ -49,12 +58,12 @@ export async function loadResponseMappers(config: Config, baseDir = process.cwd(
 }
 
 /** The target's mapper: loaded already (sync), being loaded (a promise), or none. */
-export function mapperFor(t: TargetConfig): ResponseMapper | Promise<ResponseMapper> | undefined {
+export function mapperFor(t: MapperTarget): ResponseMapper | Promise<ResponseMapper> | undefined {
   if (t.response_mapper === undefined) return undefined;
   return loaded.get(t) ?? load(t, process.cwd());
 }
 
-function load(t: TargetConfig, baseDir: string): Promise<ResponseMapper> {
+function load(t: MapperTarget, baseDir: string): Promise<ResponseMapper> {
   let p = loading.get(t);
   if (p === undefined) {
     const spec = t.response_mapper!;
