@@ -17,7 +17,7 @@ export function runTargetAction(gw: Gateway, routeName: string, targetId: string
   const route = gw.route(routeName);
   if (route === undefined) throw new GatewayError("unknown_route", `no route named "${routeName}"`);
   const target = route.targets.find((t) => t.id === targetId);
-  if (target === undefined) throw new GatewayError("unknown_route", `route "${routeName}" has no target "${targetId}"`);
+  if (target === undefined) throw new GatewayError("unknown_target", `route "${routeName}" has no target "${targetId}"`);
   const p = route.policies;
   const now = Date.now();
   switch (action as TargetAction) {
@@ -38,7 +38,7 @@ export function runTargetAction(gw: Gateway, routeName: string, targetId: string
       p.bench.clear(target);
       break;
     default:
-      throw new GatewayError("unknown_route", `unknown action "${action}" (one of ${TARGET_ACTIONS.join(", ")})`);
+      throw new GatewayError("unknown_action", `unknown action "${action}" (one of ${TARGET_ACTIONS.join(", ")})`);
   }
   return route.toJSON(now).targets[target.index];
 }

@@ -1,14 +1,8 @@
 import { ConfigError } from "../errors.js";
 import { maskSecret } from "./mask.js";
-import { PROVIDERS, type Config } from "./schema.js";
+import type { Config } from "./schema.js";
 import { parseConfig } from "./load.js";
-
-const DEFAULT_BASE_URLS: Record<string, string> = {
-  openai: "https://api.openai.com/v1",
-  anthropic: "https://api.anthropic.com",
-  gemini: "https://generativelanguage.googleapis.com",
-};
-const SURFACE_OF: Record<string, string> = { openai: "openai", "openai-compatible": "openai", anthropic: "anthropic", gemini: "gemini", rest: "rest" };
+import { PROVIDERS, PROVIDER_NAMES, type ProviderName } from "../providers/registry.js";
 
 /** True when the environment asks for the zero-file setup. */
 export function hasEnvConfig(env: NodeJS.ProcessEnv): boolean {
@@ -24,15 +18,16 @@ export function hasEnvConfig(env: NodeJS.ProcessEnv): boolean {
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const problems: string[] = [];
   const provider = env.SWITCHYARD_PROVIDER ?? "";
-  if (!(PROVIDERS as readonly string[]).includes(provider)) problems.push(`SWITCHYARD_PROVIDER: must be one of ${PROVIDERS.join(", ")} (got "${provider}")`);
-  const baseUrl = env.SWITCHYARD_BASE_URL || DEFAULT_BASE_URLS[provider];
-  if (!baseUrl) problems.push(`SWITCHYARD_BASE_URL: is required for provider ${provider}`);
+  const adapter = Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider as ProviderName] : undefined;
+  if (adapter === undefined) problems.push(`SWITCHYARD_PROVIDER: must be one of ${PROVIDER_NAMES.join(", ")} (got "${provider}")`);
+  const baseUrl = env.SWITCHYARD_BASE_URL || adapter?.baseUrl;
+  if (adapter !== undefined && !baseUrl) problems.push(`SWITCHYARD_BASE_URL: is required for provider ${provider} (like ${adapter.baseUrlExample})`);
   const keys = parseKeys(env.SWITCHYARD_API_KEYS ?? "", problems);
   const port = env.SWITCHYARD_PORT === undefined ? undefined : Number(env.SWITCHYARD_PORT);
   if (port !== undefined && !Number.isInteger(port)) problems.push(`SWITCHYARD_PORT: must be a port number (got "${env.SWITCHYARD_PORT}")`);
   if (problems.length > 0) throw new ConfigError(problems, "environment");
 
-  const surface = SURFACE_OF[provider]!;
+  const surface = adapter!.wire;
   const models = (env.SWITCHYARD_MODELS ?? "*").split(",").map((m) => m.trim()).filter(Boolean);
   const route: Record<string, unknown> = {
     name: "default",

@@ -4,6 +4,8 @@
  * is what you find in code and in `switchyard validate`).
  */
 import { z } from "zod";
+import { PROVIDERS, PROVIDER_NAMES, type ProviderName } from "../providers/registry.js";
+import type { WireFormat } from "../providers/adapter.js";
 import {
   breakerSchema,
   hedgeSchema,
@@ -17,7 +19,6 @@ import {
 } from "./resilience-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
-export const PROVIDERS = ["openai", "openai-compatible", "anthropic", "gemini", "rest"] as const;
 export const STRATEGIES = [
   "round-robin",
   "weighted",
@@ -71,8 +72,9 @@ export const authSchema = z
 export const targetSchema = z
   .object({
     id: nonEmpty("target id"),
-    provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }),
-    base_url: url,
+    provider: z.enum(PROVIDER_NAMES, { error: `must be one of ${PROVIDER_NAMES.join(", ")}` }),
+    /** Default: the provider's public API (openai, anthropic, gemini, groq…); required for azure, openai-compatible, rest. */
+    base_url: url.optional(),
     key: z.string({ error: "must be a string" }).optional(),
     /** The upstream model name sent to this target (an alias the client asked for is rewritten). */
     model: z.string().min(1).optional(),
@@ -116,11 +118,18 @@ export const targetSchema = z
     if (t.provider !== "rest")
       for (const field of ["path", "params", "response_mapper"] as const)
         if (t[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `only applies to provider rest (got ${t.provider})` });
-    if (t.base_url.includes("{") && t.provider !== "openai-compatible" && t.provider !== "openai")
-      ctx.addIssue({ code: "custom", path: ["base_url"], message: "a {model} placeholder is only for openai / openai-compatible targets" });
+    const adapter = PROVIDERS[t.provider];
+    if (t.base_url === undefined) {
+      if (adapter.baseUrl === undefined) ctx.addIssue({ code: "custom", path: ["base_url"], message: `is required for provider ${t.provider} (like ${adapter.baseUrlExample})` });
+      return;
+    }
+    if (t.base_url.includes("{") && adapter.wire !== "openai")
+      ctx.addIssue({ code: "custom", path: ["base_url"], message: "a {model} placeholder is only for OpenAI-dialect targets (openai, azure, openai-compatible…)" });
     const slots = t.base_url.match(/\{[^}]*\}/g) ?? [];
     for (const s of slots) if (s !== "{model}") ctx.addIssue({ code: "custom", path: ["base_url"], message: `unknown placeholder ${s} (only {model})` });
-  });
+  })
+  // The provider's own URL when the target names none: what `validate` prints is what runs.
+  .transform((t) => ({ ...t, base_url: t.base_url ?? PROVIDERS[t.provider].baseUrl ?? "" }));
 
 export const routeSchema = z
   .object({
@@ -235,6 +244,6 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
 export type TargetConfig = z.output<typeof targetSchema>;
 export type Timeouts = z.output<typeof timeoutsSchema>;
-export type Surface = (typeof SURFACES)[number];
-export type ProviderKind = (typeof PROVIDERS)[number];
+export type Surface = (typeof SURFACES)[number] & WireFormat;
+export type ProviderKind = ProviderName;
 export type StrategyName = (typeof STRATEGIES)[number];

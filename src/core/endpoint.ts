@@ -16,3 +16,8 @@ export const ENDPOINTS = {
   stream_generate: { kind: "stream_generate", surface: "gemini" },
   rest: { kind: "rest", surface: "rest" },
 } as const satisfies Record<EndpointKind, Endpoint>;
+
+/** Whether an endpoint's body is a chat request (embeddings and REST are never translated). */
+export function isChatEndpoint(kind: EndpointKind): boolean {
+  return kind === "chat" || kind === "messages" || kind === "generate" || kind === "stream_generate";
+}

@@ -1,5 +1,10 @@
 import type { ProviderKind, TargetConfig, Timeouts } from "../config/schema.js";
 import { maskSecret } from "../config/mask.js";
+import type { ProviderAdapter, WireFormat } from "../providers/adapter.js";
+import { adapterOf } from "../providers/registry.js";
+import { VendorPath } from "../providers/rest/vendor-path.js";
+import type { OnUnsupported } from "../providers/unsupported.js";
+import { TargetAddress } from "./target-address.js";
 import { TargetStats } from "./target-stats.js";
 
 /** Resolved per-attempt timeouts in ms (0 = off). */
@@ -16,22 +21,28 @@ export function resolveTimeouts(...layers: (Timeouts | undefined)[]): ResolvedTi
   const out = { ...DEFAULT_TIMEOUTS };
   for (const layer of layers) {
     if (!layer) continue;
-    for (const k of Object.keys(out) as (keyof ResolvedTimeouts)[]) if (layer[k] !== undefined) out[k] = layer[k]!;
+    for (const k of Object.keys(out) as (keyof ResolvedTimeouts)[]) {
+      const v = layer[k];
+      if (v !== undefined) out[k] = v;
+    }
   }
   return out;
 }
 
 /**
- * One upstream a call can go to: provider × base URL × one API key. Everything a request needs
- * from it (origin, path prefix, auth header) is computed once here, at setup.
+ * One upstream a call can go to: provider × base URL × one API key. Everything a call needs from
+ * it (address, auth header, fixed headers) is computed once here, at setup, from its config and
+ * its provider's adapter.
  */
 export class Target {
   readonly id: string;
   readonly routeName: string;
   readonly provider: ProviderKind;
-  readonly origin: string;
-  /** Path of base_url without trailing slash, e.g. "/v1" ("" for a bare origin). */
-  readonly basePath: string;
+  /** What Switchyard knows about the provider: paths, auth default, health call, rate limits. */
+  readonly adapter: ProviderAdapter;
+  /** The wire format the target speaks. */
+  readonly wire: WireFormat;
+  readonly address: TargetAddress;
   readonly model: string | undefined;
   readonly weight: number;
   readonly tier: number;
@@ -40,13 +51,15 @@ export class Target {
   readonly quality: number;
   readonly maxConcurrent: number;
   readonly timeouts: ResolvedTimeouts;
+  readonly onUnsupported: OnUnsupported;
   readonly keyMasked: string | null;
   /** Header carrying the key upstream (lower-case name), or "" when the key goes in the query or nowhere. */
   readonly authHeaderName: string;
   readonly authHeaderValue: string;
-  /** For query auth: "name=value" to append to the upstream query string. */
-  readonly authQuery: string;
-  readonly extraHeaders: Readonly<Record<string, string>>;
+  /** The target's own `headers` (lower-case names): sent on every call, over the client's. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The adapter's headers the target does not set (anthropic-version): sent unless the client sent its own. */
+  readonly defaultHeaders: Readonly<Record<string, string>>;
   readonly stats = new TargetStats();
 
   constructor(
@@ -59,9 +72,8 @@ export class Target {
     this.id = config.id;
     this.routeName = routeName;
     this.provider = config.provider;
-    const url = new URL(config.base_url);
-    this.origin = url.origin;
-    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.adapter = adapterOf(config.provider);
+    this.wire = this.adapter.wire;
     this.model = config.model;
     this.weight = config.weight;
     this.tier = config.tier;
@@ -70,22 +82,30 @@ export class Target {
     this.quality = config.quality;
     this.maxConcurrent = config.limits.max_concurrent ?? 0;
     this.timeouts = resolveTimeouts(routeTimeouts, config.timeouts);
+    this.onUnsupported = config.on_unsupported;
     this.keyMasked = maskSecret(config.key);
-    const auth = config.auth ?? defaultAuth(config.provider);
+    const auth = config.auth ?? this.adapter.auth;
     const key = config.key ?? "";
-    this.authHeaderName = "";
-    this.authHeaderValue = "";
-    this.authQuery = "";
+    let headerName = "";
+    let headerValue = "";
+    let keyQuery = "";
     if (key && auth.type === "bearer") {
-      this.authHeaderName = "authorization";
-      this.authHeaderValue = `Bearer ${key}`;
-    } else if (key && auth.type === "header") {
-      this.authHeaderName = auth.name!.toLowerCase();
-      this.authHeaderValue = key;
-    } else if (key && auth.type === "query") {
-      this.authQuery = `${encodeURIComponent(auth.name!)}=${encodeURIComponent(key)}`;
+      headerName = "authorization";
+      headerValue = `Bearer ${key}`;
+    } else if (key && auth.type === "header" && auth.name) {
+      headerName = auth.name.toLowerCase();
+      headerValue = key;
+    } else if (key && auth.type === "query" && auth.name) {
+      keyQuery = `${encodeURIComponent(auth.name)}=${encodeURIComponent(key)}`;
     }
-    this.extraHeaders = Object.fromEntries(Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    this.authHeaderName = headerName;
+    this.authHeaderValue = headerValue;
+    this.headers = lowerCaseKeys(config.headers);
+    const defaults: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.adapter.headers)) if (this.headers[k] === undefined) defaults[k] = v;
+    this.defaultHeaders = defaults;
+    const vendorPath = this.wire === "rest" ? new VendorPath(config.id, config.path, config.params) : null;
+    this.address = new TargetAddress(config.base_url, { ...this.adapter.query, ...config.query }, keyQuery, vendorPath);
   }
 
   /** Text from the upstream with this target's key masked, should the provider echo it back. */
@@ -93,6 +113,11 @@ export class Target {
     const key = this.config.key;
     if (key && key.length >= 4 && text.includes(key)) return text.split(key).join(this.keyMasked ?? "****");
     return text;
+  }
+
+  /** How answers and errors name the target: `target claude (anthropic)`. */
+  get label(): string {
+    return `target ${this.id} (${this.provider})`;
   }
 
   toJSON() {
@@ -113,14 +138,8 @@ export class Target {
   }
 }
 
-/** Where each provider expects its key when the config does not say. */
-export function defaultAuth(provider: ProviderKind): { type: "bearer" | "header" | "query" | "none"; name?: string } {
-  switch (provider) {
-    case "anthropic":
-      return { type: "header", name: "x-api-key" };
-    case "gemini":
-      return { type: "header", name: "x-goog-api-key" };
-    default:
-      return { type: "bearer" };
-  }
+function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { GatewayError } from "../errors.js";
+import { GatewayError, UnsupportedFieldError } from "../errors.js";
 import { DONT_WAIT } from "../resilience/retry-policy.js";
 import type { Route } from "./route.js";
 import type { Target } from "../core/target.js";
@@ -11,7 +11,6 @@ import { admit, callTarget, isAnswer, type Answer, type Failure } from "./attemp
 import { acquireTarget } from "./acquire.js";
 import type { UpstreamCall } from "./upstream-call.js";
 import type { Readable } from "node:stream";
-import { UnsupportedFieldError } from "../providers/unsupported.js";
 import { hedgedCall } from "./hedge.js";
 
 /**
@@ -139,14 +138,15 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
   const tries = ctx.tried.size;
   const why = `${last.outcome.detail}${last.message ? `: ${last.message}` : ""}${budgetRefused ? "; no retry: the route's retry budget is spent" : ""}`;
   if (last.outcome.kind === "rate_limited") {
-    const err = new GatewayError("rate_limited", `every target tried is rate limited; last: target ${lastTarget.id} (${why})`);
-    err.headers = retryAfterHeader(Math.max(last.outcome.retryAtMs, route.eligibility.soonestEligibleAt(route.targets, Date.now())), Date.now());
-    throw err;
+    const now = Date.now();
+    const headers = retryAfterHeader(Math.max(last.outcome.retryAtMs, route.eligibility.soonestEligibleAt(route.targets, now)), now);
+    throw new GatewayError("rate_limited", `every target tried is rate limited; last: target ${lastTarget.id} (${why})`, { headers });
   }
   const code = allTimeouts || ctx.timedOut ? "upstream_timeout" : "upstream_error";
-  const err = new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`);
-  if (budgetRefused) err.headers = retryAfterHeader(0, 0);
-  throw err;
+  // Every error of a failing route says when to come back: the soonest a target may be eligible (at least 1 s).
+  const now = Date.now();
+  const headers = retryAfterHeader(route.eligibility.soonestEligibleAt(route.targets, now), now);
+  throw new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`, { headers });
 }
 
 /** With retry.target: same (or the failure's kind in retry.same_target_on), a retry goes back to the target that failed while it is still eligible. */
@@ -202,11 +202,10 @@ function noTarget(route: Route, now: number): GatewayError {
     const why = route.eligibility.reasons(t, now);
     return why.length === 1 && why[0] === "rate_limit";
   });
-  const err = onlyRateLimited
-    ? new GatewayError("rate_limited", `every target of route "${route.name}" is rate limited`)
-    : new GatewayError("no_target_available", `no target of route "${route.name}" is available now (${describeExclusions(route, now)})`);
-  err.headers = retryAfterHeader(at, now);
-  return err;
+  const headers = retryAfterHeader(at, now);
+  return onlyRateLimited
+    ? new GatewayError("rate_limited", `every target of route "${route.name}" is rate limited`, { headers })
+    : new GatewayError("no_target_available", `no target of route "${route.name}" is available now (${describeExclusions(route, now)})`, { headers });
 }
 
 function describeExclusions(route: Route, now: number): string {

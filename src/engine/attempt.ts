@@ -8,9 +8,9 @@ import type { Upstreams } from "./upstreams.js";
 import { Outcome } from "../core/outcome.js";
 import { classifyError, classifyStatus } from "./classify.js";
 import { buildUpstreamRequest, type UpstreamRequest } from "../exchange/upstream-request.js";
-import { UnsupportedFieldError } from "../providers/unsupported.js";
 import { upstreamRequestHeaders } from "../exchange/headers.js";
 import type { GatewayEvents } from "../core/events.js";
+import { UnsupportedFieldError } from "../errors.js";
 
 const CLIENT_CLOSED = new Outcome("client_error", 499, "client closed");
 const CANCELLED = new Outcome("client_error", 499, "cancelled: another attempt answered first");
@@ -68,7 +68,7 @@ export class Attempt {
     if (outcome.status === 499) breaker.release(this.breakerEpoch);
     else {
       breaker.onResult(outcome.kind, this.ttfbMs || latencyMs, now, this.breakerEpoch);
-      p.bench.onOutcome(target, outcome, now, headers);
+      p.bench.onOutcome(target, outcome, now, headers, errorBody);
       p.keys.onResult(target, outcome, now, errorBody);
     }
     route.strategy.onResult?.(target, outcome, latencyMs, ctx);
@@ -167,7 +167,7 @@ export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answ
     a.end(outcome, d.headers ?? undefined);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }
-  const outcome = classifyStatus(d.status, d.headers, Date.now());
+  const outcome = classifyStatus(d.status, d.headers, Date.now(), target, d.kind === "error_body" ? d.text : "");
   if (d.kind === "answer") return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
   a.end(outcome, d.headers, d.text);
   return { attempt: a, outcome, message: errorMessage(d.text, target), keyRejected: outcome.kind === "client_error" };

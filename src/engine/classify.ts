@@ -1,14 +1,19 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { Outcome } from "../core/outcome.js";
+import type { Target } from "../core/target.js";
 
 /**
  * Maps an upstream answer or error to an Outcome. The only place that knows which statuses and
  * socket errors mean what; policies read Outcome.kind.
+ *
+ * A 429 or 503/529 carries when the target may be called again: from the provider's adapter,
+ * which reads `retry-after-ms`, `Retry-After` (seconds or HTTP-date) and, for Gemini, the
+ * body's RetryInfo. `errorBody` is the error answer's start ("" for relayed answers).
  */
-export function classifyStatus(status: number, headers: IncomingHttpHeaders, now: number): Outcome {
+export function classifyStatus(status: number, headers: IncomingHttpHeaders, now: number, target: Target, errorBody = ""): Outcome {
   if (status < 400) return OK_BY_STATUS(status);
-  if (status === 429) return new Outcome("rate_limited", status, "429 from upstream", retryAtFromHeaders(headers, now));
-  if (status === 503 || status === 529) return new Outcome("overloaded", status, `${status} from upstream`, retryAtFromHeaders(headers, now));
+  if (status === 429) return new Outcome("rate_limited", status, "429 from upstream", retryAt(target, headers, errorBody, now));
+  if (status === 503 || status === 529) return new Outcome("overloaded", status, `${status} from upstream`, retryAt(target, headers, errorBody, now));
   if (status === 408) return new Outcome("timeout", status, "408 from upstream");
   if (status >= 500) return new Outcome("server_error", status, `${status} from upstream`);
   return new Outcome("client_error", status, `${status} from upstream`);
@@ -42,22 +47,8 @@ export function classifyError(err: unknown, phase: Phase, timeoutDetail?: string
   return new Outcome("connection_failure", 0, `connection failed: ${code || message}`);
 }
 
-/**
- * Epoch ms when a rate-limited or overloaded target may be called again, from `retry-after-ms`,
- * `retry-after` (seconds or HTTP-date); 0 when the answer does not say.
- */
-export function retryAtFromHeaders(headers: IncomingHttpHeaders, now: number): number {
-  const ms = headers["retry-after-ms"];
-  if (typeof ms === "string") {
-    const v = Number(ms);
-    if (Number.isFinite(v) && v >= 0) return now + v;
-  }
-  const ra = headers["retry-after"];
-  if (typeof ra === "string" && ra !== "") {
-    const secs = Number(ra);
-    if (Number.isFinite(secs)) return secs >= 0 ? now + secs * 1000 : 0;
-    const date = Date.parse(ra);
-    if (Number.isFinite(date)) return Math.max(now, date);
-  }
-  return 0;
+/** Epoch ms when the provider says to come back; 0 when it does not say. */
+function retryAt(target: Target, headers: IncomingHttpHeaders, errorBody: string, now: number): number {
+  const ms = target.adapter.rateLimit(headers, errorBody, now).retryAfterMs;
+  return ms === undefined ? 0 : now + ms;
 }

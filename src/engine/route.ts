@@ -24,6 +24,8 @@ export class Route {
   readonly maxAttempts: number;
   readonly timeouts: ResolvedTimeouts;
   readonly policies: RoutePolicies;
+  /** Some target speaks another dialect than the route's surface: client bodies are read into the canonical form. */
+  readonly translates: boolean;
   /** Reused for every pick: picks are synchronous, so one scratch array per route is enough. */
   private readonly scratch: Target[] = [];
   requests = 0;
@@ -34,6 +36,7 @@ export class Route {
     this.timeouts = resolveTimeouts(defaults, config.timeouts);
     this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
     this.maxAttempts = config.retry.attempts;
+    this.translates = this.surface !== "rest" && this.targets.some((t) => t.wire !== this.surface);
     this.policies = new RoutePolicies(config, this.targets, this.eligibility, events);
     this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
     this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;

@@ -22,10 +22,10 @@ export class Upstreams {
   poolFor(target: Target): Pool {
     const cached = this.byTarget.get(target);
     if (cached !== undefined && !cached.closed && !cached.destroyed) return cached;
-    const key = `${target.origin}|${target.timeouts.connect_ms}`;
+    const key = `${target.address.origin}|${target.timeouts.connect_ms}`;
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(target.origin, {
+      pool = new Pool(target.address.origin, {
         connections: this.options.connections,
         pipelining: 1,
         keepAliveTimeout: this.options.keepAliveMs,

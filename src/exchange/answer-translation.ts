@@ -1,25 +1,16 @@
 import type { CanonicalError, Dialect, Usage } from "../providers/canonical.js";
-import { DIALECTS } from "../providers/dialect.js";
-import { isRecord, UpstreamFormatError } from "../providers/errors.js";
+import { DIALECTS } from "../providers/translators.js";
+import { isRecord } from "../providers/errors.js";
 import { encodeSse, SseParser } from "../providers/sse.js";
 import type { FromCanonicalStream, ToCanonicalStream } from "../providers/stream.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
+import { UpstreamFormatError } from "../errors.js";
 
 /**
  * The answer half of crossing dialects, shared by the server's relay and the library's buffered
  * call: an upstream answer (stream, JSON or error) in the target's dialect → the client's.
  */
-
-/** How an answer names who produced it: `target claude (anthropic)`. */
-export function targetLabel(target: Target): string {
-  return `target ${target.id} (${target.provider})`;
-}
-
-/** A provider's message with the target's key masked, should the provider echo it. */
-export function scrubSecret(message: string, target: Target): string {
-  return target.maskKeyIn(message);
-}
 
 /**
  * A streamed answer crossing dialects, event by event, nothing buffered but a partial event:
@@ -91,7 +82,7 @@ export class StreamTranslation {
   }
 
   private fail(e: CanonicalError): string {
-    const message = `${targetLabel(this.target)}: ${scrubSecret(e.message, this.target)}`;
+    const message = `${this.target.label}: ${this.target.maskKeyIn(e.message)}`;
     this.failure = `stream error: ${message}`;
     this.ctx.usage = this.up.usage;
     let out = "";
@@ -126,13 +117,13 @@ export function translateErrorAnswer(upstream: Dialect, client: Dialect, status:
   } catch {
     // not JSON (an HTML page from a proxy): the translators use the raw text
   }
-  const label = targetLabel(target);
+  const label = target.label;
   if (upstream === client && isRecord(json) && isRecord(json.error) && typeof json.error.message === "string") {
-    json.error.message = `${label}: ${scrubSecret(json.error.message, target)}`;
+    json.error.message = `${label}: ${target.maskKeyIn(json.error.message)}`;
     return { status, body: JSON.stringify(json) };
   }
   const e = DIALECTS[upstream].fromUpstreamError(status, json);
-  e.message = `${label}: ${scrubSecret(e.message, target)}`;
+  e.message = `${label}: ${target.maskKeyIn(e.message)}`;
   const out = DIALECTS[client].toClientError(e);
   return { status: out.status, body: JSON.stringify(out.body) };
 }

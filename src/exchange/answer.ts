@@ -1,11 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dialect } from "../providers/canonical.js";
-import { UpstreamFormatError } from "../providers/errors.js";
 import { mapperFor } from "../providers/rest/response-mapper.js";
 import { StreamTranslation, translateErrorAnswer, translateJsonAnswer } from "./answer-translation.js";
 import type { Committed } from "../engine/attempt-loop.js";
-import { planOf } from "./target-plan.js";
-import { translationTo } from "./request-translation.js";
+import { UpstreamFormatError } from "../errors.js";
 
 /**
  * What the client gets from a committed upstream answer, decided once per answer:
@@ -23,7 +21,7 @@ export function answerMode(c: Committed): AnswerMode {
   if (ctx.surface === "rest")
     return c.status >= 200 && c.status < 300 && c.status !== 204 && ctx.method !== "HEAD" && c.target.config.response_mapper !== undefined ? "buffer" : "pass";
   if (c.status >= 400) return "buffer";
-  if (c.status < 200 || c.status >= 300 || c.status === 204 || translationTo(ctx, c.target) === undefined) return "pass";
+  if (c.status < 200 || c.status >= 300 || c.status === 204 || c.target.wire === ctx.surface) return "pass";
   return ctx.stream && isEventStream(c.headers) ? "stream" : "buffer";
 }
 
@@ -35,7 +33,7 @@ export function isEventStream(headers: IncomingHttpHeaders): boolean {
 export function streamTranslationFor(c: Committed): StreamTranslation {
   const ctx = c.ctx;
   const includeUsage = ctx.canonical?.stream_options?.include_usage ?? false;
-  return new StreamTranslation(planOf(c.target).dialect!, ctx.surface as Dialect, c.target, ctx, c.target.model ?? ctx.model, includeUsage);
+  return new StreamTranslation(c.target.wire as Dialect, ctx.surface as Dialect, c.target, ctx, c.target.model ?? ctx.model, includeUsage);
 }
 
 /** A rewritten answer, ready to send. */
@@ -70,7 +68,7 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
     }
     return { status: c.status, body: JSON.stringify(mapped ?? null), contentType: "application/json" };
   }
-  const upstream = planOf(target).dialect!;
+  const upstream = target.wire as Dialect;
   const client = ctx.surface as Dialect;
   if (c.status >= 400) {
     const e = translateErrorAnswer(upstream, client, c.status, text, target);

@@ -23,38 +23,42 @@ function connectionTokens(value: string | string[] | undefined): string[] {
  * A provider's own request headers (`anthropic-version`, `anthropic-beta`, `openai-organization`,
  * `x-goog-api-client`…) mean something only to that provider: a client's SDK sends them, and
  * they must not reach a target of another kind, where they are noise at best and a rejected
- * request at worst. Returns the provider a header belongs to, or "" for a neutral header.
+ * request at worst. Returns the vendor prefix a header carries, or "" for a neutral header.
  */
-function vendorOf(name: string): string {
+function vendorPrefixOf(name: string): string {
   switch (name.charCodeAt(0)) {
     case 97 /* a */:
-      return name.startsWith("anthropic-") ? "anthropic" : "";
+      return name.startsWith("anthropic-") ? "anthropic-" : "";
     case 111 /* o */:
-      return name.startsWith("openai-") ? "openai" : "";
+      return name.startsWith("openai-") ? "openai-" : "";
     case 120 /* x */:
-      return name.startsWith("x-goog-") ? "gemini" : "";
+      return name.startsWith("x-goog-") ? "x-goog-" : "";
     default:
       return "";
   }
 }
 
-/** The Messages API refuses a call without a version; a client of another dialect never sends one. */
-const ANTHROPIC_VERSION = "2023-06-01";
-
+/**
+ * The headers of one upstream call: the client's (minus credentials, hop-by-hop headers and
+ * other vendors' own), the adapter's defaults the client did not send (anthropic-version), the
+ * target's own headers over both, then the target's key and the request id.
+ */
 export function upstreamRequestHeaders(client: IncomingHttpHeaders, target: Target, requestId: string, body: Buffer | null): Record<string, string> {
   const out: Record<string, string> = {};
   const named = connectionTokens(client.connection);
-  const kind = target.provider === "openai-compatible" ? "openai" : target.provider;
+  const own = target.adapter.vendorHeaderPrefix;
   for (const name in client) {
     if (CLIENT_ONLY.has(name) || (named.length > 0 && named.includes(name))) continue;
-    const vendor = vendorOf(name);
-    if (vendor !== "" && vendor !== kind) continue;
+    const vendor = vendorPrefixOf(name);
+    if (vendor !== "" && vendor !== own) continue;
     const v = client[name];
     if (v === undefined) continue;
     out[name] = Array.isArray(v) ? v.join(", ") : v;
   }
-  if (kind === "anthropic" && out["anthropic-version"] === undefined) out["anthropic-version"] = ANTHROPIC_VERSION;
-  for (const name in target.extraHeaders) out[name] = target.extraHeaders[name]!;
+  const defaults = target.defaultHeaders;
+  for (const name in defaults) if (out[name] === undefined) out[name] = defaults[name] as string;
+  const fixed = target.headers;
+  for (const name in fixed) out[name] = fixed[name] as string;
   if (target.authHeaderName !== "") out[target.authHeaderName] = target.authHeaderValue;
   out["x-request-id"] = requestId;
   if (body !== null) out["content-length"] = String(body.length);

@@ -1,69 +1,77 @@
-import type { Target } from "../core/target.js";
+import type { CallKind } from "../providers/adapter.js";
+import type { Dialect } from "../providers/canonical.js";
+import { UnsupportedFieldError } from "../errors.js";
 import type { RequestContext } from "../core/request-context.js";
-import { planOf } from "./target-plan.js";
-import { translatedRequest, translationTo } from "./request-translation.js";
+import type { Target } from "../core/target.js";
+import { isChatEndpoint } from "../core/endpoint.js";
+import { translatedBody } from "./request-translation.js";
 
 /** Path (with query) and body of one attempt's upstream request. */
 export interface UpstreamRequest {
-  path: string;
-  body: Buffer | null;
+  readonly path: string;
+  readonly body: Buffer | null;
 }
 
 /**
- * One attempt's upstream path and body.
+ * One attempt's upstream path and body. The path is always the target's address (base path with
+ * its `{model}` slot filled, fixed query and key) around its adapter's path for the call.
  *
  * Same dialect (the fast path): the client's bytes go upstream untouched, unless the target
  * names its own model (an alias), in which case only `model` is rewritten. Another dialect:
- * translated through the canonical form (translation.ts). REST: the client's path and query,
- * or the vendor's own path template and parameter names when the target has them.
+ * translated through the canonical form (request-translation.ts). REST: the client's path and
+ * query, or the vendor's own path template and parameter names when the target has them.
  *
- * May throw: UnsupportedFieldError (code "unsupported_field") when this target cannot take the
- * request — skip the target, another may; a GatewayError for a bad request — answer it.
+ * May throw: UnsupportedFieldError when this target cannot take the request (skip the target,
+ * another may); a GatewayError for a bad request (answer it).
  */
 export function buildUpstreamRequest(ctx: RequestContext, target: Target): UpstreamRequest {
-  const plan = planOf(target);
-  switch (ctx.endpoint.kind) {
-    case "chat":
-    case "messages":
-    case "generate":
-    case "stream_generate":
-    case "embeddings": {
-      const dialect = translationTo(ctx, target);
-      if (dialect !== undefined) return translatedRequest(ctx, target, dialect);
-      break;
-    }
-    case "rest": {
-      const body = ctx.body.length > 0 ? ctx.body : null;
-      const vp = plan.vendorPath;
-      if (vp === null) return { path: plan.withQuery(target.basePath + ctx.subPath, ctx.query), body };
-      const v = vp.build(ctx.subPath, ctx.query);
-      return { path: plan.withQuery(target.basePath + v.path, v.query), body };
-    }
+  const address = target.address;
+  const kind = ctx.endpoint.kind;
+  if (kind === "rest") {
+    const body = ctx.body.length > 0 ? ctx.body : null;
+    const vp = address.vendorPath;
+    if (vp === null) return { path: address.withQuery(address.basePath + ctx.subPath, ctx.query), body };
+    const v = vp.build(ctx.subPath, ctx.query);
+    return { path: address.withQuery(address.basePath + v.path, v.query), body };
   }
   const model = target.model ?? ctx.model;
-  switch (ctx.endpoint.kind) {
-    case "chat":
-      return { path: plan.withQuery(`${plan.basePath(model)}/chat/completions`, ""), body: rewriteModel(ctx, target) };
-    case "embeddings":
-      return { path: plan.withQuery(`${plan.basePath(model)}/embeddings`, ""), body: rewriteModel(ctx, target) };
-    case "messages":
-      return { path: plan.withQuery(`${target.basePath}/v1/messages`, ""), body: rewriteModel(ctx, target) };
-    default: {
-      const method = ctx.endpoint.kind === "generate" ? "generateContent" : "streamGenerateContent";
-      return { path: plan.withQuery(`${target.basePath}/v1beta/models/${encodeURIComponent(model)}:${method}`, withoutClientKey(ctx.query)), body: ctx.body };
-    }
+  const wire = target.wire as Dialect;
+  const translated = wire !== ctx.surface;
+  if (translated && !isChatEndpoint(kind)) throw new UnsupportedFieldError("endpoint", wire, `${kind} has no ${wire} equivalent`);
+  const call: CallKind = translated ? chatCallOf(wire, ctx.stream) : kind;
+  const callPath = target.adapter.callPath(call, model);
+  if (callPath === undefined) throw new UnsupportedFieldError("endpoint", wire, `${target.provider} has no ${call} call`);
+  const path = address.basePathFor(model) + callPath;
+  if (translated) return { path: address.withQuery(path, ""), body: translatedBody(ctx, target, model) };
+  if (wire === "gemini") return { path: address.withQuery(path, clientQueryForGemini(ctx.query)), body: ctx.body };
+  return { path: address.withQuery(path, ""), body: rewriteModel(ctx, target) };
+}
+
+/** The chat call of a dialect: what a translated request becomes. */
+function chatCallOf(wire: Dialect, stream: boolean): CallKind {
+  switch (wire) {
+    case "openai":
+      return "chat";
+    case "anthropic":
+      return "messages";
+    case "gemini":
+      return stream ? "stream_generate" : "generate";
   }
 }
 
-/** A Gemini client may put its own key in the query (`?key=`): like its headers, it stays here. */
-function withoutClientKey(query: string): string {
-  if (!query.includes("key=")) return query;
+/**
+ * A Gemini client's own query goes along, but not its key (`?key=`: like its headers, it stays
+ * here) nor `alt` (the adapter's path already asks for SSE when the call streams).
+ */
+function clientQueryForGemini(query: string): string {
+  if (query === "" || (!query.includes("key=") && !query.includes("alt="))) return query;
   return query
     .split("&")
-    .filter((p) => !p.startsWith("key="))
+    .filter((p) => !p.startsWith("key=") && !p.startsWith("alt="))
     .join("&");
 }
 
+/** OpenAI and Anthropic bodies name their model: a target with its own model gets it rewritten. */
 function rewriteModel(ctx: RequestContext, target: Target): Buffer {
   if (target.model === undefined || target.model === ctx.model || ctx.json === undefined) return ctx.body;
   return Buffer.from(JSON.stringify({ ...ctx.json, model: target.model }));

@@ -1,12 +1,10 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Surface } from "../config/schema.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, UpstreamFormatError } from "../errors.js";
 import { readWhole, rewriteAnswer } from "../exchange/answer.js";
-import { targetLabel } from "../exchange/answer-translation.js";
 import type { Committed } from "../engine/attempt-loop.js";
 import { clientResponseHeaders } from "../exchange/headers.js";
-import { translationTo, warningsFor } from "../exchange/request-translation.js";
-import { UpstreamFormatError } from "../providers/errors.js";
+import { warningsFor } from "../exchange/request-translation.js";
 import { WARNINGS_HEADER, warningsHeaderValue } from "../providers/unsupported.js";
 import { sendError } from "../server/error-response.js";
 
@@ -28,7 +26,7 @@ export async function relayBuffered(c: Committed, res: ServerResponse, surface: 
     }
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     c.finish("broken_stream", `stream broken after the first byte: ${code}`);
-    sendError(res, surface, new GatewayError("upstream_error", `${targetLabel(c.target)} broke off its answer (${code})`), c.ctx.requestId);
+    sendError(res, surface, new GatewayError("upstream_error", `${c.target.label} broke off its answer (${code})`), c.ctx.requestId);
     return;
   }
   let out;
@@ -40,7 +38,7 @@ export async function relayBuffered(c: Committed, res: ServerResponse, surface: 
       throw err;
     }
     c.finish("server_error", err.message);
-    sendError(res, surface, new GatewayError("upstream_error", `${targetLabel(c.target)}: ${err.message}`, { cause: err }), c.ctx.requestId);
+    sendError(res, surface, new GatewayError("upstream_error", `${c.target.label}: ${err.message}`, { cause: err }), c.ctx.requestId);
     return;
   }
   if (res.destroyed) {
@@ -48,7 +46,7 @@ export async function relayBuffered(c: Committed, res: ServerResponse, surface: 
     return;
   }
   const headers: OutgoingHttpHeaders =
-    translationTo(c.ctx, c.target) === undefined
+    c.target.wire === c.ctx.surface
       ? clientResponseHeaders(c.headers, c.target, c.ctx.requestId, c.attempts, false)
       : { "x-request-id": c.ctx.requestId, "x-switchyard-target": c.target.id, "x-switchyard-attempts": String(c.attempts) };
   headers["content-type"] = out.contentType;

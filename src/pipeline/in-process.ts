@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { GatewayError } from "../errors.js";
+import { GatewayError, UpstreamFormatError } from "../errors.js";
 import { ENDPOINTS, type EndpointKind } from "../core/endpoint.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Gateway } from "../engine/engine.js";
 import { clientResponseHeaders } from "../exchange/headers.js";
 import { answerMode, readWhole, rewriteAnswer } from "../exchange/answer.js";
-import { targetLabel } from "../exchange/answer-translation.js";
-import { canonicalRequest, isChatEndpoint, routeTranslates, warningsFor } from "../exchange/request-translation.js";
-import { UpstreamFormatError } from "../providers/errors.js";
+import { canonicalRequest, warningsFor } from "../exchange/request-translation.js";
+import { isChatEndpoint } from "../core/endpoint.js";
 import { WARNINGS_HEADER, warningsHeaderValue } from "../providers/unsupported.js";
 
 export interface InProcessRequest {
@@ -60,7 +59,7 @@ export async function requestInProcess(gw: Gateway, routeName: string, req: InPr
     }
     ctx.json = json;
     ctx.stream = kind === "stream_generate" || json.stream === true;
-    if (isChatEndpoint(ctx) && routeTranslates(route)) canonicalRequest(ctx);
+    if (isChatEndpoint(ctx.endpoint.kind) && route.translates) canonicalRequest(ctx);
   }
   gw.requests++;
   gw.inFlight++;
@@ -72,7 +71,7 @@ export async function requestInProcess(gw: Gateway, routeName: string, req: InPr
     } catch (err) {
       c.body.destroy();
       c.finish("broken_stream", `stream broken: ${(err as Error).message}`);
-      throw new GatewayError("upstream_error", `${targetLabel(c.target)} broke off its answer`, { cause: err });
+      throw new GatewayError("upstream_error", `${c.target.label} broke off its answer`, { cause: err });
     }
     const mode = answerMode(c);
     let status = c.status;
@@ -85,7 +84,7 @@ export async function requestInProcess(gw: Gateway, routeName: string, req: InPr
         contentType = out.contentType;
       } catch (err) {
         c.finish("server_error", (err as Error).message);
-        if (err instanceof UpstreamFormatError) throw new GatewayError("upstream_error", `${targetLabel(c.target)}: ${err.message}`, { cause: err });
+        if (err instanceof UpstreamFormatError) throw new GatewayError("upstream_error", `${c.target.label}: ${err.message}`, { cause: err });
         throw err;
       }
     }

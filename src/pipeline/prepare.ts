@@ -2,7 +2,8 @@ import { GatewayError } from "../errors.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Route } from "../engine/route.js";
 import type { RouteTable } from "../engine/route-table.js";
-import { canonicalRequest, isChatEndpoint, routeTranslates } from "../exchange/request-translation.js";
+import { canonicalRequest } from "../exchange/request-translation.js";
+import { isChatEndpoint } from "../core/endpoint.js";
 
 /**
  * Turns an LLM-surface request into a RequestContext bound to its route: checks the media type,
@@ -51,7 +52,7 @@ export function prepareLlmRequest(ctx: RequestContext, table: RouteTable, prefix
   ctx.model = model;
   const route = table.forModel(ctx.surface, prefix, model);
   if (route === undefined) throw new GatewayError("unknown_model", `model "${model.slice(0, 200)}" is not served on this ${ctx.surface} surface; GET ${prefix}/v1/models lists the models`, { param: "model" });
-  if (isChatEndpoint(ctx) && routeTranslates(route)) canonicalRequest(ctx);
+  if (isChatEndpoint(ctx.endpoint.kind) && route.translates) canonicalRequest(ctx);
   return route;
 }
 

@@ -6,7 +6,7 @@ import { clientResponseHeaders } from "../exchange/headers.js";
 import { warningsFor } from "../exchange/request-translation.js";
 import { WARNINGS_HEADER, warningsHeaderValue } from "../providers/unsupported.js";
 import { relayBuffered } from "./buffered-relay.js";
-import { streamErrorEvent } from "./stream-error.js";
+import { clientStreamError } from "../providers/client-errors.js";
 
 /**
  * Sends the committed upstream answer to the client, then ends the attempt. Three ways
@@ -78,7 +78,7 @@ class SseBoundary implements BodySink {
   }
 
   broken(code: string): string {
-    return streamErrorEvent(this.surface, `upstream ${this.targetId} broke off the stream (${code}); the answer is incomplete`);
+    return clientStreamError(this.surface, `upstream ${this.targetId} broke off the stream (${code}); the answer is incomplete`);
   }
 }
 

@@ -1,25 +1,5 @@
 import type { CanonicalError, ErrorType } from "./canonical.js";
 
-/**
- * A client body that does not match its dialect's request shape. `field` is the path of the bad
- * value (`messages[2].content`); the server answers 400 in the client's dialect.
- */
-export class RequestValidationError extends Error {
-  readonly code = "invalid_request";
-  readonly status = 400;
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(field ? `${field}: ${reason}` : reason);
-    this.name = "RequestValidationError";
-  }
-
-  toCanonical(): CanonicalError {
-    return { status: 400, type: "invalid_request_error", message: this.message, param: this.field || undefined };
-  }
-}
-
 /** The canonical error type an HTTP status means when the body says nothing better. */
 export function errorTypeForStatus(status: number): ErrorType {
   switch (status) {
@@ -85,14 +65,3 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/**
- * An upstream answered 2xx with a body that is not its dialect's response shape. The attempt
- * loop should count it as a server error of that target.
- */
-export class UpstreamFormatError extends Error {
-  readonly code = "upstream_malformed";
-  constructor(detail: string) {
-    super(`malformed upstream response: ${detail}`);
-    this.name = "UpstreamFormatError";
-  }
-}

@@ -1,28 +1,11 @@
 import type { Dialect } from "./canonical.js";
+import { UnsupportedFieldError } from "../errors.js";
 
 /** Response header carrying what a translation dropped or changed, "; "-separated. */
 export const WARNINGS_HEADER = "x-switchyard-warnings";
 
 /** What to do with a request field the target's dialect cannot carry. */
 export type OnUnsupported = "drop" | "reject";
-
-/**
- * A request field the target cannot carry, under `onUnsupported: "reject"` (or whatever the mode,
- * for what no mode can send: an embeddings call to Anthropic, a REST vendor path missing its
- * parameter). The attempt loop treats the target as ineligible for this request (another target
- * may speak a dialect that can).
- */
-export class UnsupportedFieldError extends Error {
-  readonly code = "unsupported_field";
-  constructor(
-    readonly field: string,
-    readonly dialect: Dialect | "rest",
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason} (${dialect})`);
-    this.name = "UnsupportedFieldError";
-  }
-}
 
 /**
  * Collects what one request translation lost. Two kinds of loss:

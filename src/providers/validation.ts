@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { RequestValidationError } from "./errors.js";
+import { RequestValidationError } from "../errors.js";
 
 /**
  * Client-surface validation with zod, and errors that name the field the way a user reads it:

@@ -1,11 +1,7 @@
 /**
- * Active health checks: each target is probed every interval_s (± jitter) with a cheap call
- * that spends no tokens, with its own key, so a check also proves the key works:
- *
- *   openai, openai-compatible  GET {base_url}/models
- *   anthropic                  GET {base_url}/v1/models
- *   gemini                     GET {base_url}/v1beta/models
- *   rest                       GET {base_url}/health
+ * Active health checks: each target is probed every interval_s (± jitter) with its provider's
+ * cheap call that spends no tokens (GET …/models; /health for REST; see each adapter), with its
+ * own key, so a check also proves the key works.
  *
  * Pass = expected status (any 2xx unless expect_status) and, when the body is JSON with a
  * `status` field, not "down" ("degraded"/"warn" pass but are reported). State per target:
@@ -17,11 +13,11 @@
  * unknown counts as eligible (a gateway must serve before its first round of checks ends).
  * A target's next check is armed only when its previous one ended: checks never overlap.
  */
-import { type Dispatcher, request } from "undici";
-import type { ProviderKind } from "../config/schema.js";
+import type { Dispatcher } from "undici";
 import type { HealthCheckConfig } from "../config/resilience-schema.js";
 import type { EligibilityCheck } from "./eligibility.js";
 import type { Target } from "../core/target.js";
+import { sendProbe } from "./probe.js";
 
 export type HealthState = "unknown" | "healthy" | "unhealthy";
 
@@ -52,79 +48,20 @@ export interface HealthCheckerOptions {
   now?: () => number;
 }
 
-/** Bodies are read for their `status` only: a health endpoint must not make us buffer megabytes. */
-const BODY_LIMIT = 64 * 1024;
-const ANTHROPIC_VERSION = "2023-06-01";
 const DOWN = new Set(["down", "fail", "unhealthy", "error", "critical"]);
 const DEGRADED = new Set(["degraded", "warn", "warning", "partial"]);
 
-export function defaultHealthPath(provider: ProviderKind): string {
-  switch (provider) {
-    case "anthropic":
-      return "/v1/models";
-    case "gemini":
-      return "/v1beta/models";
-    case "rest":
-      return "/health";
-    default:
-      return "/models";
-  }
-}
-
-/** Path (with the key's query, for query auth) of a target's health check. */
-export function healthPath(target: Target, config: HealthCheckConfig): string {
-  const path = target.basePath + (config.path ?? defaultHealthPath(target.provider));
-  if (target.authQuery === "") return path;
-  return path + (path.includes("?") ? "&" : "?") + target.authQuery;
-}
-
-/** One check of one target, with its own timeout. Never throws. */
+/** One check of one target: its cheap call (probe.ts), judged by status and the body's `status`. Never throws. */
 export async function probeTarget(target: Target, config: HealthCheckConfig, dispatcher?: Dispatcher, outer?: AbortSignal): Promise<ProbeResult> {
-  const started = performance.now();
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), config.timeout_ms);
-  timer.unref();
-  const onOuterAbort = (): void => controller.abort();
-  outer?.addEventListener("abort", onOuterAbort, { once: true });
-  const headers: Record<string, string> = { accept: "application/json", "user-agent": "switchyard-health-check", ...target.extraHeaders };
-  if (target.authHeaderName !== "") headers[target.authHeaderName] = target.authHeaderValue;
-  if (target.provider === "anthropic" && headers["anthropic-version"] === undefined) headers["anthropic-version"] = ANTHROPIC_VERSION;
-  try {
-    const res = await request(target.origin + healthPath(target, config), {
-      method: config.method,
-      headers,
-      signal: controller.signal,
-      dispatcher,
-    });
-    const text = await readCapped(res.body);
-    const statusOk = config.expect_status ? config.expect_status.includes(res.statusCode) : res.statusCode >= 200 && res.statusCode < 300;
-    const reported = reportedStatus(text);
-    const latencyMs = performance.now() - started;
-    if (!statusOk) return { pass: false, degraded: false, status: res.statusCode, detail: `status ${res.statusCode}`, latencyMs };
-    if (reported !== "" && DOWN.has(reported)) return { pass: false, degraded: false, status: res.statusCode, detail: `reports status "${reported}"`, latencyMs };
-    const degraded = reported !== "" && DEGRADED.has(reported);
-    return { pass: true, degraded, status: res.statusCode, detail: degraded ? `reports status "${reported}"` : "ok", latencyMs };
-  } catch (err) {
-    const latencyMs = performance.now() - started;
-    if (controller.signal.aborted && !outer?.aborted) return { pass: false, degraded: false, status: 0, detail: `timeout after ${config.timeout_ms} ms`, latencyMs };
-    const code = (err as { code?: string }).code;
-    return { pass: false, degraded: false, status: 0, detail: `connection failed: ${code ?? (err as Error).message}`, latencyMs };
-  } finally {
-    clearTimeout(timer);
-    outer?.removeEventListener("abort", onOuterAbort);
-  }
-}
-
-async function readCapped(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  let text = "";
-  for await (const chunk of body) {
-    text += chunk.toString();
-    if (text.length > BODY_LIMIT) {
-      body.destroy();
-      break;
-    }
-  }
-  return text;
+  const r = await sendProbe(target, { path: config.path, method: config.method, timeoutMs: config.timeout_ms, dispatcher, signal: outer });
+  const { status, latencyMs } = r;
+  if (status === 0) return { pass: false, degraded: false, status, detail: r.failure, latencyMs };
+  const statusOk = config.expect_status ? config.expect_status.includes(status) : status >= 200 && status < 300;
+  if (!statusOk) return { pass: false, degraded: false, status, detail: `status ${status}`, latencyMs };
+  const reported = reportedStatus(r.body);
+  if (reported !== "" && DOWN.has(reported)) return { pass: false, degraded: false, status, detail: `reports status "${reported}"`, latencyMs };
+  const degraded = reported !== "" && DEGRADED.has(reported);
+  return { pass: true, degraded, status, detail: degraded ? `reports status "${reported}"` : "ok", latencyMs };
 }
 
 /** The lower-cased `status` of a JSON health body ({"status":"ok"|"degraded"|"down"}), or "". */

@@ -19,6 +19,7 @@ import { healthCheckSchema } from "../config/resilience-schema.js";
 import type { EligibilityCheck } from "./eligibility.js";
 import type { Outcome } from "../core/outcome.js";
 import type { Target } from "../core/target.js";
+import type { KeyProblem, ProviderAdapter } from "../providers/adapter.js";
 import { isBreakerFailure } from "./circuit-breaker.js";
 import { TimeWindow } from "./sliding-window.js";
 import { probeTarget } from "./health-check.js";
@@ -47,16 +48,15 @@ const DEFAULT_PROBE_CONFIG = healthCheckSchema.parse({});
 /** The provider's cheap call (GET {base}/models…) as the probe. */
 export const defaultKeyProbe: KeyProbe = async (target, signal) => (await probeTarget(target, DEFAULT_PROBE_CONFIG, undefined, signal)).pass;
 
-/** Does this answer say the key itself is unusable? "auth" | "quota" | null. */
-export function keyProblem(status: number, errorBody: string, config: KeyDisableConfig): "auth" | "quota" | null {
+/**
+ * Does this answer say the key itself is unusable? The configured statuses (401/403 → auth,
+ * 402 → quota), then what the provider's adapter reads in the body (OpenAI's
+ * `insufficient_quota`, Anthropic's "credit balance is too low", Gemini's API_KEY_INVALID).
+ */
+export function keyProblem(status: number, errorBody: string, config: KeyDisableConfig, adapter?: ProviderAdapter): KeyProblem {
   if (config.auth_statuses.includes(status)) return "auth";
   if (config.quota_statuses.includes(status)) return "quota";
-  if (status === 429 && errorBody.includes("insufficient_quota")) return "quota";
-  if (status === 400) {
-    if (errorBody.includes("API_KEY_INVALID")) return "auth";
-    if (errorBody.includes("credit balance is too low")) return "quota";
-  }
-  return null;
+  return adapter?.keyProblem(status, errorBody) ?? null;
 }
 
 class KeyEntry {
@@ -97,7 +97,7 @@ export class KeyDisable implements EligibilityCheck {
     const e = this.entry(target);
     if (e.disabled) return;
     if (outcome.status >= 400) {
-      const problem = keyProblem(outcome.status, errorBody, this.config);
+      const problem = keyProblem(outcome.status, errorBody, this.config, target.adapter);
       if (problem !== null) return this.disable(target, problem, `${outcome.status} from upstream`, now);
     }
     if (outcome.kind === "rate_limited") return;

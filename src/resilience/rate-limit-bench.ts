@@ -14,27 +14,17 @@
  * min_share) until that limit resets; with nothing remaining, the target is benched until the
  * reset instead of waiting for its certain 429.
  */
-import type { ProviderKind } from "../config/schema.js";
 import type { RateLimitAwarenessConfig } from "../config/resilience-schema.js";
 import type { EligibilityCheck } from "./eligibility.js";
 import type { Outcome } from "../core/outcome.js";
 import type { Target } from "../core/target.js";
 import type { HeaderBag, RateLimitInfo } from "../providers/rate-limit.js";
-import { parseOpenAIRateLimit } from "../providers/openai/rate-limit.js";
-import { parseAnthropicRateLimit } from "../providers/anthropic/rate-limit.js";
 
 export type BenchReason = "rate_limited" | "overloaded" | "exhausted" | "operator";
-export type RateLimitParser = (headers: HeaderBag, nowMs: number) => RateLimitInfo;
 export type BenchListener = (target: Target, untilMs: number, reason: BenchReason) => void;
 
 /** How long a lowered share lasts when the headers name no reset (a typical provider window). */
 const SHARE_FALLBACK_MS = 60_000;
-
-export const DEFAULT_PARSERS: Partial<Record<ProviderKind, RateLimitParser>> = {
-  openai: parseOpenAIRateLimit,
-  "openai-compatible": parseOpenAIRateLimit,
-  anthropic: parseAnthropicRateLimit,
-};
 
 export interface BenchSnapshot {
   until: number;
@@ -54,23 +44,18 @@ export class RateLimitBench implements EligibilityCheck {
   readonly name = "rate_limit";
   private readonly entries = new Map<Target, BenchEntry>();
   private readonly listeners: BenchListener[] = [];
-  private readonly parsers: Partial<Record<ProviderKind, RateLimitParser>>;
 
-  constructor(
-    private readonly config: RateLimitAwarenessConfig,
-    parsers: Partial<Record<ProviderKind, RateLimitParser>> = DEFAULT_PARSERS,
-  ) {
-    this.parsers = parsers;
-  }
+  constructor(private readonly config: RateLimitAwarenessConfig) {}
 
   /**
-   * Feed every attempt's outcome; pass the response headers when there was a response. Reads
-   * the limit headers, and benches on a 429 (or an overloaded answer with Retry-After).
+   * Feed every attempt's outcome; pass the response headers when there was a response, and the
+   * start of an error answer's body (Gemini says when to come back only there). Reads what the
+   * provider's adapter finds, and benches on a 429 (or an overloaded answer with Retry-After).
    * Returns the bench deadline set by this call (0 = not benched by it).
    */
-  onOutcome(target: Target, outcome: Outcome, now: number, headers?: HeaderBag): number {
+  onOutcome(target: Target, outcome: Outcome, now: number, headers?: HeaderBag, errorBody = ""): number {
     if (!this.config.enabled) return 0;
-    const info = headers !== undefined ? this.observeHeaders(target, headers, now) : undefined;
+    const info = headers !== undefined ? this.observeHeaders(target, headers, now, errorBody) : undefined;
     const kind = outcome.kind;
     if (kind === "rate_limited") {
       let at = outcome.retryAtMs;
@@ -100,13 +85,12 @@ export class RateLimitBench implements EligibilityCheck {
   }
 
   /**
-   * Reads the provider's limit headers: lowers the target's share when little remains, benches
-   * it when nothing does. Returns what was parsed (undefined for providers without a parser).
+   * Reads what the provider's adapter finds in the limit headers: lowers the target's share when
+   * little remains, benches it when nothing does. Returns what was parsed.
    */
-  observeHeaders(target: Target, headers: HeaderBag, now: number): RateLimitInfo | undefined {
-    const parse = this.parsers[target.provider];
-    if (parse === undefined || !this.config.enabled) return undefined;
-    const info = parse(headers, now);
+  observeHeaders(target: Target, headers: HeaderBag, now: number, errorBody = ""): RateLimitInfo | undefined {
+    if (!this.config.enabled) return undefined;
+    const info = target.adapter.rateLimit(headers, errorBody, now);
     const rl = info.requestsLimit;
     const tl = info.tokensLimit;
     if (rl === undefined && tl === undefined) return info;

@@ -91,8 +91,7 @@ export class SwitchyardServer {
         return sendError(res, match.surface, new GatewayError("unknown_route", `no route for ${req.method} ${path}`), requestId);
       case "method_not_allowed": {
         req.resume();
-        const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`);
-        err.headers = { allow: match.allow };
+        const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`, { headers: { allow: match.allow } });
         return sendError(res, match.surface, err, requestId);
       }
       default:

@@ -4,8 +4,7 @@ import { fromAnthropicRequest } from "../../src/providers/anthropic/client-reque
 import { toAnthropicRequest } from "../../src/providers/anthropic/request.js";
 import { fromAnthropicResponse } from "../../src/providers/anthropic/response.js";
 import type { ChatRequest } from "../../src/providers/canonical.js";
-import { RequestValidationError } from "../../src/providers/errors.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
+import { RequestValidationError, UnsupportedFieldError } from "../../src/errors.js";
 
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk";
 const drop = { model: "claude-sonnet-4-5", onUnsupported: "drop" as const };

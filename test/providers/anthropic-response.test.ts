@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { fromAnthropicError, toAnthropicError } from "../../src/providers/anthropic/errors.js";
 import { fromAnthropicResponse, toAnthropicResponse } from "../../src/providers/anthropic/response.js";
 import type { ChatCompletion } from "../../src/providers/canonical.js";
-import { UpstreamFormatError } from "../../src/providers/errors.js";
+import { UpstreamFormatError } from "../../src/errors.js";
 
 test("anthropic response → canonical: text blocks joined, thinking dropped, stop reasons mapped", () => {
   const base = { id: "msg_1", type: "message", role: "assistant", model: "claude-haiku-4-5", stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } };

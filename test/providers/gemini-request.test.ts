@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatRequest } from "../../src/providers/canonical.js";
-import { RequestValidationError } from "../../src/providers/errors.js";
 import { fromGeminiRequest } from "../../src/providers/gemini/client-request.js";
 import { geminiPath, toGeminiRequest } from "../../src/providers/gemini/request.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
+import { RequestValidationError, UnsupportedFieldError } from "../../src/errors.js";
 
 const drop = { model: "gemini-2.5-flash", onUnsupported: "drop" as const };
 const reject = { model: "gemini-2.5-flash", onUnsupported: "reject" as const };

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatRequest } from "../../src/providers/canonical.js";
-import { RequestValidationError } from "../../src/providers/errors.js";
 import { fromOpenAIError, toOpenAIError } from "../../src/providers/openai/errors.js";
 import { CanonicalToOpenAIStream } from "../../src/providers/openai/from-canonical-stream.js";
 import { fromOpenAIRequest, toOpenAIRequest } from "../../src/providers/openai/request.js";
 import { fromOpenAIResponse } from "../../src/providers/openai/response.js";
 import { OpenAIToCanonicalStream } from "../../src/providers/openai/to-canonical-stream.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
 import { assemble, openaiChunks, runClient, runUpstream, wire } from "./stream-helpers.js";
+import { RequestValidationError, UnsupportedFieldError } from "../../src/errors.js";
 
 test("fromOpenAIRequest keeps known fields and sets unknown top-level fields aside", () => {
   const body = {

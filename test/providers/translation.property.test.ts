@@ -15,10 +15,10 @@ import { fromOpenAIRequest, toOpenAIRequest } from "../../src/providers/openai/r
 import { OpenAIToCanonicalStream } from "../../src/providers/openai/to-canonical-stream.js";
 import { SseParser, encodeSse } from "../../src/providers/sse.js";
 import type { FromCanonicalStream, ToCanonicalStream } from "../../src/providers/stream.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
 import { chatRequest, chunkStream } from "./arbitraries.js";
 import { anthropicAcceptedRequest, geminiAcceptedRequest } from "./provider-schemas.js";
 import { assemble } from "./stream-helpers.js";
+import { UnsupportedFieldError } from "../../src/errors.js";
 
 const RUNS = { numRuns: Number(process.env.PROP_RUNS ?? 250) };
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Fidelity, UnsupportedFieldError, WARNINGS_HEADER, warningsHeaderValue } from "../../src/providers/unsupported.js";
+import { Fidelity, WARNINGS_HEADER, warningsHeaderValue } from "../../src/providers/unsupported.js";
+import { UnsupportedFieldError } from "../../src/errors.js";
 
 test("warnings header value: joined with '; ', ASCII only, no CR/LF, capped", () => {
   assert.equal(WARNINGS_HEADER, "x-switchyard-warnings");
@@ -18,5 +19,5 @@ test("Fidelity: unsupported drops with a warning or throws; notes never throw", 
   assert.deepEqual(drop.warnings, ["n: one choice, dropped", "user: ignored"]);
   const strict = new Fidelity("anthropic", "reject");
   strict.note("user", "ignored");
-  assert.throws(() => strict.unsupported("n", "one choice"), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "n" && e.code === "unsupported_field");
+  assert.throws(() => strict.unsupported("n", "one choice"), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "n" && e.code === "SWY_ERR_UNSUPPORTED_FIELD");
 });

@@ -6,6 +6,7 @@ import { Outcome, type OutcomeKind } from "../../src/core/outcome.ts";
 import { Eligibility } from "../../src/resilience/eligibility.ts";
 import type { Target } from "../../src/core/target.ts";
 import { makePool } from "../balancer/fixtures.ts";
+import { PROVIDERS } from "../../src/providers/registry.ts";
 
 const T0 = 1_700_000_000_000;
 const cfg = (o: Record<string, unknown> = {}) => keyDisableSchema.parse(o);
@@ -68,11 +69,14 @@ test("401 disables permanently: no probes, only enable() brings it back", async 
 
 test("quota exhaustion: OpenAI insufficient_quota, Anthropic credit, 402; a plain 429 is not", () => {
   const c = cfg();
-  assert.equal(keyProblem(429, '{"error":{"code":"insufficient_quota"}}', c), "quota");
-  assert.equal(keyProblem(429, '{"error":{"code":"rate_limit_exceeded"}}', c), null);
-  assert.equal(keyProblem(400, "Your credit balance is too low to access the Anthropic API.", c), "quota");
-  assert.equal(keyProblem(400, '{"error":{"details":[{"reason":"API_KEY_INVALID"}]}}', c), "auth");
-  assert.equal(keyProblem(400, "bad request", c), null);
+  const { openai, anthropic, gemini } = PROVIDERS;
+  assert.equal(keyProblem(429, '{"error":{"code":"insufficient_quota"}}', c, openai), "quota");
+  assert.equal(keyProblem(429, '{"error":{"code":"rate_limit_exceeded"}}', c, openai), null);
+  assert.equal(keyProblem(400, "Your credit balance is too low to access the Anthropic API.", c, anthropic), "quota");
+  assert.equal(keyProblem(400, '{"error":{"details":[{"reason":"API_KEY_INVALID"}]}}', c, gemini), "auth");
+  assert.equal(keyProblem(400, "bad request", c, openai), null);
+  // Each provider's own words, only for that provider: an OpenAI key is not read as Gemini's.
+  assert.equal(keyProblem(400, '{"error":{"details":[{"reason":"API_KEY_INVALID"}]}}', c, openai), null);
   assert.equal(keyProblem(402, "", c), "quota");
   assert.equal(keyProblem(403, "", c), "auth");
   assert.equal(keyProblem(403, "", cfg({ auth_statuses: [401] })), null);

@@ -1,8 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { VendorPath } from "../../src/providers/rest/vendor-path.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
-import { GatewayError } from "../../src/errors.js";
+import { GatewayError, UnsupportedFieldError } from "../../src/errors.js";
 
 test("a path template is filled from the client's query, which loses those parameters; the rest are renamed", () => {
   const vp = new VendorPath("a", "/v2/{market}/quote/{symbol}", { range: "interval" });

@@ -12,8 +12,8 @@ import { RequestContext } from "../../src/core/request-context.js";
 import { ENDPOINTS, type EndpointKind } from "../../src/core/endpoint.js";
 import { buildUpstreamRequest } from "../../src/exchange/upstream-request.js";
 import { upstreamRequestHeaders } from "../../src/exchange/headers.js";
-import { UnsupportedFieldError } from "../../src/providers/unsupported.js";
 import { startGateway, postJson } from "../helpers/harness.js";
+import { UnsupportedFieldError } from "../../src/errors.js";
 
 // An Azure-style OpenAI deployment, played by a REST sim that answers with a chat completion.
 const azureSeen: RestRequestInfo[] = [];
@@ -168,7 +168,7 @@ test("another dialect: the canonical form is parsed once per request and each ta
 
 test("on_unsupported: reject makes buildUpstreamRequest throw UnsupportedFieldError (the target is skipped); drop does not", () => {
   const ctx = ctxFor("chat", { model: "smart", response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] });
-  assert.throws(() => buildUpstreamRequest(ctx, ant!), (e: unknown) => e instanceof UnsupportedFieldError && e.code === "unsupported_field" && e.field === "response_format");
+  assert.throws(() => buildUpstreamRequest(ctx, ant!), (e: unknown) => e instanceof UnsupportedFieldError && e.code === "SWY_ERR_UNSUPPORTED_FIELD" && e.field === "response_format");
   assert.doesNotThrow(() => buildUpstreamRequest(ctx, gem!));
   const emb = ctxFor("embeddings", { model: "e", input: "x" });
   assert.throws(() => buildUpstreamRequest(emb, gem!), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "endpoint");

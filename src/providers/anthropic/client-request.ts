@@ -1,8 +1,8 @@
 import type { AssistantMessage, ChatRequest, ContentPart, FunctionTool, Message, TextPart, ToolCall, ToolChoice } from "../canonical.js";
 import { toDataUrl } from "../data-url.js";
-import { RequestValidationError } from "../errors.js";
 import { parseClientBody } from "../validation.js";
 import { type AnthropicClientBlock, type AnthropicClientRequest, KNOWN_ANTHROPIC_FIELDS, anthropicRequestSchema } from "./schema.js";
+import { RequestValidationError } from "../../errors.js";
 
 /**
  * An Anthropic client's Messages body → canonical.

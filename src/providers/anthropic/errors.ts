@@ -1,3 +1,4 @@
+import type { GatewayError } from "../../errors.js";
 import { ERROR_TYPES, type CanonicalError, type ErrorType } from "../canonical.js";
 import { errorTypeForStatus, fallbackMessage, isRecord } from "../errors.js";
 import type { AnthropicErrorBody } from "./types.js";
@@ -20,4 +21,9 @@ export function fromAnthropicError(status: number, body: unknown): CanonicalErro
 export function toAnthropicError(e: CanonicalError): { status: number; body: AnthropicErrorBody } {
   const status = e.type === "overloaded_error" ? 529 : e.status;
   return { status, body: { type: "error", error: { type: e.type, message: e.message } } };
+}
+
+/** A gateway error as an Anthropic client sees it, with the gateway's stable code beside the type. */
+export function anthropicGatewayError(err: GatewayError): { type: "error"; error: { type: string; message: string; code: string } } {
+  return { type: "error", error: { type: err.type, message: err.message, code: err.code } };
 }

@@ -2,7 +2,7 @@ import type { AssistantMessage, ChatRequest, FunctionTool, TextPart, ToolMessage
 import { isHttpUrl, parseDataUrl } from "../data-url.js";
 import { isRecord } from "../errors.js";
 import type { RequestOptions, Translated } from "../translate.js";
-import { Fidelity, UnsupportedFieldError } from "../unsupported.js";
+import { Fidelity } from "../unsupported.js";
 import type {
   AnthropicContentBlock,
   AnthropicMessage,
@@ -12,6 +12,7 @@ import type {
   AnthropicToolChoice,
   AnthropicToolResultBlock,
 } from "./types.js";
+import { UnsupportedFieldError } from "../../errors.js";
 
 /**
  * Canonical → Anthropic Messages request.

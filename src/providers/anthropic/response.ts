@@ -1,9 +1,10 @@
 import type { ChatCompletion, ToolCall } from "../canonical.js";
-import { UpstreamFormatError, isRecord } from "../errors.js";
+import { isRecord } from "../errors.js";
 import { newId, nowSeconds } from "../ids.js";
 import { finishFromAnthropic, finishToAnthropic } from "./stop-reason.js";
 import type { AnthropicContentBlock, AnthropicResponse } from "./types.js";
 import { usageFromAnthropic, usageToAnthropic } from "./usage.js";
+import { UpstreamFormatError } from "../../errors.js";
 
 /** An upstream Anthropic message → canonical. Text blocks are concatenated; thinking is dropped. */
 export function fromAnthropicResponse(body: unknown): ChatCompletion {

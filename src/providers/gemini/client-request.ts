@@ -1,9 +1,9 @@
 import type { AssistantMessage, ChatRequest, ContentPart, FunctionTool, Message, TextPart, ToolCall, ToolMessage } from "../canonical.js";
 import { toDataUrl } from "../data-url.js";
-import { RequestValidationError } from "../errors.js";
 import { parseClientBody } from "../validation.js";
 import { schemaFromOpenApi } from "./schema-from-openapi.js";
 import { type GeminiClientPart, type GeminiClientRequest, KNOWN_GEMINI_FIELDS, KNOWN_GENERATION_FIELDS, geminiRequestSchema } from "./schema.js";
+import { RequestValidationError } from "../../errors.js";
 
 export interface GeminiClientOptions {
   /** The model from the URL (`/v1beta/models/{model}:generateContent`). */

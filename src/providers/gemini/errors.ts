@@ -1,3 +1,4 @@
+import type { GatewayError } from "../../errors.js";
 import type { CanonicalError, ErrorType } from "../canonical.js";
 import { errorTypeForStatus, fallbackMessage, isRecord } from "../errors.js";
 import type { GeminiErrorBody, GeminiStatus } from "./types.js";
@@ -49,9 +50,31 @@ const STATUS: Record<ErrorType, GeminiStatus> = {
   overloaded_error: "UNAVAILABLE",
 };
 
+/**
+ * The google.rpc status a Gemini client expects for an HTTP status and error type: by type, but
+ * a 502 is UNAVAILABLE, a 504 DEADLINE_EXCEEDED and a 499 CANCELLED whatever the type says.
+ * The one table for translated errors, gateway errors and stream errors alike.
+ */
+export function geminiStatusOf(httpStatus: number, type: ErrorType): GeminiStatus {
+  switch (httpStatus) {
+    case 502:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    case 499:
+      return "CANCELLED";
+    default:
+      return STATUS[type];
+  }
+}
+
 /** Canonical → the status and body a Gemini client gets. */
 export function toGeminiError(e: CanonicalError): { status: number; body: GeminiErrorBody } {
   const status = e.type === "overloaded_error" ? 503 : e.status;
-  const s: GeminiStatus = e.status === 504 ? "DEADLINE_EXCEEDED" : STATUS[e.type];
-  return { status, body: { error: { code: status, message: e.message, status: s } } };
+  return { status, body: { error: { code: status, message: e.message, status: geminiStatusOf(status, e.type) } } };
+}
+
+/** A gateway error as a Gemini client sees it; `reason` carries the gateway's stable code. */
+export function geminiGatewayError(err: GatewayError): { error: { code: number; message: string; status: GeminiStatus; reason: string } } {
+  return { error: { code: err.status, message: err.message, status: geminiStatusOf(err.status, err.type), reason: err.code } };
 }

@@ -2,9 +2,10 @@ import type { AssistantMessage, ChatRequest, TextPart, ToolMessage, UserMessage 
 import { parseDataUrl } from "../data-url.js";
 import { isRecord } from "../errors.js";
 import type { RequestOptions, Translated } from "../translate.js";
-import { Fidelity, UnsupportedFieldError } from "../unsupported.js";
+import { Fidelity } from "../unsupported.js";
 import { toGeminiSchema } from "./schema-subset.js";
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiRequest, GeminiTool } from "./types.js";
+import { UnsupportedFieldError } from "../../errors.js";
 
 /**
  * Canonical → Gemini generateContent request. The model goes in the URL (`geminiPath`).

@@ -1,9 +1,10 @@
 import type { ChatCompletion, Choice, ToolCall } from "../canonical.js";
-import { UpstreamFormatError, isRecord } from "../errors.js";
+import { isRecord } from "../errors.js";
 import { newId, nowSeconds } from "../ids.js";
 import { finishFromGemini, finishToGemini } from "./finish-reason.js";
 import type { GeminiCandidate, GeminiPart, GeminiResponse } from "./types.js";
 import { usageFromGemini, usageToGemini } from "./usage.js";
+import { UpstreamFormatError } from "../../errors.js";
 
 /**
  * An upstream GenerateContentResponse → canonical. Candidates become choices; thought parts are

@@ -121,7 +121,8 @@ export type GeminiStatus =
   | "RESOURCE_EXHAUSTED"
   | "INTERNAL"
   | "UNAVAILABLE"
-  | "DEADLINE_EXCEEDED";
+  | "DEADLINE_EXCEEDED"
+  | "CANCELLED";
 
 export interface GeminiErrorBody {
   error: { code: number; message: string; status: GeminiStatus; details?: unknown[] };

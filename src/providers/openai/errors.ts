@@ -1,3 +1,4 @@
+import type { GatewayError } from "../../errors.js";
 import type { CanonicalError, ErrorType } from "../canonical.js";
 import { errorTypeForStatus, fallbackMessage, isRecord } from "../errors.js";
 
@@ -42,4 +43,9 @@ export function toOpenAIError(e: CanonicalError): { status: number; body: OpenAI
   if (e.type === "overloaded_error" && code === null) code = "server_is_overloaded";
   const status = e.type === "overloaded_error" && e.status === 529 ? 503 : e.status;
   return { status, body: { error: { message: e.message, type, param: e.param ?? null, code } } };
+}
+
+/** A gateway error as an OpenAI client sees it: the SDK raises it by status; `code` is the gateway's stable code. */
+export function openAIGatewayError(err: GatewayError): OpenAIErrorBody {
+  return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
 }

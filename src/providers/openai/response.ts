@@ -1,5 +1,6 @@
 import type { ChatCompletion } from "../canonical.js";
-import { UpstreamFormatError, isRecord } from "../errors.js";
+import { isRecord } from "../errors.js";
+import { UpstreamFormatError } from "../../errors.js";
 
 /**
  * OpenAI responses are canonical already: reading one only checks its shape, and writing one for

@@ -1,5 +1,4 @@
-import { GatewayError } from "../../errors.js";
-import { UnsupportedFieldError } from "../unsupported.js";
+import { GatewayError, UnsupportedFieldError } from "../../errors.js";
 
 /**
  * A REST vendor's own request shape: its path (a template filled from the client's query

@@ -1,9 +1,7 @@
-import type { ProviderKind } from "../config/schema.js";
 import type { AnthropicRequestOptions } from "./anthropic/request.js";
 import { fromAnthropicRequest } from "./anthropic/client-request.js";
 import { fromAnthropicError, toAnthropicError } from "./anthropic/errors.js";
 import { CanonicalToAnthropicStream } from "./anthropic/from-canonical-stream.js";
-import { parseAnthropicRateLimit } from "./anthropic/rate-limit.js";
 import { toAnthropicRequest } from "./anthropic/request.js";
 import { fromAnthropicResponse, toAnthropicResponse } from "./anthropic/response.js";
 import { AnthropicToCanonicalStream } from "./anthropic/to-canonical-stream.js";
@@ -11,23 +9,20 @@ import type { CanonicalError, ChatCompletion, ChatRequest, Dialect } from "./can
 import { fromGeminiRequest } from "./gemini/client-request.js";
 import { fromGeminiError, toGeminiError } from "./gemini/errors.js";
 import { CanonicalToGeminiStream } from "./gemini/from-canonical-stream.js";
-import { parseGeminiRateLimit } from "./gemini/rate-limit.js";
 import { type GeminiRequestOptions, toGeminiRequest } from "./gemini/request.js";
 import { fromGeminiResponse, toGeminiResponse } from "./gemini/response.js";
 import { GeminiToCanonicalStream } from "./gemini/to-canonical-stream.js";
 import { fromOpenAIError, toOpenAIError } from "./openai/errors.js";
 import { CanonicalToOpenAIStream } from "./openai/from-canonical-stream.js";
-import { parseOpenAIRateLimit } from "./openai/rate-limit.js";
 import { type OpenAIRequestOptions, fromOpenAIRequest, toOpenAIRequest } from "./openai/request.js";
 import { fromOpenAIResponse, toOpenAIResponse } from "./openai/response.js";
 import { OpenAIToCanonicalStream } from "./openai/to-canonical-stream.js";
-import type { HeaderBag, RateLimitInfo } from "./rate-limit.js";
 import type { FromCanonicalStream, ToCanonicalStream } from "./stream.js";
 import type { Translated } from "./translate.js";
 
 /**
- * One table per dialect, so the attempt loop picks translators once per route/target (at setup)
- * and calls through it without a switch per request. The client side uses the `fromClient…`/
+ * The translators of each dialect, one table per dialect, so the exchange picks them once per
+ * route/target and calls through them without a switch per request. The client side uses the `fromClient…`/
  * `toClient…` half of the client's surface; the upstream side the other half of the target's.
  *
  * When the client's dialect equals the target's, forwarding the body untouched (model renamed)
@@ -44,7 +39,6 @@ export interface DialectTranslator {
   toClientResponse(c: ChatCompletion, model?: string): unknown;
   fromUpstreamError(status: number, body: unknown): CanonicalError;
   toClientError(e: CanonicalError): { status: number; body: unknown };
-  parseRateLimit(headers: HeaderBag, body: unknown, nowMs: number): RateLimitInfo;
   upstreamStream(opts: { includeUsage: boolean }): ToCanonicalStream;
   /** `model` is what the client sees; `includeUsage` only matters to OpenAI clients. */
   clientStream(opts: { model: string; includeUsage: boolean }): FromCanonicalStream;
@@ -58,7 +52,6 @@ export const OPENAI: DialectTranslator = {
   toClientResponse: toOpenAIResponse,
   fromUpstreamError: fromOpenAIError,
   toClientError: toOpenAIError,
-  parseRateLimit: (headers, _body, nowMs) => parseOpenAIRateLimit(headers, nowMs),
   upstreamStream: () => new OpenAIToCanonicalStream(),
   clientStream: (opts) => new CanonicalToOpenAIStream(opts),
 };
@@ -71,7 +64,6 @@ export const ANTHROPIC: DialectTranslator = {
   toClientResponse: toAnthropicResponse,
   fromUpstreamError: fromAnthropicError,
   toClientError: toAnthropicError,
-  parseRateLimit: (headers, _body, nowMs) => parseAnthropicRateLimit(headers, nowMs),
   upstreamStream: (opts) => new AnthropicToCanonicalStream(opts),
   clientStream: (opts) => new CanonicalToAnthropicStream({ model: opts.model }),
 };
@@ -84,24 +76,8 @@ export const GEMINI: DialectTranslator = {
   toClientResponse: toGeminiResponse,
   fromUpstreamError: fromGeminiError,
   toClientError: toGeminiError,
-  parseRateLimit: parseGeminiRateLimit,
   upstreamStream: (opts) => new GeminiToCanonicalStream(opts),
   clientStream: (opts) => new CanonicalToGeminiStream({ model: opts.model }),
 };
 
 export const DIALECTS: Readonly<Record<Dialect, DialectTranslator>> = { openai: OPENAI, anthropic: ANTHROPIC, gemini: GEMINI };
-
-/** The dialect a provider kind speaks; undefined for `rest` (no translation). */
-export function dialectOf(kind: ProviderKind | "rest"): Dialect | undefined {
-  switch (kind) {
-    case "openai":
-    case "openai-compatible":
-      return "openai";
-    case "anthropic":
-      return "anthropic";
-    case "gemini":
-      return "gemini";
-    default:
-      return undefined;
-  }
-}
