@@ -13,7 +13,7 @@ import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Dialect } from "../src/providers/canonical.js";
-import { DIALECTS } from "../src/providers/dialect.js";
+import { DIALECTS } from "../src/providers/translators.js";
 import { SseParser, encodeSse } from "../src/providers/sse.js";
 
 const DIALECT_LIST: Dialect[] = ["openai", "anthropic", "gemini"];
