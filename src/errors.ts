@@ -71,7 +71,6 @@ export const INTERNAL_ERRORS = {
   SWY_ERR_ABORTED: "the upstream call was aborted (client gone, deadline passed)",
   SWY_ERR_CANCELLED: "the attempt lost a hedge race and was cancelled",
   SWY_ERR_FIRST_BYTE_TIMEOUT: "no first byte within the target's first_byte_ms",
-  SWY_ERR_BODY_CONSUMER_GONE: "whoever read the upstream body stopped reading",
   SWY_ERR_ANSWER_TOO_LARGE: "an answer to rewrite is larger than the gateway buffers",
   SWY_ERR_UNSUPPORTED_FIELD: "a request field the target's dialect cannot carry (on_unsupported: reject)",
   SWY_ERR_INVALID_REQUEST: "a client body that does not match its dialect's request shape",

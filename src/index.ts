@@ -5,25 +5,36 @@
  *   const gw = createGateway({ routes: [{ name: "quotes", surface: "rest", service: "quotes", targets: [...] }] });
  *   const res = await gw.request("quotes", { path: "/v1/quote?symbol=IBM" });
  */
-import { Gateway } from "./engine/engine.js";
+import { Gateway } from "./pipeline/gateway.js";
+import type { EngineOptions } from "./engine/engine.js";
 import { configSchema, type Config, type ConfigInput } from "./config/schema.js";
 import { parseConfig } from "./config/load.js";
 import { SwitchyardServer } from "./server/server.js";
-import { createLogger, logAttemptFailures, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
+import { createLogger, logAttemptFailures, logInternalErrors, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
 
-export { Gateway } from "./engine/engine.js";
+export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from "./errors.js";
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load.js";
 export { configFromEnv } from "./config/env.js";
 export type { Config, ConfigInput, RouteConfig, TargetConfig } from "./config/schema.js";
-export type { InProcessRequest, InProcessResponse } from "./pipeline/in-process.js";
+export type { InProcessRequest, InProcessResponse } from "./pipeline/library.js";
+export type { AdmissionStep } from "./pipeline/admission.js";
+export type { EngineOptions } from "./engine/engine.js";
+export type { StateStore, StateCell, StateOp } from "./state/state-store.js";
+export { MemoryStore } from "./state/memory-store.js";
+export type { ProviderAdapter } from "./providers/adapter.js";
+export { PROVIDERS } from "./providers/registry.js";
 export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
 
-/** Builds the engine from a config object (validated here unless it already was). */
-export function createGateway(config: ConfigInput | Config): Gateway {
+/**
+ * Builds a gateway from a config object (validated here unless it already was). `options` may
+ * give the state store the policies share (default: this process's memory) and the upstream
+ * dispatchers (default: undici Pools).
+ */
+export function createGateway(config: ConfigInput | Config, options: EngineOptions = {}): Gateway {
   const parsed = Object.isFrozen(config) ? (config as Config) : parseConfig(config, "createGateway");
-  const gateway = new Gateway(parsed);
+  const gateway = new Gateway(parsed, options);
   gateway.start();
   return gateway;
 }
@@ -34,6 +45,7 @@ export async function startServer(gateway: Gateway, options: { port?: number; ho
   logRequests(gateway.events, log);
   logAttemptFailures(gateway.events, log);
   logPolicyEvents(gateway.events, log);
+  logInternalErrors(gateway.events, log);
   const server = new SwitchyardServer(gateway, log);
   await server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host);
   return server;

@@ -109,6 +109,11 @@ export const breakerSchema = z
     slow_call_rate: rate().default(0.8),
     open_s: positive().default(60),
     max_open_s: positive().default(300),
+    /**
+     * While open, the target's cheap call goes out this often; an answer ends the open wait
+     * (half-open), so a target back from a long outage rejoins within about this long. 0 = off.
+     */
+    probe_interval_s: nonNegative().default(2),
     /** How the open wait grows with repeated openings, from open_s up to max_open_s. */
     open_backoff: z
       .object({
@@ -151,9 +156,10 @@ export const keyDisableSchema = z
     min_calls: positiveInt().default(20),
     /** Disabled when the failure rate exceeds this (strictly greater). */
     failure_rate: rate().default(0.5),
-    probe_interval_s: positive().default(30),
+    /** A key disabled for its failure rate is probed this often (its cheap call, with its key). */
+    probe_interval_s: positive().default(2),
     /** Consecutive successful probes that re-enable a key disabled for its failure rate. */
-    probes_to_enable: positiveInt().default(2),
+    probes_to_enable: positiveInt().default(1),
     /** Statuses that mean "this key is bad": disabled until an operator re-enables it. */
     auth_statuses: z.array(status()).default([401, 403]),
     /** Statuses that mean "this key's quota or credit is used up" (402 Payment Required): same treatment. */

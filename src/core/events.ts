@@ -30,6 +30,9 @@ export interface PolicyEvent {
 }
 export type PolicyListener = (event: PolicyEvent) => void;
 
+/** A bug met while serving a request: the client got 500 internal_error with this request id. */
+export type InternalErrorListener = (err: unknown, requestId: string) => void;
+
 /**
  * What the data plane tells observers. Costs one length check when nobody listens; the core
  * never imports a logger or metrics library, they subscribe here.
@@ -38,6 +41,7 @@ export class GatewayEvents {
   private readonly attemptListeners: AttemptListener[] = [];
   private readonly requestListeners: RequestListener[] = [];
   private readonly policyListeners: PolicyListener[] = [];
+  private readonly internalErrorListeners: InternalErrorListener[] = [];
 
   get hasAttemptListeners(): boolean {
     return this.attemptListeners.length > 0;
@@ -55,6 +59,9 @@ export class GatewayEvents {
   onPolicy(fn: PolicyListener): void {
     this.policyListeners.push(fn);
   }
+  onInternalError(fn: InternalErrorListener): void {
+    this.internalErrorListeners.push(fn);
+  }
 
   attempt(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
     for (const fn of this.attemptListeners) fn(target, outcome, latencyMs, ctx);
@@ -64,5 +71,8 @@ export class GatewayEvents {
   }
   policy(event: PolicyEvent): void {
     for (const fn of this.policyListeners) fn(event);
+  }
+  internalError(err: unknown, requestId: string): void {
+    for (const fn of this.internalErrorListeners) fn(err, requestId);
   }
 }

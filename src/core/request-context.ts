@@ -20,6 +20,8 @@ export class RequestContext {
   subPath = "";
   /** Raw query string without "?", passed upstream as is. */
   query = "";
+  /** The path the client asked for (the server's URL path, or the library's equivalent), for logs. */
+  path = "";
   /** Abort handles of the attempts running now (two while a hedge races); aborting cancels the upstream call. */
   readonly controllers: { abort(reason?: Error): void }[] = [];
   /** Queue priority (critical, high, normal, low). */

@@ -31,27 +31,6 @@ export class TargetStats {
     broken_stream: 0,
   };
 
-  /** Last TTFB samples of successful attempts (ring), for the p95 a hedge waits for. */
-  private readonly ttfb = new Float64Array(64);
-  private ttfbCount = 0;
-  private p95Cache = 0;
-  private p95At = 0;
-
-  recordTtfb(ms: number): void {
-    this.ttfb[this.ttfbCount++ & 63] = ms;
-  }
-
-  /** p95 of recent TTFBs in ms (0 with fewer than 10 samples); recomputed at most every 100 ms. */
-  ttfbP95(now: number): number {
-    if (this.ttfbCount < 10) return 0;
-    if (now - this.p95At < 100) return this.p95Cache;
-    const n = Math.min(this.ttfbCount, 64);
-    const sorted = this.ttfb.slice(0, n).sort();
-    this.p95Cache = sorted[Math.min(n - 1, Math.floor(n * 0.95))]!;
-    this.p95At = now;
-    return this.p95Cache;
-  }
-
   onStart(now: number): void {
     this.inFlight++;
     this.requests++;

@@ -20,7 +20,7 @@ export async function acquireTarget(route: Route, ctx: RequestContext, isFirst: 
     const now = Date.now();
     const busy = isBusy(route, now);
     if (!busy && !waitAll && !(isFirst && queue.length > 0 && !front)) return undefined;
-    const wakeAt = busy ? 0 : route.eligibility.soonestEligibleAt(route.targets, now);
+    const wakeAt = busy ? 0 : route.policies.list.soonestEligibleAt(route.targets, now);
     try {
       await queue.wait(ctx.priority, deadline, wakeAt, front);
     } catch (err) {
@@ -45,7 +45,7 @@ export async function acquireTarget(route: Route, ctx: RequestContext, isFirst: 
 function isBusy(route: Route, now: number): boolean {
   for (const t of route.targets) {
     if (t.maxConcurrent === 0 || t.stats.inFlight < t.maxConcurrent) continue;
-    const why = route.eligibility.reasons(t, now);
+    const why = route.policies.list.reasons(t, now);
     if (why.length === 1 && why[0] === "max_concurrent") return true;
   }
   return false;

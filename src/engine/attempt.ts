@@ -1,26 +1,29 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Dispatcher } from "undici";
-import { UpstreamCall } from "./upstream-call.js";
-import type { Route } from "./route.js";
-import type { Target } from "../core/target.js";
-import type { RequestContext } from "../core/request-context.js";
-import type { Upstreams } from "./upstreams.js";
-import { Outcome } from "../core/outcome.js";
-import { classifyError, classifyStatus } from "./classify.js";
-import { buildUpstreamRequest, type UpstreamRequest } from "../exchange/upstream-request.js";
-import { upstreamRequestHeaders } from "../exchange/headers.js";
+import { InternalError, UnsupportedFieldError } from "../errors.js";
 import type { GatewayEvents } from "../core/events.js";
-import { UnsupportedFieldError } from "../errors.js";
+import { OK, Outcome } from "../core/outcome.js";
+import type { RequestContext } from "../core/request-context.js";
+import type { Target } from "../core/target.js";
+import { upstreamRequestHeaders } from "../exchange/headers.js";
+import { buildUpstreamRequest, type UpstreamRequest } from "../exchange/upstream-request.js";
+import { type AttemptReport, REFUSED } from "../resilience/policy.js";
+import { classifyError, classifyStatus, type FailedDuring } from "./classify.js";
+import type { Route } from "./route.js";
+import { UpstreamCall } from "./upstream-call.js";
+import type { Upstreams } from "./upstreams.js";
 
 const CLIENT_CLOSED = new Outcome("client_error", 499, "client closed");
 const CANCELLED = new Outcome("client_error", 499, "cancelled: another attempt answered first");
+const CANCEL_ERROR = new InternalError("SWY_ERR_CANCELLED");
+const FIRST_BYTE_ERROR = new InternalError("SWY_ERR_FIRST_BYTE_TIMEOUT");
 
 /**
  * One call to one target. Owns its abort handle (so a hedge's loser can be cancelled alone), the
- * breaker epoch it was admitted under, and the bookkeeping when it ends: target stats, breaker,
- * rate-limit bench, key auto-disable, strategy feedback, the route's queue and events.
+ * ticket its policies admitted it with, and the bookkeeping when it ends: target stats, every
+ * policy of the route (it is the report they read), strategy feedback and events.
  */
-export class Attempt {
+export class Attempt implements AttemptReport {
   readonly call: UpstreamCall;
   readonly startedAt = performance.now();
   /** Set when this attempt lost a hedge race and was aborted on purpose. */
@@ -30,6 +33,11 @@ export class Attempt {
   firstByteTimer: NodeJS.Timeout | undefined = undefined;
   /** Time to the first byte of the body (or to the failure), ms. */
   ttfbMs = 0;
+  // What the policies read once the attempt ended (AttemptReport).
+  outcome: Outcome = OK;
+  headers: IncomingHttpHeaders | undefined = undefined;
+  errorBody = "";
+  latencyMs = 0;
   private ended = false;
 
   constructor(
@@ -37,7 +45,8 @@ export class Attempt {
     readonly target: Target,
     readonly ctx: RequestContext,
     readonly number: number,
-    readonly breakerEpoch: number,
+    /** What the policies answered when they admitted the attempt (the breaker's epoch). */
+    readonly ticket: number,
     /** The upstream request, built (and translated) before the attempt was admitted. */
     readonly request: UpstreamRequest,
     private readonly events: GatewayEvents,
@@ -58,39 +67,34 @@ export class Attempt {
     this.ended = true;
     const { route, target, ctx } = this;
     const now = Date.now();
-    const latencyMs = performance.now() - this.startedAt;
+    this.latencyMs = performance.now() - this.startedAt;
+    this.outcome = outcome;
+    this.headers = headers;
+    this.errorBody = errorBody;
     const i = ctx.controllers.indexOf(this.call);
     if (i !== -1) ctx.controllers.splice(i, 1);
-    target.stats.onEnd(outcome.kind, latencyMs, now, outcome.detail);
-    if (outcome.kind === "ok" && this.ttfbMs > 0) target.stats.recordTtfb(this.ttfbMs);
-    const p = route.policies;
-    const breaker = p.breakers[target.index]!;
-    if (outcome.status === 499) breaker.release(this.breakerEpoch);
-    else {
-      breaker.onResult(outcome.kind, this.ttfbMs || latencyMs, now, this.breakerEpoch);
-      p.bench.onOutcome(target, outcome, now, headers, errorBody);
-      p.keys.onResult(target, outcome, now, errorBody);
-    }
-    route.strategy.onResult?.(target, outcome, latencyMs, ctx);
-    route.fallback?.onResult?.(target, outcome, latencyMs, ctx);
-    if (this.events.hasAttemptListeners) this.events.attempt(target, outcome, latencyMs, ctx);
-    p.queue.wakeOne();
+    target.stats.onEnd(outcome.kind, this.latencyMs, now, outcome.detail);
+    route.policies.list.onOutcome(this, now);
+    route.strategy.onResult?.(target, outcome, this.latencyMs, ctx);
+    route.fallback?.onResult?.(target, outcome, this.latencyMs, ctx);
+    if (this.events.hasAttemptListeners) this.events.attempt(target, outcome, this.latencyMs, ctx);
   }
 
   /** The outcome to record when the call was aborted: the client left, a hedge lost, or the deadline passed. */
-  abortedOutcome(err: unknown, phase: "headers" | "body"): Outcome {
+  abortedOutcome(err: unknown, during: FailedDuring): Outcome {
     if (this.cancelled) return CANCELLED;
     if (this.ctx.clientGone) return CLIENT_CLOSED;
     if (this.firstByteTimedOut) return new Outcome("timeout", 0, `no first byte within ${this.target.timeouts.first_byte_ms} ms`);
-    return classifyError(err, phase, this.ctx.timedOut ? `request deadline of ${this.route.timeouts.total_ms} ms passed` : undefined);
+    return classifyError(err, during, this.ctx.timedOut ? `request deadline of ${this.route.timeouts.total_ms} ms passed` : undefined);
   }
 }
 
 /**
  * Admits an attempt to a target, in the one order every attempt (first, retry, hedge) follows:
- * build (and translate) its upstream request, then ask the target's breaker. A field this
- * target cannot carry (on_unsupported: reject) marks it unservable for the request and is
- * returned; a breaker that refuses gives undefined; other errors are the request's and throw.
+ * build (and translate) its upstream request, then ask the route's policies (a half-open
+ * breaker's probe slots). A field this target cannot carry (on_unsupported: reject) marks it
+ * unservable for the request and is returned; a policy that refuses gives undefined; other
+ * errors are the request's and throw.
  */
 export function admit(route: Route, target: Target, ctx: RequestContext, number: number, events: GatewayEvents): Attempt | UnsupportedFieldError | undefined {
   let up: UpstreamRequest;
@@ -101,10 +105,10 @@ export function admit(route: Route, target: Target, ctx: RequestContext, number:
     (ctx.unservable ??= new Set()).add(target.id);
     return err;
   }
-  const breaker = route.policies.breakers[target.index]!;
-  if (!breaker.tryAcquire(Date.now())) return undefined;
+  const ticket = route.policies.list.admit(target, Date.now());
+  if (ticket === REFUSED) return undefined;
   ctx.tried.add(target.id);
-  return new Attempt(route, target, ctx, number, breaker.epoch, up, events);
+  return new Attempt(route, target, ctx, number, ticket, up, events);
 }
 
 /** An upstream answer the gateway will relay: ok, or a client error to hand back as is. */
@@ -125,9 +129,6 @@ export interface Failure {
   /** The target rejected its key (401/403/402): move on to another key whatever retry_on says. */
   readonly keyRejected: boolean;
 }
-
-const CANCEL_ERROR = Object.assign(new Error("cancelled: another attempt answered first"), { code: "SWITCHYARD_CANCELLED" });
-const FIRST_BYTE_ERROR = Object.assign(new Error("first byte timeout"), { code: "SWITCHYARD_FIRST_BYTE_TIMEOUT" });
 
 /**
  * Calls the target and waits until an answer can be committed (headers and the body's first
@@ -162,15 +163,16 @@ export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answ
   clearTimeout(a.firstByteTimer);
   a.ttfbMs = performance.now() - a.startedAt;
   if (d.kind === "failed") {
-    let outcome = a.abortedOutcome(d.error, d.phase);
-    if (d.phase === "body" && outcome.kind === "broken_stream") outcome = new Outcome("broken_stream", d.status, "stream broken before its first byte");
+    let outcome = a.abortedOutcome(d.error, d.during);
+    if (d.during === "body" && outcome.kind === "broken_stream") outcome = new Outcome("broken_stream", d.status, "stream broken before its first byte");
     a.end(outcome, d.headers ?? undefined);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }
-  const outcome = classifyStatus(d.status, d.headers, Date.now(), target, d.kind === "error_body" ? d.text : "");
+  const errorBody = d.kind === "error_body" ? d.text : "";
+  const outcome = classifyStatus(d.status, d.headers, Date.now(), target, errorBody);
   if (d.kind === "answer") return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
-  a.end(outcome, d.headers, d.text);
-  return { attempt: a, outcome, message: errorMessage(d.text, target), keyRejected: outcome.kind === "client_error" };
+  a.end(outcome, d.headers, errorBody);
+  return { attempt: a, outcome, message: errorMessage(errorBody, target), keyRejected: outcome.kind === "client_error" };
 }
 
 function firstByteTimeout(a: Attempt): void {

@@ -27,9 +27,9 @@ function OK_BY_STATUS(status: number): Outcome {
 }
 
 /** Where in the attempt an error happened: before response headers, or while reading the body. */
-export type Phase = "headers" | "body";
+export type FailedDuring = "headers" | "body";
 
-export function classifyError(err: unknown, phase: Phase, timeoutDetail?: string): Outcome {
+export function classifyError(err: unknown, during: FailedDuring, timeoutDetail?: string): Outcome {
   const code = (err as { code?: string } | null)?.code ?? "";
   const message = (err as Error | null)?.message ?? String(err);
   switch (code) {
@@ -41,7 +41,7 @@ export function classifyError(err: unknown, phase: Phase, timeoutDetail?: string
       return new Outcome("timeout", 0, timeoutDetail ?? "idle timeout between chunks");
   }
   if (timeoutDetail !== undefined) return new Outcome("timeout", 0, timeoutDetail);
-  if (phase === "body") return new Outcome("broken_stream", 0, `stream broken: ${code || message}`);
+  if (during === "body") return new Outcome("broken_stream", 0, `stream broken: ${code || message}`);
   if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "EPIPE" || code.startsWith("UND_ERR_SOCKET") || code === "UND_ERR_CLOSED")
     return new Outcome("connection_failure", 0, `connection failed: ${code}`);
   return new Outcome("connection_failure", 0, `connection failed: ${code || message}`);

@@ -4,8 +4,6 @@ import { Outcome } from "../core/outcome.js";
 import { Attempt, admit, callTarget, isAnswer, type Answer, type Failure } from "./attempt.js";
 
 const LOST = new Outcome("client_error", 499, "cancelled: another attempt answered first");
-/** Hedge delay while a target has too few samples for a p95. */
-const DEFAULT_HEDGE_DELAY_MS = 500;
 const TIMER = Symbol("hedge timer");
 
 /**
@@ -19,10 +17,10 @@ export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: G
   const { route, ctx } = first;
   const p = route.policies;
   const pending = new Map<Attempt, Promise<Answer | Failure>>([[first, callTarget(first, upstreams)]]);
-  let hedgesLeft = p.hedge.max_hedges;
+  let hedgesLeft = p.hedge.maxHedges;
   let lastFailure: Failure | undefined;
   while (pending.size > 0) {
-    const delay = hedgesLeft > 0 ? hedgeDelay(first, Date.now()) : -1;
+    const delay = hedgesLeft > 0 ? p.hedge.delay(first.target, Date.now()) : -1;
     let timer: NodeJS.Timeout | undefined;
     const racers: Promise<Answer | Failure | typeof TIMER>[] = [...pending.values()];
     if (delay >= 0) racers.push(new Promise((r) => (timer = setTimeout(() => r(TIMER), delay))));
@@ -52,13 +50,6 @@ export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: G
   return lastFailure!;
 }
 
-function hedgeDelay(first: Attempt, now: number): number {
-  const d = first.route.policies.hedge.delay_ms;
-  if (d !== "p95") return d;
-  const p95 = first.target.stats.ttfbP95(now);
-  return p95 > 0 ? p95 : DEFAULT_HEDGE_DELAY_MS;
-}
-
 /** A second attempt to a target the request has not tried, if the budget and a breaker allow. */
 function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined {
   const { route, ctx } = first;
@@ -66,7 +57,7 @@ function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined 
   const now = Date.now();
   const t = route.pick(ctx, now);
   if (t === undefined || ctx.tried.has(t.id)) return undefined;
-  if (p.retry.budget !== null && !p.retry.budget.tryRetry(now)) return undefined;
+  if (p.budget !== null && !p.budget.tryRetry(now)) return undefined;
   let h: ReturnType<typeof admit>;
   try {
     h = admit(route, t, ctx, ctx.tried.size + 1, events);

@@ -43,7 +43,12 @@ export class RouteTable {
     return table.byModel.get(model) ?? table.wildcard;
   }
 
-  /** Model names served on a surface under a prefix (for GET /v1/models). */
+  /** The route serving any model ("*") on a surface under a prefix, if one does. */
+  wildcard(surface: Surface, prefix: string): Route | undefined {
+    return this.llm.get(`${surface}|${prefix}`)?.wildcard;
+  }
+
+  /** Model names configured on a surface under a prefix (for GET /v1/models). */
   models(surface: Surface, prefix: string): { id: string; route: string }[] {
     const table = this.llm.get(`${surface}|${prefix}`);
     if (table === undefined) return [];

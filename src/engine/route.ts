@@ -3,15 +3,15 @@ import type { Strategy } from "../balancer/strategy.js";
 import { STRATEGY_FACTORIES } from "../balancer/index.js";
 import { RoundRobin } from "../balancer/round-robin.js";
 import { ConfigError } from "../errors.js";
-import { Target, type ResolvedTimeouts, resolveTimeouts } from "../core/target.js";
-import { Eligibility, concurrencyCheck } from "../resilience/eligibility.js";
-import type { RequestContext } from "../core/request-context.js";
-import { RoutePolicies } from "../resilience/route-policies.js";
 import type { GatewayEvents } from "../core/events.js";
+import type { RequestContext } from "../core/request-context.js";
+import { Target, type ResolvedTimeouts, resolveTimeouts } from "../core/target.js";
+import { RoutePolicies } from "../resilience/route-policies.js";
+import type { StateStore } from "../state/state-store.js";
 
 /**
  * A route at run time: its pool of targets, the strategy (and fallback) that picks among them,
- * and the eligibility checks that run before any pick.
+ * and the policies that rule targets out before any pick.
  */
 export class Route {
   readonly name: string;
@@ -20,7 +20,6 @@ export class Route {
   readonly strategy: Strategy<Target>;
   readonly fallback: Strategy<Target> | undefined;
   readonly lastResort = new RoundRobin<Target>();
-  readonly eligibility = new Eligibility([concurrencyCheck]);
   readonly maxAttempts: number;
   readonly timeouts: ResolvedTimeouts;
   readonly policies: RoutePolicies;
@@ -30,16 +29,28 @@ export class Route {
   private readonly scratch: Target[] = [];
   requests = 0;
 
-  constructor(readonly config: RouteConfig, index: number, defaults: ResolvedTimeouts, events: GatewayEvents) {
+  constructor(
+    readonly config: RouteConfig,
+    index: number,
+    defaults: ResolvedTimeouts,
+    events: GatewayEvents,
+    store: StateStore,
+  ) {
     this.name = config.name;
     this.surface = config.surface;
     this.timeouts = resolveTimeouts(defaults, config.timeouts);
     this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
     this.maxAttempts = config.retry.attempts;
     this.translates = this.surface !== "rest" && this.targets.some((t) => t.wire !== this.surface);
-    this.policies = new RoutePolicies(config, this.targets, this.eligibility, events);
+    this.policies = new RoutePolicies(config, this.targets, store, events);
     this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
     this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;
+  }
+
+  /** Is the target eligible for this request now (every policy lets it, and the request can be built for it)? */
+  private usable(t: Target, ctx: RequestContext, now: number): boolean {
+    const unservable = ctx.unservable;
+    return this.policies.list.isEligible(t, now) && !(unservable !== null && unservable.has(t.id));
   }
 
   /**
@@ -50,37 +61,43 @@ export class Route {
     const eligible = this.scratch;
     eligible.length = 0;
     const targets = this.targets;
+    const tried = ctx.tried;
     let anyEligible = false;
-    const unservable = ctx.unservable;
     for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      if (!this.eligibility.isEligible(t, now) || (unservable !== null && unservable.has(t.id))) continue;
+      const t = targets[i] as Target;
+      if (!this.usable(t, ctx, now)) continue;
       anyEligible = true;
-      if (ctx.tried.size === 0 || !ctx.tried.has(t.id)) eligible.push(t);
+      if (tried.size === 0 || !tried.has(t.id)) eligible.push(t);
     }
-    if (eligible.length === 0 && anyEligible)
-      for (const t of targets) if (this.eligibility.isEligible(t, now) && !(unservable !== null && unservable.has(t.id))) eligible.push(t);
+    if (eligible.length === 0 && anyEligible) for (const t of targets) if (this.usable(t, ctx, now)) eligible.push(t);
     if (eligible.length === 0) return undefined;
     if (eligible.length > 1 && this.strategy.keepsAffinity !== true) this.thin(eligible, now);
     return this.strategy.pick(eligible, ctx) ?? this.fallback?.pick(eligible, ctx) ?? this.lastResort.pick(eligible);
   }
 
+  /** Is the target eligible now for a retry on the same target? */
+  stillEligible(t: Target, ctx: RequestContext, now: number): boolean {
+    return this.usable(t, ctx, now);
+  }
+
   /**
    * Shares below 1 (slow start after a recovery, a provider quota running low) work with every
-   * strategy: such a target stays in this pick's eligible set with probability = its factor.
+   * strategy: such a target stays in this pick's eligible set with probability = its share.
    * Never empties the set.
    */
   private thin(eligible: Target[], now: number): void {
     let kept = 0;
+    const list = this.policies.list;
     for (let i = 0; i < eligible.length; i++) {
-      const t = eligible[i]!;
-      const f = this.policies.shareFactor(t, now);
+      const t = eligible[i] as Target;
+      const f = list.share(t, now);
       if (f >= 1 || Math.random() < f) eligible[kept++] = t;
     }
     if (kept > 0) eligible.length = kept;
   }
 
   toJSON(now = Date.now()) {
+    const list = this.policies.list;
     return {
       name: this.name,
       surface: this.surface,
@@ -92,11 +109,10 @@ export class Route {
       strategy_state: this.strategy.status?.() ?? null,
       timeouts: this.timeouts,
       requests: this.requests,
-      ...this.policies.toJSON(),
+      ...this.policies.toJSON(now),
       targets: this.targets.map((t) => ({
         ...t.toJSON(),
-        ...this.eligibility.targetStatus(t, now),
-        ...this.policies.targetStatus(t, now),
+        ...list.targetStatus(t, now),
         strategy_state: this.strategy.targetStatus?.(t) ?? null,
       })),
     };

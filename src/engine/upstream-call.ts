@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
+import { InternalError } from "../errors.js";
+import type { FailedDuring } from "./classify.js";
 
-/** Where a committed body goes: the client's response (relay) or a Readable (translation, library). */
+/** Where a committed upstream body goes, chunk by chunk: the pipeline (client delivery, a whole-body read). */
 export interface BodySink {
   /** false = slow down: the call pauses until resume(). */
   write(chunk: Buffer): boolean;
@@ -10,7 +11,8 @@ export interface BodySink {
   error(err: Error): void;
 }
 
-const enum Phase {
+/** How far a call has got. */
+const enum CallPhase {
   Headers,
   FirstChunk,
   Committed,
@@ -24,10 +26,10 @@ const ERROR_BODY_LIMIT = 16 * 1024;
 export type CallDecision =
   | { readonly kind: "answer"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly first: Buffer | null }
   | { readonly kind: "error_body"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly text: string }
-  | { readonly kind: "failed"; readonly error: Error; readonly phase: "headers" | "body"; readonly status: number; readonly headers: IncomingHttpHeaders | null };
+  | { readonly kind: "failed"; readonly error: Error; readonly during: FailedDuring; readonly status: number; readonly headers: IncomingHttpHeaders | null };
 
 const NO_HEADERS: IncomingHttpHeaders = {};
-const ABORTED = Object.assign(new Error("upstream call aborted"), { code: "SWITCHYARD_ABORTED" });
+const ABORTED = new InternalError("SWY_ERR_ABORTED");
 
 /**
  * One upstream HTTP call driven through undici's dispatch API: no promise or stream per chunk,
@@ -46,7 +48,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private settle!: (d: CallDecision) => void;
   private controller: Dispatcher.DispatchController | null = null;
   private abortReason: Error | null = null;
-  private phase = Phase.Headers;
+  private phase = CallPhase.Headers;
   private status = 0;
   private headers: IncomingHttpHeaders = NO_HEADERS;
   private errorText = "";
@@ -68,7 +70,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
 
   /** Aborts the call (timeout, client gone, hedge lost). Safe at any time, idempotent. */
   abort(reason: Error = ABORTED): void {
-    if (this.phase === Phase.Done) return;
+    if (this.phase === CallPhase.Done) return;
     if (this.abortReason === null) this.abortReason = reason;
     if (this.controller !== null) this.controller.abort(reason);
   }
@@ -89,26 +91,6 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
-  /** The rest of a committed body as a Readable (translation, in-process use). */
-  readable(): Readable {
-    const call = this;
-    const r = new Readable({
-      read() {
-        call.resume();
-      },
-      destroy(err, cb) {
-        if (!call.ended && call.endError === null) call.abort(err ?? new Error("body consumer went away"));
-        cb(err);
-      },
-    });
-    this.attach({
-      write: (chunk) => r.push(chunk),
-      end: () => r.push(null),
-      error: (err) => r.destroy(err),
-    });
-    return r;
-  }
-
   // --- undici DispatchHandler ---
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -120,34 +102,34 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     this.status = statusCode;
     this.headers = headers;
     if (!this.relayStatus(statusCode)) {
-      this.phase = Phase.ErrorBody;
+      this.phase = CallPhase.ErrorBody;
       return;
     }
     this.waitFirst = this.expectBody && statusCode >= 200 && statusCode < 300 && statusCode !== 204;
     if (!this.waitFirst) {
       // A relayed non-2xx (a client error handed back as is): commit at the headers.
-      this.phase = Phase.Committed;
+      this.phase = CallPhase.Committed;
       controller.pause();
       this.settle({ kind: "answer", status: statusCode, headers, first: null });
       return;
     }
-    this.phase = Phase.FirstChunk;
+    this.phase = CallPhase.FirstChunk;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     switch (this.phase) {
-      case Phase.FirstChunk:
-        this.phase = Phase.Committed;
+      case CallPhase.FirstChunk:
+        this.phase = CallPhase.Committed;
         controller.pause();
         this.settle({ kind: "answer", status: this.status, headers: this.headers, first: chunk });
         return;
-      case Phase.Committed:
+      case CallPhase.Committed:
         if (this.sink === null) {
           (this.pending ??= []).push(chunk);
           controller.pause();
         } else if (!this.sink.write(chunk)) controller.pause();
         return;
-      case Phase.ErrorBody:
+      case CallPhase.ErrorBody:
         if (this.errorText.length < ERROR_BODY_LIMIT) this.errorText += chunk.toString("utf8");
         return;
     }
@@ -155,18 +137,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     switch (this.phase) {
-      case Phase.FirstChunk:
-        this.phase = Phase.Done;
+      case CallPhase.FirstChunk:
+        this.phase = CallPhase.Done;
         this.ended = true;
         this.settle({ kind: "answer", status: this.status, headers: this.headers, first: null });
         return;
-      case Phase.Committed:
-        this.phase = Phase.Done;
+      case CallPhase.Committed:
+        this.phase = CallPhase.Done;
         this.ended = true;
         this.sink?.end();
         return;
-      case Phase.ErrorBody:
-        this.phase = Phase.Done;
+      case CallPhase.ErrorBody:
+        this.phase = CallPhase.Done;
         this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
         return;
     }
@@ -175,17 +157,17 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     const err = this.abortReason ?? error;
     const phase = this.phase;
-    this.phase = Phase.Done;
+    this.phase = CallPhase.Done;
     switch (phase) {
-      case Phase.Headers:
-        return this.settle({ kind: "failed", error: err, phase: "headers", status: 0, headers: null });
-      case Phase.FirstChunk:
-        return this.settle({ kind: "failed", error: err, phase: "body", status: this.status, headers: this.headers });
-      case Phase.Committed:
+      case CallPhase.Headers:
+        return this.settle({ kind: "failed", error: err, during: "headers", status: 0, headers: null });
+      case CallPhase.FirstChunk:
+        return this.settle({ kind: "failed", error: err, during: "body", status: this.status, headers: this.headers });
+      case CallPhase.Committed:
         this.endError = err;
         this.sink?.error(err);
         return;
-      case Phase.ErrorBody:
+      case CallPhase.ErrorBody:
         return this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
     }
   }

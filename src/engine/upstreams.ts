@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { Target } from "../core/target.js";
 
 export interface UpstreamOptions {
@@ -8,40 +8,50 @@ export interface UpstreamOptions {
 }
 
 /**
- * One undici Pool per (origin, connect timeout), shared by every target on that origin: keys differ,
- * connections don't. Pools are made at setup (never per request) and closed at shutdown.
+ * Makes the dispatcher of one upstream origin. The default is an undici Pool with keep-alive;
+ * engine tests give a MockAgent's (the engine never knows which).
+ */
+export type DispatcherFactory = (origin: string, connectTimeoutMs: number, options: UpstreamOptions) => Dispatcher;
+
+export const poolDispatcher: DispatcherFactory = (origin, connectTimeoutMs, o) =>
+  new Pool(origin, {
+    connections: o.connections,
+    pipelining: 1,
+    keepAliveTimeout: o.keepAliveMs,
+    keepAliveMaxTimeout: Math.max(o.keepAliveMs, 600_000),
+    connect: { timeout: connectTimeoutMs || undefined },
+    // Per-request timeouts are passed on each request (first byte / idle); these are the pool's ceilings.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+
+/**
+ * One dispatcher per (origin, connect timeout), shared by every target on that origin: keys
+ * differ, connections don't. Made on first use (never per request) and closed at shutdown.
  */
 export class Upstreams {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, Dispatcher>();
   /** The hot path's lookup: no key string built per call. */
-  private readonly byTarget = new WeakMap<Target, Pool>();
+  private readonly byTarget = new WeakMap<Target, Dispatcher>();
 
-  constructor(private readonly options: UpstreamOptions) {}
+  constructor(
+    private readonly options: UpstreamOptions,
+    private readonly make: DispatcherFactory = poolDispatcher,
+  ) {}
 
-  /** The pool for a target, created on first use of its origin. */
-  poolFor(target: Target): Pool {
+  /** The dispatcher for a target, created on first use of its origin. */
+  poolFor(target: Target): Dispatcher {
     const cached = this.byTarget.get(target);
-    if (cached !== undefined && !cached.closed && !cached.destroyed) return cached;
-    const key = `${target.address.origin}|${target.timeouts.connect_ms}`;
+    if (cached !== undefined) return cached;
+    const origin = target.address.origin;
+    const key = `${origin}|${target.timeouts.connect_ms}`;
     let pool = this.pools.get(key);
-    if (pool === undefined) {
-      pool = new Pool(target.address.origin, {
-        connections: this.options.connections,
-        pipelining: 1,
-        keepAliveTimeout: this.options.keepAliveMs,
-        keepAliveMaxTimeout: Math.max(this.options.keepAliveMs, 600_000),
-        connect: { timeout: target.timeouts.connect_ms || undefined },
-        // Per-request timeouts are passed on each request (first byte / idle); these are the pool's ceilings.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      this.pools.set(key, pool);
-    }
+    if (pool === undefined) this.pools.set(key, (pool = this.make(origin, target.timeouts.connect_ms, this.options)));
     this.byTarget.set(target, pool);
     return pool;
   }
 
-  /** Closes every pool: waits for running requests up to `graceMs`, then destroys what is left. */
+  /** Closes every dispatcher: waits for running requests up to `graceMs`, then destroys what is left. */
   async close(graceMs = 0): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();

@@ -5,21 +5,25 @@
  *            failure rate ≥ failure_rate, or slow-call rate ≥ slow_call_rate
  *   CLOSED ───────────────────────────────────────────────────────────────► OPEN (until)
  *     ▲                                                                     │   ▲
- *     │ success_threshold probe successes            tryAcquire after until │   │ any probe fails
- *     └──────────────────────────── HALF_OPEN ◄─────────────────────────────┘   │ (wait grows)
+ *     │ success_threshold probe successes     tryAcquire after until, or a  │   │ any probe fails
+ *     └──────────────────────────── HALF_OPEN ◄── recovery probe answered ──┘   │ (wait grows)
  *                                  (≤ half_open_calls probes in flight) ────────┘
  *
  *   operator states: FORCED_OPEN (refuses everything), DISABLED (admits everything, ignores results)
  *
- * The open wait comes from a Backoff over the count of consecutive openings (60 → 120 → 240 →
- * 300 s with the defaults); the count resets when the breaker closes. A 429 is not a failure
- * here: it benches the key (rate-limit-bench.ts) without opening its breaker.
+ * The open wait comes from a Backoff over the count of consecutive openings (open_s growing up
+ * to max_open_s); the count resets when the breaker closes. A 429 is not a failure here: it
+ * benches the key (rate-limit-bench.ts) without opening its breaker.
+ *
+ * The shareable state (which state, until when, openings, streaks) is a StateStore cell changed
+ * only by the named operations below, so breakers of one target in several processes act as one.
+ * The outcome window, the probe slots in flight and the epoch are this process's own.
  */
 import type { BreakerConfig } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "./eligibility.js";
 import type { OutcomeKind } from "../core/outcome.js";
 import { isTargetFailure } from "../core/outcome.js";
-import type { Target } from "../core/target.js";
+import { MemoryStore } from "../state/memory-store.js";
+import { type StateCell, type StateOp, type StateStore, stateOp } from "../state/state-store.js";
 import { type Backoff, exponentialBackoff } from "./backoff.js";
 import { CountWindow, type OutcomeWindow, TimeWindow } from "./sliding-window.js";
 
@@ -30,22 +34,46 @@ export type TransitionReason =
   | "failure_rate"
   | "slow_call_rate"
   | "wait_elapsed"
+  | "recovery_probe"
   | "probe_failed"
   | "probes_succeeded"
   | "forced_open"
   | "disabled"
   | "reset"
-  | "restored";
+  | "shared";
 
-/** What toJSON() gives and restore() takes: the shareable part of the state. */
-export type BreakerSnapshot =
-  | { state: "closed"; consecutive_failures: number }
-  | { state: "open"; open_until: number; openings: number }
-  | { state: "half_open"; openings: number; probe_successes: number }
-  | { state: "forced_open" }
-  | { state: "disabled" };
+/** The breaker's shareable state: what its StateStore cell holds. */
+export type BreakerState =
+  | { readonly state: "closed"; readonly consecutive_failures: number }
+  | { readonly state: "open"; readonly open_until: number; readonly openings: number }
+  | { readonly state: "half_open"; readonly openings: number; readonly probe_successes: number }
+  | { readonly state: "forced_open" }
+  | { readonly state: "disabled" };
 
 export type TransitionListener = (from: BreakerStateName, to: BreakerStateName, reason: TransitionReason, name: string) => void;
+
+const CLOSED: BreakerState = Object.freeze({ state: "closed", consecutive_failures: 0 });
+const FORCED_OPEN: BreakerState = Object.freeze({ state: "forced_open" });
+const DISABLED: BreakerState = Object.freeze({ state: "disabled" });
+
+/** The operations on a breaker's state: pure, named, safe to run where the state lives. */
+export const BREAKER_OPS = {
+  failed: stateOp<BreakerState>("breaker.failed", (s) => (s.state === "closed" ? { state: "closed", consecutive_failures: s.consecutive_failures + 1 } : s)),
+  succeeded: stateOp<BreakerState>("breaker.succeeded", (s) => (s.state === "closed" && s.consecutive_failures !== 0 ? CLOSED : s)),
+  /** Opens a breaker still in `from` (another process may have moved it meanwhile). */
+  open: stateOp<BreakerState, { from: "closed" | "half_open"; until: number }>("breaker.open", (s, a) =>
+    s.state === a.from ? { state: "open", open_until: a.until, openings: (s.state === "half_open" ? s.openings : 0) + 1 } : s,
+  ),
+  /** OPEN → HALF_OPEN once its wait is over, or at once (`early`) when a recovery probe got an answer. */
+  halfOpen: stateOp<BreakerState, boolean>("breaker.half_open", (s, early, now) =>
+    s.state === "open" && (early || now >= s.open_until) ? { state: "half_open", openings: s.openings, probe_successes: 0 } : s,
+  ),
+  probePassed: stateOp<BreakerState, number>("breaker.probe_passed", (s, threshold) =>
+    s.state !== "half_open" ? s : s.probe_successes + 1 >= threshold ? CLOSED : { state: "half_open", openings: s.openings, probe_successes: s.probe_successes + 1 },
+  ),
+  /** Operator: closed (reset), forced_open, disabled. */
+  set: stateOp<BreakerState, BreakerState>("breaker.set", (_s, to) => to),
+} as const;
 
 /** Kinds a breaker counts against its target: target failures except rate_limited. */
 export function isBreakerFailure(kind: OutcomeKind): boolean {
@@ -53,14 +81,10 @@ export function isBreakerFailure(kind: OutcomeKind): boolean {
 }
 
 export class CircuitBreaker {
-  private current: BreakerStateName = "closed";
-  /** Epoch ms when OPEN ends; 0 in other states. */
-  private until = 0;
-  /** Consecutive openings without a close in between: drives the growing open wait. */
-  private openings = 0;
-  private consecutiveFailures = 0;
+  private readonly cell: StateCell<BreakerState>;
+  /** The state name this breaker last acted on: a different one in the cell was set elsewhere. */
+  private seen: BreakerStateName;
   private probesInFlight = 0;
-  private probeSuccesses = 0;
   /** Bumped on every state change; a result carrying an older epoch is stale (see onResult). */
   private generation = 1;
   private readonly window: OutcomeWindow;
@@ -76,9 +100,10 @@ export class CircuitBreaker {
 
   constructor(
     config: BreakerConfig,
-    /** Names the breaker in events and status: usually "<route>/<target id>". */
+    /** Names the breaker in events, status and the store: usually "<route>/<target id>". */
     readonly name = "",
     openBackoff?: Backoff,
+    private readonly store: StateStore = new MemoryStore(),
   ) {
     this.failureThreshold = config.failure_threshold;
     this.successThreshold = config.success_threshold;
@@ -89,11 +114,13 @@ export class CircuitBreaker {
     this.slowCallRate = config.slow_call_rate;
     this.window = config.window === "count" ? new CountWindow(config.window_calls) : new TimeWindow(config.window_s);
     this.openBackoff = openBackoff ?? exponentialBackoff(config.open_s * 1000, config.max_open_s * 1000);
-    if (!config.enabled) this.current = "disabled";
+    this.cell = store.cell<BreakerState>(`breaker/${name}`, config.enabled ? CLOSED : DISABLED);
+    this.seen = this.cell.value.state;
   }
 
   get state(): BreakerStateName {
-    return this.current;
+    this.sync();
+    return this.seen;
   }
 
   /**
@@ -107,7 +134,8 @@ export class CircuitBreaker {
 
   /** Epoch ms when an OPEN breaker will admit a probe; 0 when not OPEN. */
   get openUntil(): number {
-    return this.until;
+    const s = this.cell.value;
+    return s.state === "open" ? s.open_until : 0;
   }
 
   /**
@@ -116,15 +144,17 @@ export class CircuitBreaker {
    * followed by onResult() or release().
    */
   tryAcquire(now: number): boolean {
-    switch (this.current) {
+    this.sync();
+    const s = this.cell.value;
+    switch (s.state) {
       case "closed":
       case "disabled":
         return true;
       case "forced_open":
         return false;
       case "open":
-        if (now < this.until) return false;
-        this.toHalfOpen();
+        if (now < s.open_until) return false;
+        this.change(BREAKER_OPS.halfOpen, false, now, "wait_elapsed");
         break;
       case "half_open":
         break;
@@ -134,49 +164,55 @@ export class CircuitBreaker {
     return true;
   }
 
-  /** Would tryAcquire(now) say yes? Takes nothing: the eligibility check uses it. */
+  /** Would tryAcquire(now) say yes? Takes nothing: eligibility asks it for every pick. */
   wouldAdmit(now: number): boolean {
-    switch (this.current) {
+    const s = this.cell.value;
+    switch (s.state) {
       case "closed":
       case "disabled":
         return true;
       case "forced_open":
         return false;
       case "open":
-        return now >= this.until;
+        return now >= s.open_until;
       case "half_open":
-        return this.probesInFlight < this.halfOpenCalls;
+        return s.state === this.seen ? this.probesInFlight < this.halfOpenCalls : true;
     }
   }
 
   /** An acquired call ended without a verdict (client went away, request cancelled): frees its probe slot. */
-  release(epoch = this.generation): void {
-    if (epoch === this.generation && this.current === "half_open" && this.probesInFlight > 0) this.probesInFlight--;
+  release(epoch?: number): void {
+    this.sync();
+    if ((epoch === undefined || epoch === this.generation) && this.seen === "half_open" && this.probesInFlight > 0) this.probesInFlight--;
   }
 
   /**
    * Feeds the outcome of a call. latencyMs: time to first byte (what slow_call_ms is compared
-   * to). epoch: `this.epoch` read when the call was admitted; a stale one is ignored.
+   * to). epoch: `this.epoch` read when the call was admitted; a stale one (the state changed
+   * since, here or in another process) is ignored. Without one, the result counts now.
    */
-  onResult(kind: OutcomeKind, latencyMs: number, now: number, epoch = this.generation): void {
-    if (epoch !== this.generation) return;
+  onResult(kind: OutcomeKind, latencyMs: number, now: number, epoch?: number): void {
+    this.sync();
+    if (epoch !== undefined && epoch !== this.generation) return;
     if (kind === "rate_limited") return this.release();
     const failed = isBreakerFailure(kind);
     const slow = this.slowCallMs > 0 && latencyMs > this.slowCallMs;
-    switch (this.current) {
-      case "closed":
+    switch (this.seen) {
+      case "closed": {
         this.window.record(failed, slow, now);
-        if (failed) {
-          this.consecutiveFailures++;
-          if (this.failureThreshold > 0 && this.consecutiveFailures >= this.failureThreshold) return this.toOpen(now, "consecutive_failures");
-        } else this.consecutiveFailures = 0;
-        this.judgeRates(now);
-        return;
+        if (!failed) {
+          this.store.apply(this.cell, BREAKER_OPS.succeeded, undefined, now);
+          return this.judgeRates(now);
+        }
+        const s = this.store.apply(this.cell, BREAKER_OPS.failed, undefined, now);
+        if (this.failureThreshold > 0 && s.state === "closed" && s.consecutive_failures >= this.failureThreshold) return this.open("closed", now, "consecutive_failures");
+        return this.judgeRates(now);
+      }
       case "half_open":
         if (this.probesInFlight > 0) this.probesInFlight--;
         // A slow probe says the target has not recovered, even if it answered.
-        if (failed || slow) return this.toOpen(now, "probe_failed");
-        if (++this.probeSuccesses >= this.successThreshold) this.toClosed("probes_succeeded");
+        if (failed || slow) return this.open("half_open", now, "probe_failed");
+        this.change(BREAKER_OPS.probePassed, this.successThreshold, now, "probes_succeeded");
         return;
       default:
         // OPEN: late results of calls started before it opened say nothing new.
@@ -185,19 +221,32 @@ export class CircuitBreaker {
     }
   }
 
+  /**
+   * A recovery probe (the provider's cheap call) got an answer while the breaker is open: end
+   * the open wait now, so real calls test the target again instead of waiting out a wait that
+   * grew during a long outage. True when it moved to HALF_OPEN.
+   */
+  probeAnswered(now: number): boolean {
+    this.sync();
+    if (this.seen !== "open") return false;
+    this.change(BREAKER_OPS.halfOpen, true, now, "recovery_probe");
+    return this.cell.value.state === "half_open";
+  }
+
   /** Operator: refuse every call until reset(). */
-  forceOpen(): void {
-    this.setOperatorState("forced_open", "forced_open");
+  forceOpen(now = Date.now()): void {
+    this.change(BREAKER_OPS.set, FORCED_OPEN, now, "forced_open");
   }
 
   /** Operator: admit every call and ignore results until reset(). */
-  disable(): void {
-    this.setOperatorState("disabled", "disabled");
+  disable(now = Date.now()): void {
+    this.change(BREAKER_OPS.set, DISABLED, now, "disabled");
   }
 
   /** Operator (or recovery elsewhere): back to CLOSED with a clean window. */
-  reset(): void {
-    this.toClosed("reset");
+  reset(now = Date.now()): void {
+    this.window.reset();
+    this.change(BREAKER_OPS.set, CLOSED, now, "reset");
   }
 
   onTransition(listener: TransitionListener): () => void {
@@ -208,45 +257,19 @@ export class CircuitBreaker {
     };
   }
 
-  toJSON(): BreakerSnapshot {
-    switch (this.current) {
-      case "closed":
-        return { state: "closed", consecutive_failures: this.consecutiveFailures };
-      case "open":
-        return { state: "open", open_until: this.until, openings: this.openings };
-      case "half_open":
-        return { state: "half_open", openings: this.openings, probe_successes: this.probeSuccesses };
-      case "forced_open":
-        return { state: "forced_open" };
-      case "disabled":
-        return { state: "disabled" };
-    }
-  }
-
   /**
-   * Adopts a snapshot (e.g. another process's, through Redis). Probes in flight are local, so
-   * a restored HALF_OPEN starts with none. The window is not shared: it refills locally.
+   * The state as it is now, for /admin/status: an open breaker whose wait is over shows
+   * half_open (the next call is a probe), not the open it was when last touched.
    */
-  restore(s: BreakerSnapshot): void {
-    const from = this.current;
-    this.generation++; // local calls in flight belong to the state being replaced
-    this.current = s.state;
-    this.until = s.state === "open" ? s.open_until : 0;
-    this.openings = s.state === "open" || s.state === "half_open" ? s.openings : 0;
-    this.consecutiveFailures = s.state === "closed" ? s.consecutive_failures : 0;
-    this.probeSuccesses = s.state === "half_open" ? s.probe_successes : 0;
-    this.probesInFlight = 0;
-    if (s.state === "closed") this.window.reset();
-    if (from !== s.state) this.emit(from, s.state, "restored");
-  }
-
-  /** Window totals for /admin/status (reads only). */
   stats(now: number) {
+    this.sync();
+    const s = this.cell.value;
+    const elapsed = s.state === "open" && now >= s.open_until;
     return {
-      state: this.current,
-      open_until: this.until || null,
-      openings: this.openings,
-      consecutive_failures: this.consecutiveFailures,
+      state: elapsed ? "half_open" : s.state,
+      open_until: s.state === "open" && !elapsed ? s.open_until : null,
+      openings: s.state === "open" || s.state === "half_open" ? s.openings : 0,
+      consecutive_failures: s.state === "closed" ? s.consecutive_failures : 0,
       window_calls: this.window.calls(now),
       window_failures: this.window.failures(now),
       window_slow_calls: this.window.slowCalls(now),
@@ -256,58 +279,32 @@ export class CircuitBreaker {
   private judgeRates(now: number): void {
     const calls = this.window.calls(now);
     if (calls < this.minCalls) return;
-    if (this.window.failures(now) >= this.failureRate * calls) return this.toOpen(now, "failure_rate");
-    if (this.slowCallMs > 0 && this.window.slowCalls(now) >= this.slowCallRate * calls) this.toOpen(now, "slow_call_rate");
+    if (this.window.failures(now) >= this.failureRate * calls) return this.open("closed", now, "failure_rate");
+    if (this.slowCallMs > 0 && this.window.slowCalls(now) >= this.slowCallRate * calls) this.open("closed", now, "slow_call_rate");
   }
 
-  private toOpen(now: number, reason: TransitionReason): void {
-    this.openings++;
-    this.consecutiveFailures = 0;
-    this.enter("open", now + this.openBackoff.delay(this.openings), reason);
+  private open(from: "closed" | "half_open", now: number, reason: TransitionReason): void {
+    const s = this.cell.value;
+    const openings = (s.state === "half_open" ? s.openings : 0) + 1;
+    this.change(BREAKER_OPS.open, { from, until: now + this.openBackoff.delay(openings) }, now, reason);
   }
 
-  private toHalfOpen(): void {
-    this.enter("half_open", 0, "wait_elapsed");
+  /** Applies an operation; a change of state starts a new epoch with no probes, and is announced. */
+  private change<A>(op: StateOp<BreakerState, A>, arg: A, now: number, reason: TransitionReason): void {
+    this.store.apply(this.cell, op, arg, now);
+    this.sync(reason);
   }
 
-  private toClosed(reason: TransitionReason): void {
-    this.openings = 0;
-    this.consecutiveFailures = 0;
-    this.window.reset();
-    this.enter("closed", 0, reason);
-  }
-
-  private setOperatorState(to: "forced_open" | "disabled", reason: TransitionReason): void {
-    this.enter(to, 0, reason);
-  }
-
-  /** Every state change: a fresh probe count, and an event when the state really changed. */
-  private enter(to: BreakerStateName, until: number, reason: TransitionReason): void {
-    const from = this.current;
-    this.current = to;
-    this.until = until;
-    this.probesInFlight = 0;
-    this.probeSuccesses = 0;
-    if (from !== to) this.emit(from, to, reason);
-  }
-
-  private emit(from: BreakerStateName, to: BreakerStateName, reason: TransitionReason): void {
+  /** Notices a state change (made here, or by another process sharing the store). */
+  private sync(reason: TransitionReason = "shared"): void {
+    const to = this.cell.value.state;
+    const from = this.seen;
+    if (to === from) return;
+    this.seen = to;
     this.generation++;
+    this.probesInFlight = 0;
+    if (to === "closed") this.window.reset();
     const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!(from, to, reason, this.name);
+    for (let i = 0; i < ls.length; i++) ls[i]?.(from, to, reason, this.name);
   }
-}
-
-/**
- * The breaker as an eligibility check. isEligible only asks (wouldAdmit); the attempt loop calls
- * tryAcquire on the target it actually picked. `breakerOf` maps a target to its breaker (e.g.
- * `(t) => breakers[t.index]`); undefined = no breaker for that target.
- */
-export function breakerCheck(breakerOf: (t: Target) => CircuitBreaker | undefined): EligibilityCheck {
-  return {
-    name: "breaker",
-    isEligible: (t, now) => breakerOf(t)?.wouldAdmit(now) ?? true,
-    eligibleAt: (t) => breakerOf(t)?.openUntil ?? 0,
-    targetStatus: (t, now) => breakerOf(t)?.stats(now),
-  };
 }

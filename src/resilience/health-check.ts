@@ -15,9 +15,11 @@
  */
 import type { Dispatcher } from "undici";
 import type { HealthCheckConfig } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "./eligibility.js";
 import type { Target } from "../core/target.js";
 import { sendProbe } from "./probe.js";
+import { MemoryStore } from "../state/memory-store.js";
+import { type StateCell, type StateStore, stateOp } from "../state/state-store.js";
+import type { Policy } from "./policy.js";
 
 export type HealthState = "unknown" | "healthy" | "unhealthy";
 
@@ -46,6 +48,7 @@ export interface HealthCheckerOptions {
   dispatcher?: Dispatcher;
   random?: () => number;
   now?: () => number;
+  store?: StateStore;
 }
 
 const DOWN = new Set(["down", "fail", "unhealthy", "error", "critical"]);
@@ -76,38 +79,52 @@ function reportedStatus(text: string): string {
   }
 }
 
+/** A target's health verdict: what its StateStore cell holds. */
+export interface HealthVerdict {
+  readonly state: HealthState;
+  readonly degraded: boolean;
+  readonly checks: number;
+  readonly last_check_at: number;
+  readonly last_status: number;
+  readonly last_detail: string;
+}
+
+const UNKNOWN: HealthVerdict = Object.freeze({ state: "unknown", degraded: false, checks: 0, last_check_at: 0, last_status: 0, last_detail: "" });
+
+export const HEALTH_OPS = {
+  checked: stateOp<HealthVerdict, Omit<HealthVerdict, "checks">>("health.checked", (s, v) => ({ ...v, checks: s.checks + 1 })),
+} as const;
+
+/** A checked target: its shared verdict, and this process's streaks and timer. */
 class HealthEntry {
-  state: HealthState = "unknown";
-  degraded = false;
   passes = 0;
   fails = 0;
-  checks = 0;
-  lastCheckAt = 0;
-  lastStatus = 0;
-  lastDetail = "";
   timer: NodeJS.Timeout | null = null;
   running: Promise<ProbeResult> | null = null;
   constructor(
     readonly target: Target,
     readonly config: HealthCheckConfig,
+    readonly cell: StateCell<HealthVerdict>,
   ) {}
 }
 
-export class HealthChecker implements EligibilityCheck {
+export class HealthChecker implements Policy {
   readonly name = "health_check";
   private readonly entries = new Map<Target, HealthEntry>();
   private readonly listeners: HealthListener[] = [];
   private readonly dispatcher: Dispatcher | undefined;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly store: StateStore;
   private stopping = new AbortController();
   private started = false;
 
   /** `config` per target: one for all, or a function (undefined / enabled: false = not checked). */
   constructor(targets: readonly Target[], config: HealthCheckConfig | ((t: Target) => HealthCheckConfig | undefined), options: HealthCheckerOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
     for (const t of targets) {
       const c = typeof config === "function" ? config(t) : config;
-      if (c !== undefined && c.enabled) this.entries.set(t, new HealthEntry(t, c));
+      if (c !== undefined && c.enabled) this.entries.set(t, new HealthEntry(t, c, this.store.cell(`health/${t.routeName}/${t.id}`, UNKNOWN)));
     }
     this.dispatcher = options.dispatcher;
     this.random = options.random ?? Math.random;
@@ -144,7 +161,7 @@ export class HealthChecker implements EligibilityCheck {
   }
 
   state(target: Target): HealthState {
-    return this.entries.get(target)?.state ?? "unknown";
+    return this.entries.get(target)?.cell.value.state ?? "unknown";
   }
 
   onChange(listener: HealthListener): void {
@@ -153,7 +170,7 @@ export class HealthChecker implements EligibilityCheck {
 
   isEligible(target: Target): boolean {
     const e = this.entries.get(target);
-    return e === undefined || e.state !== "unhealthy";
+    return e === undefined || e.cell.value.state !== "unhealthy";
   }
 
   /** Recovery depends on checks, not on time alone. */
@@ -164,13 +181,14 @@ export class HealthChecker implements EligibilityCheck {
   targetStatus(target: Target): Record<string, unknown> | undefined {
     const e = this.entries.get(target);
     if (e === undefined) return undefined;
+    const v = e.cell.value;
     return {
-      state: e.state,
-      degraded: e.degraded,
-      checks: e.checks,
-      last_check_at: e.lastCheckAt ? new Date(e.lastCheckAt).toISOString() : null,
-      last_status: e.lastStatus || null,
-      last_detail: e.lastDetail || null,
+      state: v.state,
+      degraded: v.degraded,
+      checks: v.checks,
+      last_check_at: v.last_check_at ? new Date(v.last_check_at).toISOString() : null,
+      last_status: v.last_status || null,
+      last_detail: v.last_detail || null,
     };
   }
 
@@ -187,26 +205,26 @@ export class HealthChecker implements EligibilityCheck {
   }
 
   private apply(e: HealthEntry, r: ProbeResult): void {
-    e.checks++;
-    e.lastCheckAt = this.now();
-    e.lastStatus = r.status;
-    e.lastDetail = r.detail;
-    const from = e.state;
-    const wasDegraded = e.degraded;
+    const before = e.cell.value;
+    const from = before.state;
+    let state = from;
+    let degraded: boolean;
     if (r.pass) {
       e.passes++;
       e.fails = 0;
-      e.degraded = r.degraded;
+      degraded = r.degraded;
       // One pass makes an unknown target healthy (Envoy); an unhealthy one needs healthy_threshold.
-      if (from === "unknown" || (from === "unhealthy" && e.passes >= e.config.healthy_threshold)) e.state = "healthy";
+      if (from === "unknown" || (from === "unhealthy" && e.passes >= e.config.healthy_threshold)) state = "healthy";
     } else {
       e.fails++;
       e.passes = 0;
-      e.degraded = false;
-      if (from !== "unhealthy" && e.fails >= e.config.unhealthy_threshold) e.state = "unhealthy";
+      degraded = false;
+      if (from !== "unhealthy" && e.fails >= e.config.unhealthy_threshold) state = "unhealthy";
     }
-    if (e.state !== from || e.degraded !== wasDegraded) {
-      const event: HealthEvent = { target: e.target, from, to: e.state, degraded: e.degraded, detail: r.detail, at: e.lastCheckAt };
+    const at = this.now();
+    this.store.apply(e.cell, HEALTH_OPS.checked, { state, degraded, last_check_at: at, last_status: r.status, last_detail: r.detail }, at);
+    if (state !== from || degraded !== before.degraded) {
+      const event: HealthEvent = { target: e.target, from, to: state, degraded, detail: r.detail, at };
       for (const l of this.listeners) l(event);
     }
   }

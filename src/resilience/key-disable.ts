@@ -16,13 +16,15 @@
  */
 import type { KeyDisableConfig } from "../config/resilience-schema.js";
 import { healthCheckSchema } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "./eligibility.js";
 import type { Outcome } from "../core/outcome.js";
 import type { Target } from "../core/target.js";
 import type { KeyProblem, ProviderAdapter } from "../providers/adapter.js";
 import { isBreakerFailure } from "./circuit-breaker.js";
 import { TimeWindow } from "./sliding-window.js";
 import { probeTarget } from "./health-check.js";
+import { MemoryStore } from "../state/memory-store.js";
+import { type StateCell, type StateStore, stateOp } from "../state/state-store.js";
+import type { AttemptReport, Policy } from "./policy.js";
 
 export type DisableReason = "failure_rate" | "auth" | "quota" | "operator";
 export type EnableReason = "probes_passed" | "operator";
@@ -42,6 +44,9 @@ export type KeyProbe = (target: Target, signal: AbortSignal) => Promise<boolean>
 export interface KeyDisableOptions {
   probe?: KeyProbe;
   now?: () => number;
+  store?: StateStore;
+  /** The route's targets: their state is made at setup (others on first use). */
+  targets?: readonly Target[];
 }
 
 const DEFAULT_PROBE_CONFIG = healthCheckSchema.parse({});
@@ -59,23 +64,44 @@ export function keyProblem(status: number, errorBody: string, config: KeyDisable
   return adapter?.keyProblem(status, errorBody) ?? null;
 }
 
+/** Whether a key is disabled and why: what its StateStore cell holds. */
+export interface KeyState {
+  readonly disabled: boolean;
+  readonly reason: DisableReason | null;
+  readonly detail: string;
+  /** Epoch ms of the last change. */
+  readonly since: number;
+}
+
+const ENABLED: KeyState = Object.freeze({ disabled: false, reason: null, detail: "", since: 0 });
+
+export const KEY_OPS = {
+  /** Disables a key; an auth/quota verdict overrides a failure-rate one (it stops the probing), nothing else re-disables. */
+  disable: stateOp<KeyState, { reason: DisableReason; detail: string }>("key.disable", (s, a, now) =>
+    s.disabled && !(s.reason === "failure_rate" && a.reason !== "failure_rate") ? s : { disabled: true, reason: a.reason, detail: a.detail, since: now },
+  ),
+  enable: stateOp<KeyState>("key.enable", (s, _a, now) => (s.disabled ? { disabled: false, reason: null, detail: "", since: now } : s)),
+} as const;
+
+/** A key's shared state and what this process keeps beside it: its outcome window and probe schedule. */
 class KeyEntry {
-  disabled = false;
-  reason: DisableReason | null = null;
-  detail = "";
-  since = 0;
   probePasses = 0;
   nextProbeAt = 0;
   probing = false;
-  constructor(readonly window: TimeWindow) {}
+  constructor(
+    readonly cell: StateCell<KeyState>,
+    readonly window: TimeWindow,
+  ) {}
 }
 
-export class KeyDisable implements EligibilityCheck {
+export class KeyDisable implements Policy {
   readonly name = "key_disabled";
+  readonly actions = ["enable", "disable"] as const;
   private readonly entries = new Map<Target, KeyEntry>();
   private readonly listeners: KeyDisableListener[] = [];
   private readonly probe: KeyProbe;
   private readonly now: () => number;
+  private readonly store: StateStore;
   private stopping = new AbortController();
   private ticker: NodeJS.Timeout | null = null;
   private readonly running = new Set<Promise<void>>();
@@ -86,16 +112,23 @@ export class KeyDisable implements EligibilityCheck {
   ) {
     this.probe = options.probe ?? defaultKeyProbe;
     this.now = options.now ?? Date.now;
+    this.store = options.store ?? new MemoryStore();
+    for (const t of options.targets ?? []) this.entry(t);
+  }
+
+  /** Policy hook: every attempt's outcome (a 499 says nothing about the key). */
+  onOutcome(r: AttemptReport, now: number): void {
+    if (r.outcome.status !== 499) this.onResult(r.target, r.outcome, now, r.errorBody);
   }
 
   /**
-   * Feed every attempt's outcome. errorBody: the start of the upstream's error body when it
+   * Feed an attempt's outcome. errorBody: the start of the upstream's error body when it
    * sent one (the only place "insufficient_quota" shows).
    */
   onResult(target: Target, outcome: Outcome, now: number, errorBody = ""): void {
     if (!this.config.enabled) return;
     const e = this.entry(target);
-    if (e.disabled) return;
+    if (e.cell.value.disabled) return;
     if (outcome.status >= 400) {
       const problem = keyProblem(outcome.status, errorBody, this.config, target.adapter);
       if (problem !== null) return this.disable(target, problem, `${outcome.status} from upstream`, now);
@@ -110,12 +143,9 @@ export class KeyDisable implements EligibilityCheck {
 
   disable(target: Target, reason: DisableReason, detail: string, now: number): void {
     const e = this.entry(target);
-    // An auth/quota verdict overrides a failure-rate one (it stops the probing); nothing else re-disables.
-    if (e.disabled && !(e.reason === "failure_rate" && reason !== "failure_rate")) return;
-    e.disabled = true;
-    e.reason = reason;
-    e.detail = detail;
-    e.since = now;
+    const before = e.cell.value;
+    const after = this.store.apply(e.cell, KEY_OPS.disable, { reason, detail }, now);
+    if (after === before) return;
     e.probePasses = 0;
     e.nextProbeAt = reason === "failure_rate" ? now + this.config.probe_interval_s * 1000 : 0;
     this.emit(target, true, reason, detail, now);
@@ -126,12 +156,17 @@ export class KeyDisable implements EligibilityCheck {
     this.reenable(target, "operator", "enabled by operator", now);
   }
 
+  act(action: string, target: Target, now: number): void {
+    if (action === "enable") this.enable(target, now);
+    else if (action === "disable") this.disable(target, "operator", "disabled by operator", now);
+  }
+
   isDisabled(target: Target): boolean {
-    return this.entries.get(target)?.disabled ?? false;
+    return this.entry(target).cell.value.disabled;
   }
 
   reason(target: Target): DisableReason | null {
-    return this.entries.get(target)?.reason ?? null;
+    return this.entry(target).cell.value.reason;
   }
 
   onChange(listener: KeyDisableListener): void {
@@ -142,7 +177,8 @@ export class KeyDisable implements EligibilityCheck {
   async probeDue(now = this.now()): Promise<void> {
     const started: Promise<void>[] = [];
     for (const [target, e] of this.entries) {
-      if (!e.disabled || e.reason !== "failure_rate" || e.probing || now < e.nextProbeAt) continue;
+      const s = e.cell.value;
+      if (!s.disabled || s.reason !== "failure_rate" || e.probing || now < e.nextProbeAt) continue;
       e.probing = true;
       const p = this.runProbe(target, e);
       this.running.add(p);
@@ -153,7 +189,7 @@ export class KeyDisable implements EligibilityCheck {
   }
 
   /** Background probing: checks for due probes every tickMs (timer unref'd). */
-  start(tickMs = 1000): void {
+  start(tickMs = 500): void {
     if (this.ticker !== null) return;
     if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.ticker = setInterval(this.tick, tickMs);
@@ -168,7 +204,7 @@ export class KeyDisable implements EligibilityCheck {
   }
 
   isEligible(target: Target): boolean {
-    return !(this.entries.get(target)?.disabled ?? false);
+    return !this.entry(target).cell.value.disabled;
   }
 
   /** Re-enabling takes probes or an operator, never time alone. */
@@ -177,9 +213,10 @@ export class KeyDisable implements EligibilityCheck {
   }
 
   targetStatus(target: Target): Record<string, unknown> | undefined {
-    const e = this.entries.get(target);
-    if (e === undefined || !e.disabled) return undefined;
-    return { disabled: true, reason: e.reason, detail: e.detail, since: new Date(e.since).toISOString(), probe_passes: e.probePasses };
+    const e = this.entry(target);
+    const s = e.cell.value;
+    if (!s.disabled) return undefined;
+    return { disabled: true, reason: s.reason, detail: s.detail, since: new Date(s.since).toISOString(), probe_passes: e.probePasses };
   }
 
   private readonly tick = (): void => {
@@ -195,19 +232,17 @@ export class KeyDisable implements EligibilityCheck {
     }
     const now = this.now();
     e.probing = false;
-    if (this.stopping.signal.aborted || !e.disabled || e.reason !== "failure_rate") return;
+    const s = e.cell.value;
+    if (this.stopping.signal.aborted || !s.disabled || s.reason !== "failure_rate") return;
     e.probePasses = pass ? e.probePasses + 1 : 0;
-    if (e.probePasses >= this.config.probes_to_enable) return this.reenable(target, "probes_passed", `${e.probePasses} probes passed`, now);
+    if (e.probePasses >= this.config.probes_to_enable) return this.reenable(target, "probes_passed", `${e.probePasses} probe${e.probePasses === 1 ? "" : "s"} passed`, now);
     e.nextProbeAt = now + this.config.probe_interval_s * 1000;
   }
 
   private reenable(target: Target, reason: EnableReason, detail: string, now: number): void {
-    const e = this.entries.get(target);
-    if (e === undefined || !e.disabled) return;
-    e.disabled = false;
-    e.reason = null;
-    e.detail = "";
-    e.since = now;
+    const e = this.entry(target);
+    const before = e.cell.value;
+    if (this.store.apply(e.cell, KEY_OPS.enable, undefined, now) === before) return;
     e.probePasses = 0;
     e.window.reset();
     this.emit(target, false, reason, detail, now);
@@ -221,7 +256,7 @@ export class KeyDisable implements EligibilityCheck {
 
   private entry(target: Target): KeyEntry {
     let e = this.entries.get(target);
-    if (e === undefined) this.entries.set(target, (e = new KeyEntry(new TimeWindow(this.config.window_s))));
+    if (e === undefined) this.entries.set(target, (e = new KeyEntry(this.store.cell(`key/${target.routeName}/${target.id}`, ENABLED), new TimeWindow(this.config.window_s))));
     return e;
   }
 }

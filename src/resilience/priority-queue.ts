@@ -1,5 +1,6 @@
 import type { Priority } from "../config/resilience-schema.js";
 import { GatewayError } from "../errors.js";
+import type { Policy } from "./policy.js";
 
 export const PRIORITY_ORDER: readonly Priority[] = ["critical", "high", "normal", "low"];
 const LEVEL: Record<Priority, number> = { critical: 0, high: 1, normal: 2, low: 3 };
@@ -62,9 +63,11 @@ class Deque {
  * A route's queue for requests that find no target to call: ordered by priority (critical,
  * high, normal, low), FIFO within a priority, bounded in size (overflow → 503 queue_full) and in
  * time (→ 503 queue_timeout; the request never reached an upstream, so retrying is safe).
- * Capacity freed anywhere on the route wakes the first waiter, which then tries to pick again.
+ * Capacity freed anywhere on the route (an attempt ending) wakes the first waiter, which then
+ * tries to pick again. Waiters are this process's own, so the queue never goes through the store.
  */
-export class PriorityQueue {
+export class PriorityQueue implements Policy {
+  readonly name = "queue";
   private readonly levels = [new Deque(), new Deque(), new Deque(), new Deque()];
   private size = 0;
   /** Totals for status: requests that waited, their summed and longest wait, overflows, timeouts. */
@@ -113,6 +116,15 @@ export class PriorityQueue {
         } else resolve();
       }, Math.max(0, at - now));
     });
+  }
+
+  /** Policy hook: an attempt ended, so capacity may be free. */
+  onOutcome(): void {
+    this.wakeOne();
+  }
+
+  status(): Record<string, unknown> {
+    return this.toJSON();
   }
 
   /** Wakes the first waiter of the highest priority, if any. */

@@ -15,10 +15,12 @@
  * reset instead of waiting for its certain 429.
  */
 import type { RateLimitAwarenessConfig } from "../config/resilience-schema.js";
-import type { EligibilityCheck } from "./eligibility.js";
 import type { Outcome } from "../core/outcome.js";
 import type { Target } from "../core/target.js";
 import type { HeaderBag, RateLimitInfo } from "../providers/rate-limit.js";
+import { MemoryStore } from "../state/memory-store.js";
+import { type StateCell, type StateStore, stateOp } from "../state/state-store.js";
+import type { AttemptReport, Policy } from "./policy.js";
 
 export type BenchReason = "rate_limited" | "overloaded" | "exhausted" | "operator";
 export type BenchListener = (target: Target, untilMs: number, reason: BenchReason) => void;
@@ -26,34 +28,49 @@ export type BenchListener = (target: Target, untilMs: number, reason: BenchReaso
 /** How long a lowered share lasts when the headers name no reset (a typical provider window). */
 const SHARE_FALLBACK_MS = 60_000;
 
-export interface BenchSnapshot {
-  until: number;
-  reason: BenchReason | null;
-  share: number;
-  share_until: number;
+/** A key's bench and share: what its StateStore cell holds. */
+export interface BenchState {
+  readonly until: number;
+  readonly reason: BenchReason | null;
+  readonly share: number;
+  readonly share_until: number;
 }
 
-class BenchEntry {
-  until = 0;
-  reason: BenchReason | null = null;
-  share = 1;
-  shareUntil = 0;
-}
+const FREE: BenchState = Object.freeze({ until: 0, reason: null, share: 1, share_until: 0 });
 
-export class RateLimitBench implements EligibilityCheck {
+export const BENCH_OPS = {
+  /** Benches until `until`; only ever extends (the latest deadline wins). */
+  bench: stateOp<BenchState, { until: number; reason: BenchReason }>("bench.extend", (s, a) => (a.until > s.until ? { ...s, until: a.until, reason: a.reason } : s)),
+  share: stateOp<BenchState, { share: number; until: number }>("bench.share", (s, a) => (s.share === a.share && s.share_until === a.until ? s : { ...s, share: a.share, share_until: a.until })),
+  clear: stateOp<BenchState>("bench.clear", (s) => (s === FREE ? s : FREE)),
+} as const;
+
+export class RateLimitBench implements Policy {
   readonly name = "rate_limit";
-  private readonly entries = new Map<Target, BenchEntry>();
+  readonly actions = ["clear-bench", "enable"] as const;
+  private readonly cells: (StateCell<BenchState> | undefined)[] = [];
   private readonly listeners: BenchListener[] = [];
 
-  constructor(private readonly config: RateLimitAwarenessConfig) {}
+  constructor(
+    private readonly config: RateLimitAwarenessConfig,
+    private readonly store: StateStore = new MemoryStore(),
+    targets: readonly Target[] = [],
+  ) {
+    for (const t of targets) this.cellOf(t);
+  }
+
+  /** Policy hook: every attempt's outcome (a 499 carries no news of the key). */
+  onOutcome(r: AttemptReport, now: number): void {
+    if (r.outcome.status !== 499) this.observe(r.target, r.outcome, now, r.headers, r.errorBody);
+  }
 
   /**
-   * Feed every attempt's outcome; pass the response headers when there was a response, and the
+   * Feed an attempt's outcome; pass the response headers when there was a response, and the
    * start of an error answer's body (Gemini says when to come back only there). Reads what the
    * provider's adapter finds, and benches on a 429 (or an overloaded answer with Retry-After).
    * Returns the bench deadline set by this call (0 = not benched by it).
    */
-  onOutcome(target: Target, outcome: Outcome, now: number, headers?: HeaderBag, errorBody = ""): number {
+  observe(target: Target, outcome: Outcome, now: number, headers?: HeaderBag, errorBody = ""): number {
     if (!this.config.enabled) return 0;
     const info = headers !== undefined ? this.observeHeaders(target, headers, now, errorBody) : undefined;
     const kind = outcome.kind;
@@ -73,14 +90,13 @@ export class RateLimitBench implements EligibilityCheck {
 
   /** Benches until untilMs (capped at now + max_bench_ms); never shortens a longer bench. Returns the deadline in force. */
   bench(target: Target, untilMs: number, now: number, reason: BenchReason): number {
-    const e = this.entry(target);
+    const cell = this.cellOf(target);
     const cap = now + this.config.max_bench_ms;
     const until = untilMs < cap ? untilMs : cap;
-    if (until <= e.until) return e.until;
-    e.until = until;
-    e.reason = reason;
+    if (until <= cell.value.until) return cell.value.until;
+    this.store.apply(cell, BENCH_OPS.bench, { until, reason }, now);
     const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!(target, until, reason);
+    for (let i = 0; i < ls.length; i++) ls[i]?.(target, until, reason);
     return until;
   }
 
@@ -113,32 +129,30 @@ export class RateLimitBench implements EligibilityCheck {
       const end = reset !== undefined && reset > now ? reset : now + SHARE_FALLBACK_MS;
       if (end > until) until = end;
     }
-    const e = this.entry(target);
-    if (factor < 1) {
-      e.share = factor > this.config.min_share ? factor : this.config.min_share;
-      e.shareUntil = until;
-    } else {
-      e.share = 1;
-      e.shareUntil = 0;
-    }
+    const cell = this.cellOf(target);
+    if (factor < 1) this.store.apply(cell, BENCH_OPS.share, { share: factor > this.config.min_share ? factor : this.config.min_share, until }, now);
+    else if (cell.value.share !== 1) this.store.apply(cell, BENCH_OPS.share, { share: 1, until: 0 }, now);
     return info;
   }
 
   /** Epoch ms the target's bench ends; 0 when not benched. */
   benchedUntil(target: Target, now: number): number {
-    const e = this.entries.get(target);
-    return e !== undefined && e.until > now ? e.until : 0;
+    const until = this.cellOf(target).value.until;
+    return until > now ? until : 0;
   }
 
-  /** Multiplier in [min_share, 1] for the target's weight while its quota runs low. */
-  shareFactor(target: Target, now: number): number {
-    const e = this.entries.get(target);
-    return e === undefined || e.shareUntil <= now ? 1 : e.share;
+  share(target: Target, now: number): number {
+    const s = this.cellOf(target).value;
+    return s.share_until <= now ? 1 : s.share;
   }
 
   /** Operator / recovery: lifts the bench and the lowered share. */
-  clear(target: Target): void {
-    this.entries.delete(target);
+  clear(target: Target, now = Date.now()): void {
+    this.store.apply(this.cellOf(target), BENCH_OPS.clear, undefined, now);
+  }
+
+  act(_action: string, target: Target, now: number): void {
+    this.clear(target, now);
   }
 
   onBench(listener: BenchListener): void {
@@ -146,8 +160,7 @@ export class RateLimitBench implements EligibilityCheck {
   }
 
   isEligible(target: Target, now: number): boolean {
-    const e = this.entries.get(target);
-    return e === undefined || e.until <= now;
+    return this.cellOf(target).value.until <= now;
   }
 
   eligibleAt(target: Target, now: number): number {
@@ -155,38 +168,19 @@ export class RateLimitBench implements EligibilityCheck {
   }
 
   targetStatus(target: Target, now: number): Record<string, unknown> | undefined {
-    const e = this.entries.get(target);
-    if (e === undefined) return undefined;
+    const s = this.cellOf(target).value;
+    if (s === FREE) return undefined;
     return {
-      benched_until: e.until > now ? new Date(e.until).toISOString() : null,
-      reason: e.until > now ? e.reason : null,
-      share: e.shareUntil > now ? Math.round(e.share * 1000) / 1000 : 1,
+      benched_until: s.until > now ? new Date(s.until).toISOString() : null,
+      reason: s.until > now ? s.reason : null,
+      share: s.share_until > now ? Math.round(s.share * 1000) / 1000 : 1,
     };
   }
 
-  snapshot(target: Target): BenchSnapshot {
-    const e = this.entries.get(target) ?? EMPTY;
-    return { until: e.until, reason: e.reason, share: e.share, share_until: e.shareUntil };
-  }
-
-  /** Adopts another process's view: benches merge by the later deadline, the share by the newer reading. */
-  restore(target: Target, s: BenchSnapshot): void {
-    const e = this.entry(target);
-    if (s.until > e.until) {
-      e.until = s.until;
-      e.reason = s.reason;
-    }
-    if (s.share_until > e.shareUntil) {
-      e.share = s.share;
-      e.shareUntil = s.share_until;
-    }
-  }
-
-  private entry(target: Target): BenchEntry {
-    let e = this.entries.get(target);
-    if (e === undefined) this.entries.set(target, (e = new BenchEntry()));
-    return e;
+  /** The target's cell, made on first use (targets given to the constructor have theirs already). */
+  private cellOf(target: Target): StateCell<BenchState> {
+    const c = this.cells[target.index];
+    if (c !== undefined) return c;
+    return (this.cells[target.index] = this.store.cell(`rate_limit/${target.routeName}/${target.id}`, FREE));
   }
 }
-
-const EMPTY = new BenchEntry();

@@ -9,6 +9,7 @@
  * Hedges are retries for this purpose (they add load the same way).
  */
 import type { RetryBudgetConfig } from "../config/resilience-schema.js";
+import type { Policy } from "./policy.js";
 
 /** Slices of the ttl: coarse enough to be cheap, fine enough that expiry is smooth (1 s of 10). */
 const BUCKETS = 10;
@@ -19,7 +20,12 @@ export interface RetryBudgetSnapshot {
   allowed: number;
 }
 
-export class RetryBudget {
+/**
+ * Its counters stay in this process (they move with every request; a shared budget would put a
+ * store round trip on each): N processes each allow their own share of retries.
+ */
+export class RetryBudget implements Policy {
+  readonly name = "retry_budget";
   private readonly requestsIn = new Int32Array(BUCKETS);
   private readonly retriesIn = new Int32Array(BUCKETS);
   private readonly sliceMs: number;
@@ -64,6 +70,10 @@ export class RetryBudget {
     if (!this.enabled) return Infinity;
     this.advance(now);
     return Math.max(0, Math.floor(this.allowedNow() - this.retries));
+  }
+
+  status(now: number): Record<string, unknown> {
+    return { ...this.toJSON(now), refused: this.refused };
   }
 
   toJSON(now?: number): RetryBudgetSnapshot {

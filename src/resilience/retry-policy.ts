@@ -1,6 +1,6 @@
 /**
- * The retry decisions of one route, prepared once: which outcome kinds retry, how long to wait
- * before the next attempt, and the retry budget.
+ * The retry decisions of one route, prepared once: which outcome kinds retry and how long to wait
+ * before the next attempt (the retry budget is a policy of its own, retry-budget.ts).
  *
  * "Fail over first": when the next attempt goes to a target this request has not tried, it
  * goes at once; the backoff (or the upstream's Retry-After) only applies when the same target
@@ -9,7 +9,6 @@
 import type { RetryPolicyConfig } from "../config/resilience-schema.js";
 import { OUTCOME_KINDS, type OutcomeKind } from "../core/outcome.js";
 import { type Backoff, type Random, createBackoff } from "./backoff.js";
-import { RetryBudget } from "./retry-budget.js";
 
 /** delayBefore's answer when the wait would exceed max_retry_after_ms: stop instead. */
 export const DONT_WAIT = -1;
@@ -17,15 +16,12 @@ export const DONT_WAIT = -1;
 export class RetryPolicy {
   readonly attempts: number;
   readonly backoff: Backoff;
-  /** Shared by every request of the route; null when the budget is disabled. */
-  readonly budget: RetryBudget | null;
   private readonly retryOn: boolean[];
   private readonly maxRetryAfterMs: number;
 
   constructor(config: RetryPolicyConfig, random: Random = Math.random) {
     this.attempts = config.attempts;
     this.backoff = createBackoff(config.backoff, random);
-    this.budget = config.budget.enabled ? new RetryBudget(config.budget) : null;
     this.retryOn = OUTCOME_KINDS.map((k) => (config.retry_on as readonly string[]).includes(k));
     this.maxRetryAfterMs = config.max_retry_after_ms;
   }

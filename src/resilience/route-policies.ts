@@ -1,69 +1,66 @@
 import type { RouteConfig } from "../config/schema.js";
-import { breakerSchema, healthCheckSchema, mergePolicy, type HedgeConfig } from "../config/resilience-schema.js";
-import { CircuitBreaker, breakerCheck } from "./circuit-breaker.js";
-import { RetryPolicy } from "./retry-policy.js";
-import { createBackoff } from "./backoff.js";
-import { RateLimitBench } from "./rate-limit-bench.js";
-import { PriorityQueue } from "./priority-queue.js";
-import { KeyDisable } from "./key-disable.js";
-import { HealthChecker } from "./health-check.js";
-import { SlowStart } from "./slow-start.js";
-import type { Target } from "../core/target.js";
-import type { Eligibility } from "./eligibility.js";
+import { healthCheckSchema, mergePolicy } from "../config/resilience-schema.js";
 import type { GatewayEvents } from "../core/events.js";
+import type { Target } from "../core/target.js";
+import type { StateStore } from "../state/state-store.js";
+import { BreakerPolicy } from "./breaker-policy.js";
+import { Bulkhead } from "./bulkhead.js";
+import { HealthChecker } from "./health-check.js";
+import { HedgePolicy } from "./hedge-policy.js";
+import { KeyDisable } from "./key-disable.js";
+import type { Policy } from "./policy.js";
+import { PolicyList } from "./policy-list.js";
+import { PriorityQueue } from "./priority-queue.js";
+import { RateLimitBench } from "./rate-limit-bench.js";
+import { RetryBudget } from "./retry-budget.js";
+import { RetryPolicy } from "./retry-policy.js";
+import { SlowStart } from "./slow-start.js";
 
 /**
- * Every resilience policy of one route, built once at setup: a breaker per target (route block
- * with the target's overrides), the retry policy and budget, rate-limit benching, key
- * auto-disable, active health checks, slow start, the priority queue and the hedge settings.
- * The eligibility checks are registered on the route's Eligibility; recoveries start slow start;
- * every state change is published as a policy event (logs subscribe).
+ * Every resilience policy of one route, built once at setup, in the order eligibility asks them
+ * (cheapest first): bulkhead, breaker, rate-limit bench, key disable, health check; then slow
+ * start, retry budget, queue and hedge. `list` is how the engine and admin reach them all
+ * (eligibility, shares, admission, outcomes, actions, status); the named fields are for the
+ * capabilities only one has (the queue's wait, the budget's retries, the hedge's delay).
+ *
+ * Recoveries (a breaker closing from half-open, a key re-enabled, a health check passing again)
+ * start slow start; every state change is published as a policy event (logs subscribe).
  */
 export class RoutePolicies {
-  readonly breakers: CircuitBreaker[];
-  readonly retry: RetryPolicy;
+  readonly list: PolicyList;
+  readonly breaker: BreakerPolicy;
   readonly bench: RateLimitBench;
   readonly keys: KeyDisable;
   readonly health: HealthChecker | null;
   readonly slowStart: SlowStart;
+  readonly budget: RetryBudget | null;
   readonly queue: PriorityQueue;
-  readonly hedge: HedgeConfig;
+  readonly hedge: HedgePolicy;
+  readonly retry: RetryPolicy;
   readonly queueConfig: RouteConfig["queue"];
 
-  constructor(config: RouteConfig, targets: readonly Target[], eligibility: Eligibility, events: GatewayEvents) {
+  constructor(config: RouteConfig, targets: readonly Target[], store: StateStore, events: GatewayEvents) {
     const route = config.name;
-    this.breakers = targets.map((t) => {
-      const b = mergePolicy(breakerSchema, config.breaker, t.config.breaker);
-      const open = createBackoff({ ...b.open_backoff, base_ms: b.open_s * 1000, max_ms: b.max_open_s * 1000 });
-      return new CircuitBreaker(b, `${route}/${t.id}`, open);
-    });
+    this.breaker = new BreakerPolicy(config, targets, store);
+    this.bench = new RateLimitBench(config.rate_limits, store, targets);
+    this.keys = new KeyDisable(config.key_disable, { store, targets });
+    this.health = healthCheckerOf(config, targets, store);
+    this.slowStart = new SlowStart(config.slow_start, store, targets);
     this.retry = new RetryPolicy(config.retry);
-    this.bench = new RateLimitBench(config.rate_limits);
-    this.keys = new KeyDisable(config.key_disable);
-    this.slowStart = new SlowStart(config.slow_start);
+    this.budget = config.retry.budget.enabled ? new RetryBudget(config.retry.budget) : null;
     this.queue = new PriorityQueue(config.queue.size, config.queue.timeout_ms);
     this.queueConfig = config.queue;
-    this.hedge = config.hedge;
-    const hc = config.health_check;
-    const anyTargetCheck = targets.some((t) => t.config.health_check !== undefined);
-    this.health =
-      hc !== undefined || anyTargetCheck
-        ? new HealthChecker(targets, (t) => {
-            const base = hc ?? (t.config.health_check ? healthCheckSchema.parse({}) : undefined);
-            return base === undefined ? undefined : mergePolicy(healthCheckSchema, base, t.config.health_check);
-          })
-        : null;
+    this.hedge = new HedgePolicy(config.hedge, targets.length);
+    const policies: Policy[] = [new Bulkhead(), this.breaker, this.bench, this.keys];
+    if (this.health !== null) policies.push(this.health);
+    policies.push(this.slowStart);
+    if (this.budget !== null) policies.push(this.budget);
+    policies.push(this.queue, this.hedge);
+    this.list = new PolicyList(policies);
 
-    eligibility.add(breakerCheck((t) => this.breakers[t.index]));
-    eligibility.add(this.bench);
-    eligibility.add(this.keys);
-    if (this.health !== null) eligibility.add(this.health);
-
-    targets.forEach((t, i) => {
-      this.breakers[i]!.onTransition((from, to, reason) => {
-        if (from === "half_open" && to === "closed") this.slowStart.begin(t, Date.now());
-        events.policy({ route, target: t.id, policy: "breaker", from, to, reason });
-      });
+    this.breaker.onTransition((t, from, to, reason) => {
+      if (from === "half_open" && to === "closed") this.slowStart.begin(t, Date.now());
+      events.policy({ route, target: t.id, policy: "breaker", from, to, reason });
     });
     this.bench.onBench((t, until, reason) => events.policy({ route, target: t.id, policy: "rate_limit", from: "", to: "benched", reason: `${reason} until ${new Date(until).toISOString()}` }));
     this.keys.onChange((e) => {
@@ -76,32 +73,31 @@ export class RoutePolicies {
     });
   }
 
-  /** Weight multiplier a target carries now: slow start after recovery × a low provider quota. */
-  shareFactor(t: Target, now: number): number {
-    return this.slowStart.factor(t, now) * this.bench.shareFactor(t, now);
-  }
-
   start(): void {
-    this.health?.start();
-    this.keys.start();
+    this.list.start();
   }
 
-  async stop(): Promise<void> {
-    await Promise.all([this.health?.stop(), this.keys.stop()]);
+  stop(): Promise<void> {
+    return this.list.stop();
   }
 
-  targetStatus(t: Target, now: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const ramp = this.slowStart.targetStatus(t, now);
-    if (ramp !== undefined) out.slow_start = ramp;
-    return out;
+  /** Route-wide state: the retry settings and budget, the queue, the hedge. */
+  toJSON(now: number) {
+    const s = this.list.status(now);
+    return { retry: { attempts: this.retry.attempts, budget: s.retry_budget ?? null }, queue: s.queue, hedge: s.hedge };
   }
+}
 
-  toJSON() {
-    return {
-      retry: { attempts: this.retry.attempts, budget: this.retry.budget?.toJSON(Date.now()) ?? null },
-      queue: this.queue.toJSON(),
-      hedge: this.hedge,
-    };
-  }
+/** Active health checks run when the route or any target asks for them (a target's block over the route's). */
+function healthCheckerOf(config: RouteConfig, targets: readonly Target[], store: StateStore): HealthChecker | null {
+  const hc = config.health_check;
+  if (hc === undefined && !targets.some((t) => t.config.health_check !== undefined)) return null;
+  return new HealthChecker(
+    targets,
+    (t) => {
+      const base = hc ?? (t.config.health_check ? healthCheckSchema.parse({}) : undefined);
+      return base === undefined ? undefined : mergePolicy(healthCheckSchema, base, t.config.health_check);
+    },
+    { store },
+  );
 }

@@ -1,19 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { randomUUID, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { runTargetAction } from "../admin/target-actions.js";
 import { GatewayError } from "../errors.js";
-import type { Gateway } from "../engine/engine.js";
+import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
-import type { Route } from "../engine/route.js";
 import type { Surface } from "../config/schema.js";
 import { Router, type Match } from "./router.js";
 import { ENDPOINTS } from "../core/endpoint.js";
 import { readBody } from "./body.js";
 import { sendError } from "./error-response.js";
-import { relay } from "../pipeline/relay.js";
 import { sendJson } from "./json-response.js";
-import { prepareLlmRequest, prepareRestRequest } from "../pipeline/prepare.js";
+import { HttpSink } from "./http-sink.js";
+import { requestIdOf } from "../pipeline/request-id.js";
 
 export interface ServerLogger {
   error(obj: object, msg: string): void;
@@ -28,7 +27,6 @@ export class SwitchyardServer {
   readonly http: Server;
   private readonly router: Router;
   private draining = false;
-  private drained: (() => void) | undefined;
 
   constructor(readonly gateway: Gateway, private readonly log: ServerLogger) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled);
@@ -63,7 +61,7 @@ export class SwitchyardServer {
     return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  /** Synchronous for everything but proxied calls, which return their promise. */
+  /** Synchronous for everything but proxied calls and model lists, which return their promise. */
   private handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     const requestId = requestIdOf(req.headers["x-request-id"]);
     if (this.draining) res.setHeader("connection", "close");
@@ -85,7 +83,7 @@ export class SwitchyardServer {
           return this.fail(res, "rest", err, requestId);
         }
       case "models":
-        return sendJson(res, 200, this.modelList(match.surface, match.prefix), requestId);
+        return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
       case "none":
         req.resume();
         return sendError(res, match.surface, new GatewayError("unknown_route", `no route for ${req.method} ${path}`), requestId);
@@ -94,69 +92,18 @@ export class SwitchyardServer {
         const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`, { headers: { allow: match.allow } });
         return sendError(res, match.surface, err, requestId);
       }
-      default:
-        return this.proxy(req, res, match, requestId, path, q === -1 ? "" : url.slice(q + 1));
+      default: {
+        // Every proxied request: the one pipeline, this response as its sink.
+        const ctx = new RequestContext(requestId, match.kind === "rest" ? ENDPOINTS.rest : match.endpoint, req.method ?? "GET", req.headers);
+        ctx.path = path;
+        ctx.query = q === -1 ? "" : url.slice(q + 1);
+        const sink = new HttpSink(res, ctx, this.isDraining);
+        return this.gateway.pipeline.serve(ctx, match, readBody(req, this.gateway.config.server.max_body_bytes), sink);
+      }
     }
   }
 
-  private async proxy(req: IncomingMessage, res: ServerResponse, match: Match & { kind: "llm" | "gemini" | "rest" }, requestId: string, path: string, query: string): Promise<void> {
-    const gw = this.gateway;
-    const surface: Surface = match.kind === "rest" ? "rest" : match.endpoint.surface;
-    const started = performance.now();
-    gw.requests++;
-    gw.inFlight++;
-    let ctx: RequestContext | undefined;
-    let route: Route | undefined;
-    let targetId: string | null = null;
-    let attempts = 0;
-    let errorCode: string | null = null;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      if (this.draining) throw new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance");
-      const raw = readBody(req, gw.config.server.max_body_bytes);
-      const body = Buffer.isBuffer(raw) ? raw : await raw;
-      if (match.kind === "rest") {
-        ctx = new RequestContext(requestId, ENDPOINTS.rest, req.method ?? "GET", req.headers);
-        route = prepareRestRequest(ctx, match.route, match.subPath, query, body);
-      } else {
-        ctx = new RequestContext(requestId, match.endpoint, req.method ?? "POST", req.headers);
-        route = prepareLlmRequest(ctx, gw.table, match.prefix, match.kind === "gemini" ? match.model : undefined, query, body);
-      }
-      ctx.priority = priorityOf(req.headers[route.policies.queueConfig.priority_header], route.policies.queueConfig.default_priority, route.policies.queueConfig.priority_header);
-      // A client that leaves cancels the upstream call; the relay learns it from the call's abort.
-      (res as ResWithContext)[CTX] = ctx;
-      res.once("close", onResponseClose);
-      const totalMs = route.timeouts.total_ms;
-      if (totalMs > 0) timer = setTimeout(onDeadline, totalMs, ctx);
-      const committed = await gw.serve(route, ctx);
-      targetId = committed.target.id;
-      attempts = committed.attempts;
-      await relay(committed, res, surface);
-    } catch (err) {
-      if (err instanceof GatewayError) errorCode = err.code;
-      else errorCode = "internal_error";
-      if (ctx !== undefined) attempts = ctx.tried.size;
-      if (!(err instanceof GatewayError && err.code === "client_closed" && res.destroyed)) this.fail(res, surface, err, requestId);
-    } finally {
-      clearTimeout(timer);
-      gw.inFlight--;
-      if (errorCode !== null) gw.errors++;
-      if (gw.events.hasRequestListeners)
-        gw.events.request({
-          requestId,
-          method: req.method ?? "",
-          path,
-          route: route?.name ?? null,
-          target: targetId,
-          status: res.statusCode,
-          attempts,
-          durationMs: performance.now() - started,
-          errorCode,
-          stream: ctx?.stream ?? false,
-        });
-      if (this.draining && gw.inFlight === 0) this.drained?.();
-    }
-  }
+  private readonly isDraining = (): boolean => this.draining;
 
   /** With admin.token set, admin endpoints need `Authorization: Bearer <token>`. */
   private checkAdmin(req: IncomingMessage): void {
@@ -166,9 +113,9 @@ export class SwitchyardServer {
     if (auth === undefined || !safeEqual(auth, `Bearer ${token}`)) throw new GatewayError("unauthorized", "admin endpoints need Authorization: Bearer <admin.token>");
   }
 
-  private modelList(surface: Surface, prefix: string) {
+  private async modelList(surface: Surface, prefix: string) {
     const created = Math.floor(this.gateway.startedAt / 1000);
-    const models = this.gateway.table.models(surface === "gemini" ? "gemini" : "openai", prefix);
+    const models = await this.gateway.models(surface === "gemini" ? "gemini" : "openai", prefix);
     if (surface === "gemini") return { models: models.map((m) => ({ name: `models/${m.id}`, displayName: m.id, supportedGenerationMethods: ["generateContent", "streamGenerateContent"] })) };
     return { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created, owned_by: `switchyard:${m.route}` })) };
   }
@@ -192,17 +139,19 @@ export class SwitchyardServer {
   async shutdown(drainMs = this.gateway.config.server.drain_timeout_ms): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    this.gateway.engine.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     if (this.gateway.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise<void>((r) => (this.drained = r)), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      await Promise.race([this.gateway.engine.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
       clearTimeout(timer);
     }
     this.http.closeAllConnections();
     await closed;
     await this.gateway.close(1_000);
   }
+
 }
 
 
@@ -211,36 +160,4 @@ function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const CTX = Symbol("switchyard.ctx");
-type ResWithContext = ServerResponse & { [CTX]?: RequestContext };
-
-/** Static handlers (no closure per request). */
-function onResponseClose(this: ResWithContext): void {
-  const ctx = this[CTX];
-  if (ctx !== undefined && !this.writableFinished) {
-    ctx.clientGone = true;
-    ctx.abort();
-  }
-}
-function onDeadline(ctx: RequestContext): void {
-  ctx.timedOut = true;
-  ctx.abort();
-}
-
-const PRIORITIES = new Set(["critical", "high", "normal", "low"]);
-
-/** The request's queue priority from its header; a value that is not a priority is a 400. */
-function priorityOf(h: string | string[] | undefined, fallback: RequestContext["priority"], header: string): RequestContext["priority"] {
-  if (h === undefined) return fallback;
-  const v = (Array.isArray(h) ? h[0]! : h).trim().toLowerCase();
-  if (PRIORITIES.has(v)) return v as RequestContext["priority"];
-  throw new GatewayError("invalid_request", `${header}: must be one of critical, high, normal, low (got "${v.slice(0, 40)}")`);
-}
-
-/** The client's x-request-id when it is sane (≤ 128 printable chars), else a new UUID. */
-function requestIdOf(h: string | string[] | undefined): string {
-  if (typeof h === "string" && h.length > 0 && h.length <= 128 && /^[\x21-\x7e]+$/.test(h)) return h;
-  return randomUUID();
 }

@@ -101,3 +101,8 @@ export function logPolicyEvents(events: GatewayEvents, log: Logger): void {
     else log.info(fields, `target ${e.target}: ${e.policy} ${e.to}`);
   });
 }
+
+/** A bug met while serving a request: the client got 500 internal_error naming this request id. */
+export function logInternalErrors(events: GatewayEvents, log: Logger): void {
+  events.onInternalError((err, requestId) => log.error({ err, request_id: requestId }, "internal error while serving a request"));
+}

@@ -1,5 +1,5 @@
 import { createGateway, startServer, type ConfigInput } from "../../src/index.js";
-import type { Gateway } from "../../src/engine/engine.js";
+import type { Gateway } from "../../src/pipeline/gateway.js";
 import type { SwitchyardServer } from "../../src/server/server.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { startGateway, postJson, chatBody } from "../helpers/harness.js";
 import { RoutePolicies } from "../../src/resilience/route-policies.js";
-import { Eligibility } from "../../src/resilience/eligibility.js";
+import { MemoryStore } from "../../src/state/memory-store.js";
 
 const a = await startSimProvider({ dialect: "openai", name: "a", error_rate: 1, error_status: 500 });
 const b = await startSimProvider({ dialect: "openai", name: "b" });
@@ -63,10 +63,10 @@ test("the breaker's open wait follows its open_backoff policy", () => {
       breaker: { ...gw.gateway.route("next")!.config.breaker, failure_threshold: 1, open_s: 1, max_open_s: 10, open_backoff: { kind: "linear", factor: 2, jitter: "none" } },
     },
     gw.gateway.route("next")!.targets,
-    new Eligibility([]),
+    new MemoryStore(),
     gw.gateway.events,
   );
-  const br = p.breakers[0]!;
+  const br = p.breaker.of(gw.gateway.route("next")!.targets[0]!);
   const waits: number[] = [];
   let now = 1_000_000;
   for (let i = 0; i < 3; i++) {

@@ -1,8 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { breakerSchema } from "../../src/config/resilience-schema.ts";
-import { type BreakerSnapshot, CircuitBreaker, breakerCheck } from "../../src/resilience/circuit-breaker.ts";
-import { Eligibility } from "../../src/resilience/eligibility.ts";
+import { CircuitBreaker } from "../../src/resilience/circuit-breaker.ts";
+import { BreakerPolicy } from "../../src/resilience/breaker-policy.ts";
+import { PolicyList } from "../../src/resilience/policy-list.ts";
+import { MemoryStore } from "../../src/state/memory-store.ts";
 import { makePool } from "../balancer/fixtures.ts";
 
 const T0 = 1_700_000_000_000;
@@ -184,37 +186,63 @@ test("operator controls: forceOpen refuses, disable admits and ignores, reset cl
   assert.equal(make({ enabled: false }).state, "disabled");
 });
 
-test("toJSON / restore round-trips each state", () => {
-  const a = make();
-  fail(a, 5);
-  const snap = JSON.parse(JSON.stringify(a.toJSON())) as BreakerSnapshot;
-  assert.deepEqual(snap, { state: "open", open_until: T0 + 60_000, openings: 1 });
-  const b = make();
+test("two breakers sharing a store act as one: an opening seen by either, with its openings count", () => {
+  const store = new MemoryStore();
+  const shared = (o: Record<string, unknown> = {}) => new CircuitBreaker(breakerSchema.parse(o), "r/t0", undefined, store);
+  const a = shared();
+  const b = shared();
   const seen: string[] = [];
   b.onTransition((_f, to, reason) => seen.push(`${to}:${reason}`));
-  b.restore(snap);
-  assert.deepEqual(seen, ["open:restored"]);
-  assert.equal(b.state, "open");
+  fail(a, 5);
+  assert.deepEqual(store.snapshot()["breaker/r/t0"], { state: "open", open_until: T0 + 60_000, openings: 1 });
+  assert.equal(b.state, "open", "the other process sees it open");
+  assert.deepEqual(seen, ["open:shared"]);
   assert.equal(b.tryAcquire(T0 + 1000), false);
-  assert.equal(b.tryAcquire(T0 + 60_000), true);
+  assert.equal(b.tryAcquire(T0 + 60_000), true, "its wait is over: a probe");
   b.onResult("server_error", 1, T0 + 60_000);
-  assert.equal(b.openUntil, T0 + 60_000 + 120_000, "the openings count came along");
-  b.restore({ state: "closed", consecutive_failures: 4 });
-  fail(b, 1, T0 + 500_000);
-  assert.equal(b.state, "open", "4 restored + 1 = 5");
+  assert.equal(a.openUntil, T0 + 60_000 + 120_000, "reopened by b with the openings count, seen by a");
+  b.reset(T0 + 200_000);
+  fail(a, 4, T0 + 300_000);
+  fail(b, 1, T0 + 300_000);
+  assert.equal(a.state, "open", "4 failures in one process + 1 in the other = 5 in a row");
 });
 
-test("eligibility adapter asks without taking a probe slot; eligibleAt is openUntil", () => {
+test("the breaker policy: eligibility asks without taking a probe slot; eligibleAt is openUntil", () => {
   const pool = makePool([{}, {}]);
-  const breakers = pool.map(() => make({ half_open_calls: 1 }));
-  const elig = new Eligibility([breakerCheck((t) => breakers[t.index])]);
-  fail(breakers[0]!, 5);
-  assert.equal(elig.isEligible(pool[0]!, T0), false);
-  assert.equal(elig.isEligible(pool[1]!, T0), true);
-  assert.equal(elig.soonestEligibleAt([pool[0]!], T0), T0 + 60_000);
+  const policy = new BreakerPolicy({ name: "r", breaker: breakerSchema.parse({ half_open_calls: 1 }) }, pool, new MemoryStore());
+  const list = new PolicyList([policy]);
+  fail(policy.of(pool[0]!), 5);
+  assert.equal(list.isEligible(pool[0]!, T0), false);
+  assert.equal(list.isEligible(pool[1]!, T0), true);
+  assert.equal(list.soonestEligibleAt([pool[0]!], T0), T0 + 60_000);
   const t = T0 + 60_000;
-  for (let i = 0; i < 5; i++) assert.equal(elig.isEligible(pool[0]!, t), true, "asking repeatedly takes nothing");
-  assert.equal(breakers[0]!.tryAcquire(t), true);
-  assert.equal(elig.isEligible(pool[0]!, t), false, "the only probe slot is taken");
-  assert.deepEqual(elig.reasons(pool[0]!, t), ["breaker"]);
+  for (let i = 0; i < 5; i++) assert.equal(list.isEligible(pool[0]!, t), true, "asking repeatedly takes nothing");
+  assert.notEqual(list.admit(pool[0]!, t), -1);
+  assert.equal(list.isEligible(pool[0]!, t), false, "the only probe slot is taken");
+  assert.deepEqual(list.reasons(pool[0]!, t), ["breaker"]);
+});
+
+test("status shows the breaker as it is now: an open breaker whose wait is over reads half_open", () => {
+  const b = make({ open_s: 1 });
+  fail(b, 5);
+  assert.equal(b.stats(T0 + 999).state, "open");
+  assert.equal(b.stats(T0 + 1000).state, "half_open");
+  assert.equal(b.stats(T0 + 1000).open_until, null);
+});
+
+test("a recovery probe answered ends the open wait at once; admin actions reach the breaker through the policy list", () => {
+  const pool = makePool([{}]);
+  const policy = new BreakerPolicy({ name: "r", breaker: breakerSchema.parse({}) }, pool, new MemoryStore());
+  const list = new PolicyList([policy]);
+  const b = policy.of(pool[0]!);
+  fail(b, 5);
+  assert.equal(b.state, "open");
+  assert.equal(b.probeAnswered(T0 + 10), true);
+  assert.equal(b.state, "half_open");
+  assert.equal(b.tryAcquire(T0 + 10), true, "real calls test it at once, 59 s before its wait would have ended");
+  list.act("open-breaker", pool[0]!, T0);
+  assert.equal(b.state, "forced_open");
+  list.act("reset-breaker", pool[0]!, T0);
+  assert.equal(b.state, "closed");
+  assert.throws(() => list.act("no-such-action", pool[0]!, T0), (e: { code?: string }) => e.code === "unknown_action");
 });

@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { healthCheckSchema } from "../../src/config/resilience-schema.ts";
 import { HealthChecker, type HealthEvent, probeTarget } from "../../src/resilience/health-check.ts";
-import { Eligibility } from "../../src/resilience/eligibility.ts";
+import { PolicyList } from "../../src/resilience/policy-list.ts";
 import { makePool } from "../balancer/fixtures.ts";
 
 type Mode = "ok" | "fail" | "hang" | "degraded" | "down";
@@ -74,7 +74,7 @@ test("unhealthy after unhealthy_threshold 500s, healthy again after healthy_thre
   const hc = new HealthChecker([t!], cfg({ unhealthy_threshold: 3, healthy_threshold: 2 }));
   const events: string[] = [];
   hc.onChange((e: HealthEvent) => events.push(`${e.from}>${e.to}`));
-  const elig = new Eligibility([hc]);
+  const elig = new PolicyList([hc]);
   await hc.checkNow(t!);
   assert.equal(hc.state(t!), "healthy", "one pass at start-up");
   s.mode = "fail";

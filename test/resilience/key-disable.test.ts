@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { keyDisableSchema } from "../../src/config/resilience-schema.ts";
 import { KeyDisable, type KeyDisableEvent, keyProblem } from "../../src/resilience/key-disable.ts";
 import { Outcome, type OutcomeKind } from "../../src/core/outcome.ts";
-import { Eligibility } from "../../src/resilience/eligibility.ts";
+import { PolicyList } from "../../src/resilience/policy-list.ts";
 import type { Target } from "../../src/core/target.ts";
 import { makePool } from "../balancer/fixtures.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
@@ -131,7 +131,7 @@ test("as an eligibility check; background probing with start/stop", async () => 
   const probe = new FakeProbe();
   probe.answers = [true];
   const k = new KeyDisable(cfg({ min_calls: 1, probe_interval_s: 0.01, probes_to_enable: 1 }), { probe: probe.probe });
-  const elig = new Eligibility([k]);
+  const elig = new PolicyList([k]);
   k.onResult(pool[0]!, out("connection_failure"), Date.now());
   assert.deepEqual(elig.reasons(pool[0]!, Date.now()), ["key_disabled"]);
   assert.equal(elig.isEligible(pool[1]!, Date.now()), true);

@@ -2,6 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { retryPolicySchema } from "../../src/config/resilience-schema.ts";
 import { DONT_WAIT, RetryPolicy } from "../../src/resilience/retry-policy.ts";
+import { configSchema } from "../../src/config/schema.ts";
+import { GatewayEvents } from "../../src/core/events.ts";
+import { RoutePolicies } from "../../src/resilience/route-policies.ts";
+import { MemoryStore } from "../../src/state/memory-store.ts";
 
 const T0 = 1_700_000_000_000;
 
@@ -26,7 +30,9 @@ test("same target: the longer of backoff and Retry-After; beyond max_retry_after
   assert.equal(p.delayBefore(1, true, T0 + 5001, T0), DONT_WAIT);
 });
 
-test("budget is shared by the route and can be turned off", () => {
-  assert.ok(new RetryPolicy(retryPolicySchema.parse({})).budget);
-  assert.equal(new RetryPolicy(retryPolicySchema.parse({ budget: { enabled: false } })).budget, null);
+test("the retry budget is the route's policy and can be turned off", () => {
+  const route = (retry: Record<string, unknown>) => configSchema.parse({ routes: [{ name: "r", surface: "rest", service: "s", retry, targets: [{ id: "t", provider: "rest", base_url: "http://127.0.0.1:1" }] }] }).routes[0]!;
+  const policies = (retry: Record<string, unknown>) => new RoutePolicies(route(retry), [], new MemoryStore(), new GatewayEvents());
+  assert.ok(policies({}).budget);
+  assert.equal(policies({ budget: { enabled: false } }).budget, null);
 });

@@ -1,9 +1,13 @@
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { InternalError, UpstreamFormatError } from "../errors.js";
+import type { Committed } from "../engine/committed.js";
+import type { BodySink } from "../engine/upstream-call.js";
+import { StreamTranslation, translateErrorAnswer, translateJsonAnswer } from "../exchange/answer-translation.js";
+import { clientResponseHeaders } from "../exchange/headers.js";
+import { warningsFor } from "../exchange/request-translation.js";
 import type { Dialect } from "../providers/canonical.js";
 import { mapperFor } from "../providers/rest/response-mapper.js";
-import { StreamTranslation, translateErrorAnswer, translateJsonAnswer } from "./answer-translation.js";
-import type { Committed } from "../engine/attempt-loop.js";
-import { UpstreamFormatError } from "../errors.js";
+import { WARNINGS_HEADER, warningsHeaderValue } from "../providers/unsupported.js";
 
 /**
  * What the client gets from a committed upstream answer, decided once per answer:
@@ -74,14 +78,7 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
     const e = translateErrorAnswer(upstream, client, c.status, text, target);
     return { status: e.status, body: e.body, contentType: "application/json" };
   }
-  if (ctx.stream) {
-    // Only the library buffers a stream; the server translates it event by event.
-    if (!isEventStream(c.headers)) throw new UpstreamFormatError(`expected an event stream, got ${String(c.headers["content-type"] ?? "no content-type")}`);
-    const tr = streamTranslationFor(c);
-    const body = tr.push(Buffer.from(text)) + tr.end();
-    if (tr.failure !== null) throw new UpstreamFormatError(tr.failure);
-    return { status: c.status, body, contentType: "text/event-stream; charset=utf-8" };
-  }
+  if (ctx.stream) throw new UpstreamFormatError(`expected an event stream, got ${String(c.headers["content-type"] ?? "no content-type")}`);
   const r = translateJsonAnswer(upstream, client, text);
   ctx.usage = r.usage;
   return { status: c.status, body: r.body, contentType: "application/json" };
@@ -92,17 +89,77 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
  * this is not one, and must not make the gateway hold it in memory.
  */
 export const BUFFER_LIMIT = 32 * 1024 * 1024;
+const TOO_LARGE = new InternalError("SWY_ERR_ANSWER_TOO_LARGE", `answer larger than ${BUFFER_LIMIT} bytes`);
 
 /** The committed body as text (its first chunk was read by the attempt loop), at most BUFFER_LIMIT bytes. */
-export async function readWhole(c: Committed): Promise<string> {
-  const chunks: Buffer[] = c.first === null ? [] : [c.first];
-  let size = c.first?.length ?? 0;
-  if (!c.body.readableEnded) {
-    for await (const chunk of c.body) {
-      size += (chunk as Buffer).length;
-      if (size > BUFFER_LIMIT) throw Object.assign(new Error(`answer larger than ${BUFFER_LIMIT} bytes`), { code: "answer_too_large" });
-      chunks.push(chunk as Buffer);
+export function readWhole(c: Committed): Promise<string> {
+  return new Promise((resolve, reject) => c.call.attach(new Collector(c, resolve, reject)));
+}
+
+/** Gathers a committed body straight from the upstream call (no stream in between). */
+class Collector implements BodySink {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly c: Committed,
+    private readonly resolve: (text: string) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    if (c.first !== null) this.add(c.first);
+  }
+
+  write(chunk: Buffer): boolean {
+    this.add(chunk);
+    return true;
+  }
+
+  end(): void {
+    if (this.size > BUFFER_LIMIT) return;
+    const cs = this.chunks;
+    this.resolve(cs.length === 1 ? (cs[0] as Buffer).toString("utf8") : Buffer.concat(cs, this.size).toString("utf8"));
+  }
+
+  error(err: Error): void {
+    this.reject(err);
+  }
+
+  private add(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.size > BUFFER_LIMIT) {
+      this.c.call.abort(TOO_LARGE);
+      this.reject(TOO_LARGE);
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+}
+
+const SSE_TYPE = "text/event-stream; charset=utf-8";
+
+/**
+ * The client's response headers for a committed answer, whatever its mode: the upstream's own
+ * (hop-by-hop and upstream-only ones dropped) when the answer is in the client's dialect, only
+ * the gateway's when it was translated; then the content type and length of a rewritten body,
+ * and what a translation dropped (x-switchyard-warnings).
+ */
+export function answerHeaders(c: Committed, rewritten?: { contentType: string; length: number }): OutgoingHttpHeaders {
+  const ctx = c.ctx;
+  const translated = c.target.wire !== ctx.surface;
+  let h: OutgoingHttpHeaders;
+  if (!translated) h = clientResponseHeaders(c.headers, c.target, ctx.requestId, c.attempts, rewritten === undefined && !isEventStream(c.headers));
+  else {
+    h = { "x-request-id": ctx.requestId, "x-switchyard-target": c.target.id, "x-switchyard-attempts": String(c.attempts) };
+    if (rewritten === undefined) {
+      h["content-type"] = SSE_TYPE;
+      h["cache-control"] = "no-cache";
     }
   }
-  return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks, size).toString("utf8");
+  if (rewritten !== undefined) {
+    h["content-type"] = rewritten.contentType;
+    h["content-length"] = String(rewritten.length);
+  }
+  const w = warningsFor(ctx, c.target);
+  if (w !== undefined) h[WARNINGS_HEADER] = warningsHeaderValue(w);
+  return h;
 }

@@ -1,0 +1,13 @@
+import type { RequestContext } from "../core/request-context.js";
+import type { Route } from "../engine/route.js";
+
+/**
+ * One check a request passes between preparation and its first attempt: a client's key, its
+ * inbound rate limit, a quota, a cache hit. It lets the request through by returning (or
+ * resolving), and refuses it by throwing a GatewayError, which the client gets in its dialect
+ * from either front. None are installed by default; the pipeline skips this stage when empty.
+ */
+export interface AdmissionStep {
+  readonly name: string;
+  admit(ctx: RequestContext, route: Route): void | Promise<void>;
+}

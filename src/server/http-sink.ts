@@ -1,0 +1,94 @@
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import type { Surface } from "../config/schema.js";
+import type { GatewayError } from "../errors.js";
+import type { RequestContext } from "../core/request-context.js";
+import type { ClientSink, Resumable } from "../pipeline/client-sink.js";
+import { sendError } from "./error-response.js";
+
+const SINK = Symbol("switchyard.sink");
+type Res = ServerResponse & { [SINK]?: HttpSink };
+
+/**
+ * The server's sink: one client's HTTP response. A client that leaves cancels its upstream
+ * call (the context's abort); backpressure waits on the response's drain. Listeners are static
+ * functions: no closure per request.
+ */
+export class HttpSink implements ClientSink {
+  private waiting: Resumable | null = null;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly ctx: RequestContext,
+    /** Errors close the connection while the server drains (and always after a refused body). */
+    private readonly draining: () => boolean,
+  ) {
+    (res as Res)[SINK] = this;
+    res.once("close", onClose);
+  }
+
+  get gone(): boolean {
+    return this.ctx.clientGone || this.res.destroyed;
+  }
+
+  get status(): number {
+    return this.res.statusCode;
+  }
+
+  send(status: number, headers: OutgoingHttpHeaders, body: string | Buffer): void {
+    if (this.res.destroyed) return;
+    this.res.writeHead(status, headers);
+    this.res.end(body);
+  }
+
+  start(status: number, headers: OutgoingHttpHeaders): void {
+    this.res.writeHead(status, headers);
+  }
+
+  write(chunk: string | Buffer): boolean {
+    return this.res.write(chunk);
+  }
+
+  waitDrain(who: Resumable): void {
+    if (this.waiting !== null) return;
+    this.waiting = who;
+    this.res.once("drain", onDrain);
+  }
+
+  end(tail?: string | Buffer): void {
+    if (tail === undefined) this.res.end();
+    else this.res.end(tail);
+  }
+
+  cut(): void {
+    this.res.destroy();
+  }
+
+  fail(err: GatewayError, surface: Surface): void {
+    const res = this.res;
+    if (res.writableEnded || res.destroyed) return;
+    // A refused body was not read to its end: close the connection rather than parse its rest as HTTP.
+    const close = err.code === "body_too_large" || err.code === "client_closed" || this.draining();
+    sendError(res, surface, err, this.ctx.requestId, close);
+  }
+
+  drained(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.resume();
+  }
+
+  closed(): void {
+    if (this.res.writableFinished) return;
+    this.ctx.clientGone = true;
+    this.ctx.abort();
+  }
+}
+
+function onDrain(this: Res): void {
+  this[SINK]?.drained();
+}
+
+/** The response closed: before its end, that is the client leaving. */
+function onClose(this: Res): void {
+  this[SINK]?.closed();
+}
