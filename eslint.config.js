@@ -1,0 +1,41 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+/**
+ * Lint rules: typescript-eslint's recommended set with type information, plus the rules that
+ * keep a gateway process alive (a promise nobody awaits or catches can take it down) and the
+ * code honest (no `any`, no `!` on what may be missing in src/). Formatting is Prettier's job.
+ */
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "bench/results/**", "**/*.mjs", "**/*.cjs", "test/fixtures/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false } }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/only-throw-error": "error",
+      eqeqeq: ["error", "always"],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "error" },
+  },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    rules: {
+      // Tests read JSON answers loosely and assert presence with `!`; the assertions are the checks.
+      "@typescript-eslint/no-explicit-any": "off",
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      "@typescript-eslint/no-unsafe-member-access": "off",
+      "@typescript-eslint/no-unsafe-argument": "off",
+      "@typescript-eslint/no-unsafe-call": "off",
+      "@typescript-eslint/no-unsafe-return": "off",
+    },
+  },
+);
