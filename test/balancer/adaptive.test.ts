@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAdaptive } from "../../src/balancer/adaptive.js";
-import { countBy, FakeClock, makePool, simulate } from "./fixtures.js";
+import { FakeClock, makePool, simulate } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 const BEFORE: Record<string, number> = { t0: 200, t1: 10, t2: 50 };
 const AFTER: Record<string, number> = { t0: 10, t1: 200, t2: 50 };

@@ -5,24 +5,23 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider, type SimProvider } from "../../src/simulator/index.js";
-import { startGateway, type RunningGateway } from "../helpers/harness.js";
+import { simRoute, type SimRoute } from "../helpers/sim-route.js";
 import type { StrategyName } from "../../src/config/schema.js";
-import { countTargets, drive, simTargets } from "./gateway-load.js";
+import { countTargets, distTarget, drive } from "./gateway-load.js";
 
-const open: { close(): Promise<void> }[] = [];
+const open: SimRoute[] = [];
 after(async () => {
   for (const x of open.reverse()) await x.close();
 });
 
-async function setup(strategy: StrategyName, latencies: number[], options: Record<string, unknown> = {}): Promise<{ gw: RunningGateway; sims: SimProvider[] }> {
-  const sims = await Promise.all(latencies.map((latency_ms, i) => startSimProvider({ dialect: "openai", name: `s${i}`, latency_ms })));
-  open.push(...sims);
-  const gw = await startGateway({
-    routes: [{ name: "chat", surface: "openai", models: ["demo"], strategy, strategy_options: { [strategy]: options }, targets: simTargets(sims) }],
+async function setup(strategy: StrategyName, latencies: number[], options: Record<string, unknown> = {}): Promise<SimRoute> {
+  const f = await simRoute({
+    sims: latencies.map((latency_ms, i) => ({ dialect: "openai" as const, name: `s${i}`, latency_ms })),
+    route: { strategy, strategy_options: { [strategy]: options } },
+    target: distTarget(),
   });
-  open.push(gw);
-  return { gw, sims };
+  open.push(f);
+  return f;
 }
 
 const share = (counts: Record<string, number>, id: string, total: number) => (counts[id] ?? 0) / total;

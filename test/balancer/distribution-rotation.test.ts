@@ -4,24 +4,25 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider, type SimProvider } from "../../src/simulator/index.js";
-import { startGateway, type RunningGateway } from "../helpers/harness.js";
+import { simRoute, type SimRoute } from "../helpers/sim-route.js";
 import type { StrategyName } from "../../src/config/schema.js";
-import { countTargets, drive, simTargets } from "./gateway-load.js";
+import { countTargets, distTarget, drive } from "./gateway-load.js";
 
-const open: { close(): Promise<void> }[] = [];
+const open: SimRoute[] = [];
 after(async () => {
   for (const x of open.reverse()) await x.close();
 });
 
-async function setup(strategy: StrategyName, sims: SimProvider[], extra?: (i: number) => Record<string, unknown>): Promise<RunningGateway> {
-  open.push(...sims);
-  const gw = await startGateway({ routes: [{ name: "chat", surface: "openai", models: ["demo"], strategy, targets: simTargets(sims, extra) }] });
-  open.push(gw);
-  return gw;
+/** `n` simulated OpenAI providers named s0, s1, … behind one route of `strategy`. */
+async function setup(strategy: StrategyName, n: number, latency_ms = 0, extra?: (i: number) => Record<string, unknown>): Promise<SimRoute> {
+  const f = await simRoute({
+    sims: Array.from({ length: n }, (_, i) => ({ dialect: "openai" as const, name: `s${i}`, latency_ms })),
+    route: { strategy },
+    target: distTarget(extra),
+  });
+  open.push(f);
+  return f;
 }
-
-const sims = (n: number, latency_ms = 0) => Promise.all(Array.from({ length: n }, (_, i) => startSimProvider({ dialect: "openai", name: `s${i}`, latency_ms })));
 
 /** Reference smooth WRR, straight from nginx's ngx_http_upstream_get_peer. */
 function nginxSequence(weights: number[], count: number): number[] {
@@ -41,8 +42,7 @@ function nginxSequence(weights: number[], count: number): number[] {
 }
 
 test("round-robin through the gateway is exact: equal counts and strict rotation", async () => {
-  const s = await sims(3);
-  const gw = await setup("round-robin", s);
+  const { gw, sims: s } = await setup("round-robin", 3);
   const sent = await drive(gw.url, { requests: 3000, concurrency: 32 });
   assert.ok(sent.every((r) => r.status === 200));
   assert.deepEqual(countTargets(sent), { t0: 1000, t1: 1000, t2: 1000 });
@@ -52,9 +52,8 @@ test("round-robin through the gateway is exact: equal counts and strict rotation
 });
 
 test("weighted 70/20/10 over 10,000 calls lands within 1 point of each weight and interleaves like smooth WRR", async () => {
-  const s = await sims(3);
   const weights = [70, 20, 10];
-  const gw = await setup("weighted", s, (i) => ({ weight: weights[i] }));
+  const { gw, sims: s } = await setup("weighted", 3, 0, (i) => ({ weight: weights[i] }));
   const sent = await drive(gw.url, { requests: 10_000, concurrency: 64 });
   assert.ok(sent.every((r) => r.status === 200));
   const counts = countTargets(sent);
@@ -73,8 +72,7 @@ test("weighted 70/20/10 over 10,000 calls lands within 1 point of each weight an
 });
 
 test("least-connections keeps in-flight counts within 1 of each other under 64 concurrent clients", async () => {
-  const s = await sims(4, 15);
-  const gw = await setup("least-connections", s);
+  const { gw, sims: s } = await setup("least-connections", 4, 15);
   const sent = await drive(gw.url, { requests: 2000, concurrency: 64 });
   assert.ok(sent.every((r) => r.status === 200));
   // A target is picked only while it has the fewest calls in flight (≤ 63 / 4 → 15), so no

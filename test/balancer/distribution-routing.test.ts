@@ -4,12 +4,12 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider, type SimProvider } from "../../src/simulator/index.js";
-import { startGateway, type RunningGateway } from "../helpers/harness.js";
+import { simRoute, type SimRoute } from "../helpers/sim-route.js";
+import { sleep } from "../helpers/wait.js";
 import type { StrategyName } from "../../src/config/schema.js";
-import { countTargets, drive, simTargets } from "./gateway-load.js";
+import { countTargets, distTarget, drive } from "./gateway-load.js";
 
-const open: { close(): Promise<void> }[] = [];
+const open: SimRoute[] = [];
 after(async () => {
   for (const x of open.reverse()) await x.close();
 });
@@ -20,24 +20,14 @@ async function setup(
   extra: (i: number) => Record<string, unknown> = () => ({}),
   options: Record<string, unknown> = {},
   latencies: number[] = [],
-): Promise<{ gw: RunningGateway; sims: SimProvider[] }> {
-  const sims = await Promise.all(Array.from({ length: count }, (_, i) => startSimProvider({ dialect: "openai", name: `s${i}`, latency_ms: latencies[i] ?? 0 })));
-  open.push(...sims);
-  const gw = await startGateway({
-    routes: [
-      {
-        name: "chat",
-        surface: "openai",
-        models: ["demo"],
-        strategy,
-        strategy_options: { [strategy]: options },
-        retry: { attempts: count },
-        targets: simTargets(sims, extra),
-      },
-    ],
+): Promise<SimRoute> {
+  const f = await simRoute({
+    sims: Array.from({ length: count }, (_, i) => ({ dialect: "openai" as const, name: `s${i}`, latency_ms: latencies[i] ?? 0 })),
+    route: { strategy, strategy_options: { [strategy]: options }, retry: { attempts: count } },
+    target: distTarget(extra),
   });
-  open.push(gw);
-  return { gw, sims };
+  open.push(f);
+  return f;
 }
 
 const chat = (content: string, extra: Record<string, unknown> = {}) => ({ model: "demo", messages: [{ role: "user", content }], ...extra });
@@ -141,7 +131,7 @@ test("least-recently-used never reuses a key inside its window while another key
       checked++;
     }
     lastEnd.set(r!.target, r!.doneAt);
-    await new Promise((resolve) => setTimeout(resolve, gaps[i % gaps.length]));
+    await sleep(gaps[i % gaps.length]!);
   }
   assert.ok(checked >= 20, `the property was exercised (${checked} calls had a rested alternative)`);
   const status = await gw.status();

@@ -56,12 +56,6 @@ export function sequence(strategy: Strategy<Target>, eligible: readonly Target[]
   return out;
 }
 
-export function countBy(ids: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const id of ids) out[id] = (out[id] ?? 0) + 1;
-  return out;
-}
-
 /**
  * A discrete-event run: `concurrency` clients each pick, call (taking latencyOf(target, n) ms of
  * fake time, failing when it returns a negative number), and pick again when the call ends.

@@ -1,6 +1,7 @@
 /** Drives the real gateway for the distribution tests: N requests from C concurrent clients. */
 import { Pool } from "undici";
 import { chatBody } from "../helpers/harness.js";
+import { countBy } from "../helpers/count.js";
 import type { SimProvider } from "../../src/simulator/index.js";
 
 export interface Sent {
@@ -50,13 +51,9 @@ export async function drive(url: string, opts: DriveOptions): Promise<Sent[]> {
   return out;
 }
 
-export function countTargets(sent: readonly Sent[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const s of sent) out[s.target] = (out[s.target] ?? 0) + 1;
-  return out;
-}
+export const countTargets = (sent: readonly Sent[]): Record<string, number> => countBy(sent, (s) => s.target);
 
-/** Gateway targets for a list of simulated OpenAI providers, ids t0, t1, … */
-export function simTargets(sims: readonly SimProvider[], extra: (i: number) => Record<string, unknown> = () => ({})) {
-  return sims.map((s, i) => ({ id: `t${i}`, provider: "openai" as const, base_url: s.url, key: `sk-dist-${String(i).padStart(4, "0")}`, ...extra(i) }));
+/** simRoute's `target` for the distribution tests: the fixture's ids t0, t1, …, keys sk-dist-0000, …, and `extra(i)`. */
+export function distTarget(extra: (i: number) => Record<string, unknown> = () => ({})) {
+  return (_: SimProvider, i: number) => ({ key: `sk-dist-${String(i).padStart(4, "0")}`, ...extra(i) });
 }

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHealth } from "../../src/balancer/health-score.js";
-import { countBy, FakeClock, finish, makeCtx, makePool } from "./fixtures.js";
+import { FakeClock, finish, makeCtx, makePool } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 import type { Target } from "../../src/core/target.js";
 import type { OutcomeKind } from "../../src/core/outcome.js";
 import type { Strategy } from "../../src/balancer/strategy.js";

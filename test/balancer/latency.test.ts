@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createLatency, PeakEwma } from "../../src/balancer/latency.js";
-import { countBy, FakeClock, finish, makeCtx, makePool, simulate } from "./fixtures.js";
+import { FakeClock, finish, makeCtx, makePool, simulate } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 const LATENCIES: Record<string, number> = { t0: 200, t1: 10, t2: 50 };
 

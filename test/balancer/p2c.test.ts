@@ -4,7 +4,8 @@ import { createP2C } from "../../src/balancer/p2c.js";
 import { createWeightedRandom } from "../../src/balancer/weighted-random.js";
 import type { Strategy } from "../../src/balancer/strategy.js";
 import type { Target } from "../../src/core/target.js";
-import { countBy, FakeClock, makeCtx, makePool, simulate } from "./fixtures.js";
+import { FakeClock, makeCtx, makePool, simulate } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 test("p2c with two targets always takes the less loaded one", () => {
   const pool = makePool([{}, {}]);

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { STRATEGY_FACTORIES } from "../../src/balancer/index.js";
-import { countBy, makeCtx, makePool, sequence } from "./fixtures.js";
+import { makeCtx, makePool, sequence } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 const createTiered = STRATEGY_FACTORIES.tiered;
 const specs = [

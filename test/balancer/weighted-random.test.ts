@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWeightedRandom } from "../../src/balancer/weighted-random.js";
-import { countBy, makePool, sequence } from "./fixtures.js";
+import { makePool, sequence } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 test("weighted-random lands within 1 percentage point of 70/20/10 over 100,000 picks", () => {
   const pool = makePool([{ id: "a", weight: 70 }, { id: "b", weight: 20 }, { id: "c", weight: 10 }]);

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createWeighted } from "../../src/balancer/weighted.js";
-import { countBy, makePool, sequence } from "./fixtures.js";
+import { makePool, sequence } from "./fixtures.js";
+import { countBy } from "../helpers/count.js";
 
 test("weighted 5/1/1 gives nginx's smooth sequence a a b a c a a", () => {
   const pool = makePool([{ id: "a", weight: 5 }, { id: "b", weight: 1 }, { id: "c", weight: 1 }]);

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Pool } from "undici";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { startCli } from "../helpers/cli.js";
+import { until } from "../helpers/wait.js";
 
 const sim = await startSimProvider({ dialect: "openai", name: "slow", latency_ms: 500 });
 const dir = mkdtempSync(join(tmpdir(), "switchyard-shutdown-"));
@@ -37,7 +38,7 @@ routes:
     return { status: res.statusCode, ok: Array.isArray(json.choices) };
   });
   // Wait until all 50 are at the upstream, then ask the gateway to stop.
-  for (let i = 0; i < 200 && sim.stats().in_flight < 50; i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => sim.stats().in_flight >= 50, 2000, 10);
   assert.equal(sim.stats().in_flight, 50);
   cli.child.kill("SIGTERM");
   const results = await Promise.all(inflight);

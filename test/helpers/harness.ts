@@ -25,18 +25,8 @@ export async function startGateway(config: ConfigInput): Promise<RunningGateway>
   };
 }
 
-/** POST a JSON body; returns status, headers and parsed body (text when not JSON). */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+/** Kept for importers outside this refactor (test/providers/adapters.test.ts); the helper lives in http.ts. */
+export { postJson } from "./http.js";
 
 export function chatBody(model = "demo", extra: Record<string, unknown> = {}) {
   return { model, messages: [{ role: "user", content: "hello there" }], ...extra };

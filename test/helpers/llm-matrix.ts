@@ -3,8 +3,9 @@
  * model `via-<upstream>` on its surface, with one target on a simulator of that upstream kind.
  * The SDK tests point an official SDK at the gateway and pick the upstream by model name.
  */
-import { startSimProvider, type SimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, type RunningGateway } from "./harness.js";
+import type { SimProvider } from "../../src/simulator/sim-provider.js";
+import type { RunningGateway } from "./harness.js";
+import { simRoute } from "./sim-route.js";
 
 export const UPSTREAMS = ["openai", "openai-compatible", "anthropic", "gemini"] as const;
 export type Upstream = (typeof UPSTREAMS)[number];
@@ -27,25 +28,20 @@ export interface Matrix {
 }
 
 export async function startMatrix(): Promise<Matrix> {
-  const sims = {} as Record<Upstream, SimProvider>;
-  for (const u of UPSTREAMS) sims[u] = await startSimProvider({ dialect: u === "openai-compatible" ? "openai" : u, name: `sim-${u}`, stream_chunks: 3 });
-  const routes = (["openai", "anthropic", "gemini"] as const).flatMap((surface) =>
-    UPSTREAMS.map((u) => ({
-      name: `${surface}-${u}`,
-      surface,
-      models: [`via-${u}`],
-      targets: [{ id: targetId(u), provider: u, base_url: sims[u].url, key: `key-${u}-0001`, model: UPSTREAM_MODEL[u] }],
-    })),
-  );
-  const gw = await startGateway({ routes });
-  return {
-    gw,
-    sims,
-    close: async () => {
-      await gw.close();
-      for (const u of UPSTREAMS) await sims[u].close();
-    },
-  };
+  const f = await simRoute({
+    sims: UPSTREAMS.map((u) => ({ dialect: u === "openai-compatible" ? "openai" : u, name: `sim-${u}`, stream_chunks: 3 })),
+    routes: (started) =>
+      (["openai", "anthropic", "gemini"] as const).flatMap((surface) =>
+        UPSTREAMS.map((u, i) => ({
+          name: `${surface}-${u}`,
+          surface,
+          models: [`via-${u}`],
+          targets: [{ id: targetId(u), provider: u, base_url: started[i]!.url, key: `key-${u}-0001`, model: UPSTREAM_MODEL[u] }],
+        })),
+      ),
+  });
+  const sims = Object.fromEntries(UPSTREAMS.map((u, i) => [u, f.sims[i]!])) as Record<Upstream, SimProvider>;
+  return { gw: f.gw, sims, close: f.close };
 }
 
 /** A first user turn long enough that carrying it upstream visibly raises the prompt's token count. */

@@ -1,3 +1,4 @@
+/** The load generator of the end-to-end tests: `fire` sends chat completions and records every answer. */
 import { Pool } from "undici";
 
 export interface Shot {
@@ -32,22 +33,4 @@ export async function fire(url: string, count: number, concurrency: number, opts
     await client.close();
   }
   return shots;
-}
-
-export function countBy<T>(items: T[], key: (t: T) => string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const it of items) out[key(it)] = (out[key(it)] ?? 0) + 1;
-  return out;
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until fn() is true or the time is up. */
-export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return true;
-    await sleep(stepMs);
-  }
-  return fn();
 }

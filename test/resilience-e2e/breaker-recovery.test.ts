@@ -1,25 +1,17 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, countBy, until } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { countBy } from "../helpers/count.js";
+import { until } from "../helpers/wait.js";
 
-const sims = await Promise.all(["a", "b", "c"].map((name) => startSimProvider({ dialect: "openai", name, latency_ms: 2 })));
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      breaker: { failure_threshold: 5, open_s: 0.5, max_open_s: 1, success_threshold: 2, half_open_calls: 1 },
-      targets: sims.map((s, i) => ({ id: `t${i}`, provider: "openai" as const, base_url: s.url, key: `sk-breaker-000${i}` })),
-    },
-  ],
+const f = await simRoute({
+  sims: ["a", "b", "c"].map((name) => ({ dialect: "openai" as const, name, latency_ms: 2 })),
+  route: { breaker: { failure_threshold: 5, open_s: 0.5, max_open_s: 1, success_threshold: 2, half_open_calls: 1 } },
+  target: (_, i) => ({ id: `t${i}`, key: `sk-breaker-000${i}` }),
 });
-after(async () => {
-  await gw.close();
-  await Promise.all(sims.map((s) => s.close()));
-});
+const { sims, gw } = f;
+after(() => f.close());
 
 test("a target going down mid-load: no client error, its breaker opens, then half-open probes close it and it serves again", async () => {
   const down = sims[1]!;

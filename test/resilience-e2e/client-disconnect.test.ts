@@ -1,23 +1,22 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, chatBody } from "../helpers/harness.js";
-import { until } from "../helpers/load.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { until } from "../helpers/wait.js";
 
-const slow = await startSimProvider({ dialect: "openai", name: "slow", latency_ms: 3000 });
-const streaming = await startSimProvider({ dialect: "openai", name: "streaming", stream_chunks: 200, chunk_interval_ms: 20 });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "slow", latency_ms: 3000 },
+    { dialect: "openai", name: "streaming", stream_chunks: 200, chunk_interval_ms: 20 },
+  ],
+  routes: ([slow, streaming]) => [
     { name: "slow", surface: "openai", models: ["slow"], targets: [{ id: "slow", provider: "openai", base_url: slow.url, key: "sk-slow-0001" }] },
     { name: "streaming", surface: "openai", models: ["streaming"], targets: [{ id: "streaming", provider: "openai", base_url: streaming.url, key: "sk-stream-0002" }] },
   ],
 });
-after(async () => {
-  await gw.close();
-  await slow.close();
-  await streaming.close();
-});
+const { gw, sims: [slow, streaming] } = f;
+after(() => f.close());
 
 test("a client that disconnects before the answer cancels the upstream call", async () => {
   const ac = new AbortController();

@@ -1,33 +1,29 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { until } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { until } from "../helpers/wait.js";
 
-const a = await startSimProvider({ dialect: "rest", name: "vendor-a" });
-const b = await startSimProvider({ dialect: "rest", name: "vendor-b" });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "quotes",
-      surface: "rest",
-      service: "quotes",
-      health_check: { interval_s: 0.1, jitter: 0, timeout_ms: 500, healthy_threshold: 2, unhealthy_threshold: 2 },
-      slow_start: { window_s: 2 },
-      queue: { size: 10 },
-      hedge: { enabled: true, delay_ms: 250 },
-      targets: [
-        { id: "a", provider: "rest", base_url: a.url, key: "rest-a-0001" },
-        { id: "b", provider: "rest", base_url: b.url, key: "rest-b-0002" },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "rest", name: "vendor-a" },
+    { dialect: "rest", name: "vendor-b" },
+  ],
+  route: {
+    name: "quotes",
+    surface: "rest",
+    service: "quotes",
+    health_check: { interval_s: 0.1, jitter: 0, timeout_ms: 500, healthy_threshold: 2, unhealthy_threshold: 2 },
+    slow_start: { window_s: 2 },
+    queue: { size: 10 },
+    hedge: { enabled: true, delay_ms: 250 },
+  },
+  target: [
+    { id: "a", key: "rest-a-0001" },
+    { id: "b", key: "rest-b-0002" },
   ],
 });
-after(async () => {
-  await gw.close();
-  await a.close();
-  await b.close();
-});
+const { gw, sims: [a] } = f;
+after(() => f.close());
 
 async function served(n: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

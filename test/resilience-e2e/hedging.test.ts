@@ -1,31 +1,22 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, until } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { until } from "../helpers/wait.js";
 
-const slow = await startSimProvider({ dialect: "openai", name: "slow", latency_ms: 1000 });
-const fast = await startSimProvider({ dialect: "openai", name: "fast", latency_ms: 10 });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      hedge: { enabled: true, delay_ms: 100 },
-      retry: { budget: { percent: 100, min_per_sec: 100 } },
-      targets: [
-        { id: "slow", provider: "openai", base_url: slow.url, key: "sk-hedge-0001" },
-        { id: "fast", provider: "openai", base_url: fast.url, key: "sk-hedge-0002" },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "slow", latency_ms: 1000 },
+    { dialect: "openai", name: "fast", latency_ms: 10 },
+  ],
+  route: { hedge: { enabled: true, delay_ms: 100 }, retry: { budget: { percent: 100, min_per_sec: 100 } } },
+  target: [
+    { id: "slow", key: "sk-hedge-0001" },
+    { id: "fast", key: "sk-hedge-0002" },
   ],
 });
-after(async () => {
-  await gw.close();
-  await slow.close();
-  await fast.close();
-});
+const { gw, sims: [slow] } = f;
+after(() => f.close());
 
 test("hedging: a call stuck on the 1 s target is answered by a hedge after 100 ms and the loser is cancelled", async () => {
   const shots = await fire(gw.url, 40, 4);

@@ -1,30 +1,23 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, postJson, chatBody } from "../helpers/harness.js";
-import { until } from "../helpers/load.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { postJson } from "../helpers/http.js";
+import { until } from "../helpers/wait.js";
 
-const hung = await startSimProvider({ dialect: "openai", name: "hung", hang: true });
-const ok = await startSimProvider({ dialect: "openai", name: "ok", latency_ms: 5 });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      timeouts: { first_byte_ms: 1000 },
-      targets: [
-        { id: "hung", provider: "openai", base_url: hung.url, key: "sk-hung-0001" },
-        { id: "ok", provider: "openai", base_url: ok.url, key: "sk-ok-0002" },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "hung", hang: true },
+    { dialect: "openai", name: "ok", latency_ms: 5 },
+  ],
+  route: { timeouts: { first_byte_ms: 1000 } },
+  target: [
+    { id: "hung", key: "sk-hung-0001" },
+    { id: "ok", key: "sk-ok-0002" },
   ],
 });
-after(async () => {
-  await gw.close();
-  await hung.close();
-  await ok.close();
-});
+const { gw, sims: [hung] } = f;
+after(() => f.close());
 
 test("a hung target: the 1 s first-byte timeout fails over, the request completes in < 1.5 s, the hung connection is closed", async () => {
   const t0 = performance.now();

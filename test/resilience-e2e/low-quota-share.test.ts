@@ -1,30 +1,22 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, countBy } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { countBy } from "../helpers/count.js";
 
-const limited = await startSimProvider({ dialect: "openai", name: "limited", key_quota: { requests: 100, window_s: 60 } });
-const roomy = await startSimProvider({ dialect: "openai", name: "roomy" });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      strategy: "round-robin",
-      targets: [
-        { id: "limited", provider: "openai", base_url: limited.url, key: "sk-quota-0001" },
-        { id: "roomy", provider: "openai", base_url: roomy.url, key: "sk-roomy-0002" },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "limited", key_quota: { requests: 100, window_s: 60 } },
+    { dialect: "openai", name: "roomy" },
+  ],
+  route: { strategy: "round-robin" },
+  target: [
+    { id: "limited", key: "sk-quota-0001" },
+    { id: "roomy", key: "sk-roomy-0002" },
   ],
 });
-after(async () => {
-  await gw.close();
-  await limited.close();
-  await roomy.close();
-});
+const { gw, sims: [limited] } = f;
+after(() => f.close());
 
 test("a key whose provider says its quota is nearly spent gets a smaller share until the reset, before any 429", async () => {
   // Round-robin would give the limited key 94 of 188 calls; its share starts shrinking once fewer

@@ -1,13 +1,12 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Pool } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { until } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { until } from "../helpers/wait.js";
 
-const sim = await startSimProvider({ dialect: "openai", name: "busy", latency_ms: 30 });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [{ dialect: "openai", name: "busy", latency_ms: 30 }],
+  routes: ([sim]) => [
     {
       name: "chat",
       surface: "openai",
@@ -24,11 +23,11 @@ const gw = await startGateway({
     },
   ],
 });
+const { gw, sims: [sim] } = f;
 const client = new Pool(gw.url, { connections: 128 });
 after(async () => {
   await client.close();
-  await gw.close();
-  await sim.close();
+  await f.close();
 });
 
 async function send(model: string, priority?: string) {

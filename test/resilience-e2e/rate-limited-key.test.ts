@@ -1,17 +1,16 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, countBy, sleep } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { countBy } from "../helpers/count.js";
+import { sleep } from "../helpers/wait.js";
 
-const sims = await Promise.all(["a", "b", "c"].map((name) => startSimProvider({ dialect: "openai", name, latency_ms: 2 })));
-const gw = await startGateway({
-  routes: [{ name: "chat", surface: "openai", models: ["demo"], targets: sims.map((s, i) => ({ id: `k${i}`, provider: "openai" as const, base_url: s.url, key: `sk-ratelimit-000${i}` })) }],
+const f = await simRoute({
+  sims: ["a", "b", "c"].map((name) => ({ dialect: "openai" as const, name, latency_ms: 2 })),
+  target: (_, i) => ({ id: `k${i}`, key: `sk-ratelimit-000${i}` }),
 });
-after(async () => {
-  await gw.close();
-  await Promise.all(sims.map((s) => s.close()));
-});
+const { sims, gw } = f;
+after(() => f.close());
 
 test("a key answering 429 with Retry-After: 2 gets no call for 2 s, others take the load, then it is used again", async () => {
   const limited = sims[1]!;

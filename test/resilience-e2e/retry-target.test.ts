@@ -1,31 +1,33 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, postJson, chatBody } from "../helpers/harness.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { postJson } from "../helpers/http.js";
 import { RoutePolicies } from "../../src/resilience/route-policies.js";
 import { MemoryStore } from "../../src/state/memory-store.js";
 
-const a = await startSimProvider({ dialect: "openai", name: "a", error_rate: 1, error_status: 500 });
-const b = await startSimProvider({ dialect: "openai", name: "b" });
-const route = (name: string, target: "next" | "same") => ({
-  name,
-  surface: "openai" as const,
-  models: [name],
-  strategy: "round-robin" as const,
-  retry: { attempts: 3, target, backoff: { base_ms: 1, max_ms: 5 } },
-  targets: [
-    { id: "a", provider: "openai" as const, base_url: a.url, key: "sk-retry-a-0001" },
-    { id: "b", provider: "openai" as const, base_url: b.url, key: "sk-retry-b-0002" },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "a", error_rate: 1, error_status: 500 },
+    { dialect: "openai", name: "b" },
   ],
+  routes: ([a, b]) => {
+    const route = (name: string, target: "next" | "same") => ({
+      name,
+      surface: "openai" as const,
+      models: [name],
+      strategy: "round-robin" as const,
+      retry: { attempts: 3, target, backoff: { base_ms: 1, max_ms: 5 } },
+      targets: [
+        { id: "a", provider: "openai" as const, base_url: a.url, key: "sk-retry-a-0001" },
+        { id: "b", provider: "openai" as const, base_url: b.url, key: "sk-retry-b-0002" },
+      ],
+    });
+    return [route("next", "next"), route("same", "same"), { ...route("by-kind", "next"), retry: { attempts: 3, target: "next" as const, same_target_on: ["server_error" as const], backoff: { base_ms: 1, max_ms: 5 } } }];
+  },
 });
-const gw = await startGateway({
-  routes: [route("next", "next"), route("same", "same"), { ...route("by-kind", "next"), retry: { attempts: 3, target: "next" as const, same_target_on: ["server_error" as const], backoff: { base_ms: 1, max_ms: 5 } } }],
-});
-after(async () => {
-  await gw.close();
-  await a.close();
-  await b.close();
-});
+const { gw, sims: [a, b] } = f;
+after(() => f.close());
 
 test("retry.target: next fails over to the other target at once", async () => {
   a.resetStats();

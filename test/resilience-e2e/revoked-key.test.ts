@@ -1,12 +1,14 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, countBy } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { countBy } from "../helpers/count.js";
+import { sleep } from "../helpers/wait.js";
 
-const sim = await startSimProvider({ dialect: "openai", name: "shared", latency_ms: 2, revoked_keys: ["sk-revoked-0002"] });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [{ dialect: "openai", name: "shared", latency_ms: 2, revoked_keys: ["sk-revoked-0002"] }],
+  // Three keys of one provider: three targets on the one sim.
+  routes: ([sim]) => [
     {
       name: "chat",
       surface: "openai",
@@ -20,10 +22,8 @@ const gw = await startGateway({
     },
   ],
 });
-after(async () => {
-  await gw.close();
-  await sim.close();
-});
+const { gw, sims: [sim] } = f;
+after(() => f.close());
 
 test("a revoked key (401) is disabled, never called again until re-enabled, and clients never see its 401", async () => {
   const shots = await fire(gw.url, 300, 8);
@@ -37,7 +37,7 @@ test("a revoked key (401) is disabled, never called again until re-enabled, and 
   assert.equal(t.key_disabled.reason, "auth");
   assert.doesNotMatch(JSON.stringify(status), /sk-revoked-0002/);
   // Time alone does not bring it back: no probes of an auth-disabled key.
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   await fire(gw.url, 50, 4);
   assert.equal(sim.stats().by_key["sk-revoked-0002"], calls, "never called again");
   // An operator re-enables it through the admin API.

@@ -1,30 +1,22 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, until } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { until } from "../helpers/wait.js";
 
-const slowing = await startSimProvider({ dialect: "openai", name: "slowing", latency_ms: 20 });
-const steady = await startSimProvider({ dialect: "openai", name: "steady", latency_ms: 20 });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      breaker: { slow_call_ms: 500, slow_call_rate: 0.5, min_calls: 6, window: "count", window_calls: 10, open_s: 30 },
-      targets: [
-        { id: "slowing", provider: "openai", base_url: slowing.url, key: "sk-slow-0001" },
-        { id: "steady", provider: "openai", base_url: steady.url, key: "sk-steady-0002" },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "slowing", latency_ms: 20 },
+    { dialect: "openai", name: "steady", latency_ms: 20 },
+  ],
+  route: { breaker: { slow_call_ms: 500, slow_call_rate: 0.5, min_calls: 6, window: "count", window_calls: 10, open_s: 30 } },
+  target: [
+    { id: "slowing", key: "sk-slow-0001" },
+    { id: "steady", key: "sk-steady-0002" },
   ],
 });
-after(async () => {
-  await gw.close();
-  await slowing.close();
-  await steady.close();
-});
+const { gw, sims: [slowing] } = f;
+after(() => f.close());
 
 test("a target whose latency jumps from 20 ms to 2 s is opened by the slow-call rule before any error", async () => {
   const reasons: string[] = [];

@@ -2,15 +2,17 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";
 import OpenAI from "openai";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, chatBody } from "../helpers/harness.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 import { sseData } from "../helpers/sse.js";
 
-const dropper = await startSimProvider({ dialect: "openai", name: "dropper", stream_chunks: 20, chunk_interval_ms: 5, drop_after_chunks: 5 });
-const healthy = await startSimProvider({ dialect: "openai", name: "healthy", stream_chunks: 20 });
-const claude = await startSimProvider({ dialect: "anthropic", name: "claude", stream_chunks: 20, drop_after_chunks: 5 });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "dropper", stream_chunks: 20, chunk_interval_ms: 5, drop_after_chunks: 5 },
+    { dialect: "openai", name: "healthy", stream_chunks: 20 },
+    { dialect: "anthropic", name: "claude", stream_chunks: 20, drop_after_chunks: 5 },
+  ],
+  routes: ([dropper, healthy, claude]) => [
     { name: "drops", surface: "openai", models: ["drops"], targets: [{ id: "dropper", provider: "openai", base_url: dropper.url, key: "sk-drop-0001" }] },
     {
       name: "mixed",
@@ -25,10 +27,8 @@ const gw = await startGateway({
     { name: "claude", surface: "anthropic", models: ["claude"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0003" }] },
   ],
 });
-after(async () => {
-  await gw.close();
-  await Promise.all([dropper.close(), healthy.close(), claude.close()]);
-});
+const { gw, sims: [dropper] } = f;
+after(() => f.close());
 
 async function stream(path: string, body: unknown) {
   const res = await request(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -1,27 +1,21 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
-import { fire, countBy, sleep } from "../helpers/load.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { fire } from "../helpers/load.js";
+import { countBy } from "../helpers/count.js";
+import { sleep } from "../helpers/wait.js";
 
-const sims = await Promise.all(["a", "b", "c"].map((name) => startSimProvider({ dialect: "openai", name, latency_ms: 5 })));
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      retry: { attempts: 3, budget: { percent: 20, min_per_sec: 1, ttl_s: 10 } },
-      breaker: { open_s: 1, max_open_s: 2 },
-      key_disable: { probe_interval_s: 1 },
-      targets: sims.map((s, i) => ({ id: `t${i}`, provider: "openai" as const, base_url: s.url, key: `sk-outage-000${i}` })),
-    },
-  ],
+const f = await simRoute({
+  sims: ["a", "b", "c"].map((name) => ({ dialect: "openai" as const, name, latency_ms: 5 })),
+  route: {
+    retry: { attempts: 3, budget: { percent: 20, min_per_sec: 1, ttl_s: 10 } },
+    breaker: { open_s: 1, max_open_s: 2 },
+    key_disable: { probe_interval_s: 1 },
+  },
+  target: (_, i) => ({ id: `t${i}`, key: `sk-outage-000${i}` }),
 });
-after(async () => {
-  await gw.close();
-  await Promise.all(sims.map((s) => s.close()));
-});
+const { sims, gw } = f;
+after(() => f.close());
 
 test("a 10 s outage of every target under steady load: bounded upstream calls, 503 + Retry-After, recovery without restart", async () => {
   await fire(gw.url, 60, 6); // healthy warm-up

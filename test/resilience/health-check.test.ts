@@ -6,6 +6,7 @@ import { healthCheckSchema } from "../../src/config/resilience-schema.ts";
 import { HealthChecker, type HealthEvent, probeTarget } from "../../src/resilience/health-check.ts";
 import { PolicyList } from "../../src/resilience/policy-list.ts";
 import { makePool } from "../balancer/fixtures.ts";
+import { sleep } from "../helpers/wait.ts";
 
 type Mode = "ok" | "fail" | "hang" | "degraded" | "down";
 
@@ -146,12 +147,12 @@ test("scheduled checks never overlap for a target, and stop() ends them", async 
   // Interval far shorter than the timeout: a naive timer would pile checks up.
   const hc = new HealthChecker([t!], cfg({ interval_s: 0.01, jitter: 0, timeout_ms: 150, unhealthy_threshold: 2 }));
   hc.start();
-  await new Promise((r) => setTimeout(r, 500));
+  await sleep(500);
   assert.equal(s.maxInFlight, 1);
   assert.ok(s.seen.length >= 2 && s.seen.length <= 5, `${s.seen.length} checks`);
   assert.equal(hc.state(t!), "unhealthy");
   await hc.stop();
   const n = s.seen.length;
-  await new Promise((r) => setTimeout(r, 100));
+  await sleep(100);
   assert.equal(s.seen.length, n, "no checks after stop()");
 });

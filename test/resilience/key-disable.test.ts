@@ -6,6 +6,7 @@ import { Outcome, type OutcomeKind } from "../../src/core/outcome.ts";
 import { PolicyList } from "../../src/resilience/policy-list.ts";
 import type { Target } from "../../src/core/target.ts";
 import { makePool } from "../balancer/fixtures.ts";
+import { until } from "../helpers/wait.ts";
 import { PROVIDERS } from "../../src/providers/registry.ts";
 
 const T0 = 1_700_000_000_000;
@@ -136,7 +137,7 @@ test("as an eligibility check; background probing with start/stop", async () => 
   assert.deepEqual(elig.reasons(pool[0]!, Date.now()), ["key_disabled"]);
   assert.equal(elig.isEligible(pool[1]!, Date.now()), true);
   k.start(5);
-  for (let i = 0; i < 100 && k.isDisabled(pool[0]!); i++) await new Promise((r) => setTimeout(r, 10));
+  await until(() => !k.isDisabled(pool[0]!), 1000, 10);
   await k.stop();
   assert.equal(k.isDisabled(pool[0]!), false);
 });

@@ -7,41 +7,16 @@
 import { test, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
+import type { SimProvider } from "../../src/simulator/sim-provider.js";
 import type { RestRequestInfo } from "../../src/simulator/sim-options.js";
 import { createGateway, ConfigError } from "../../src/index.js";
 import { loadResponseMappers } from "../../src/providers/rest/response-mapper.js";
-import { startGateway } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 
 const MAPPERS = fileURLToPath(new URL("../fixtures/mappers/", import.meta.url));
 const seen: Record<string, RestRequestInfo[]> = { a: [], b: [], c: [] };
 
-const a = await startSimProvider({
-  dialect: "rest",
-  name: "vendor-a",
-  rest_response: (r) => {
-    seen.a!.push(r);
-    return { quote: { ticker: decodeURIComponent(r.path.split("/").pop()!), last: 101.5, currency: "USD" } };
-  },
-});
-const b = await startSimProvider({
-  dialect: "rest",
-  name: "vendor-b",
-  rest_response: (r) => {
-    seen.b!.push(r);
-    return { "Global Quote": { "01. symbol": r.query.ticker, "05. price": "101.5000" } };
-  },
-});
-const c = await startSimProvider({
-  dialect: "rest",
-  name: "vendor-c",
-  rest_response: (r) => {
-    seen.c!.push(r);
-    return { data: [{ s: "MSFT", p: 40000, scale: 2, ccy: "USD" }, { s: r.query.s, p: 10150, scale: 2, ccy: "USD" }] };
-  },
-});
-
-const vendors = (tiers: boolean) => [
+const vendors = ([a, b, c]: readonly [SimProvider, SimProvider, SimProvider], tiers: boolean) => [
   // A: symbol in the path, key in a header.
   { id: "vendor-a", provider: "rest" as const, base_url: a.url, key: "key-a-0001", auth: { type: "header" as const, name: "x-api-key" }, path: "/v2/quote/{symbol}", response_mapper: "vendor-a.mjs", tier: 1 },
   // B: one query endpoint with a fixed function, the symbol renamed, the key in the query.
@@ -49,17 +24,41 @@ const vendors = (tiers: boolean) => [
   // C: a path per client path, the symbol renamed, a bearer key.
   { id: "vendor-c", provider: "rest" as const, base_url: `${c.url}/api`, key: "key-c-0003", path: { "/quote": "/prices" }, params: { symbol: "s" }, response_mapper: "vendor-c.mjs", tier: tiers ? 3 : 1 },
 ];
-const gw = await startGateway({
-  routes: [
-    { name: "quotes", surface: "rest", service: "quotes", strategy: "round-robin", targets: vendors(false) },
-    { name: "quotes-ordered", surface: "rest", service: "quotes-ordered", strategy: "tiered", retry: { attempts: 3 }, targets: vendors(true) },
+const f = await simRoute({
+  sims: [
+    {
+      dialect: "rest",
+      name: "vendor-a",
+      rest_response: (r) => {
+        seen.a!.push(r);
+        return { quote: { ticker: decodeURIComponent(r.path.split("/").pop()!), last: 101.5, currency: "USD" } };
+      },
+    },
+    {
+      dialect: "rest",
+      name: "vendor-b",
+      rest_response: (r) => {
+        seen.b!.push(r);
+        return { "Global Quote": { "01. symbol": r.query.ticker, "05. price": "101.5000" } };
+      },
+    },
+    {
+      dialect: "rest",
+      name: "vendor-c",
+      rest_response: (r) => {
+        seen.c!.push(r);
+        return { data: [{ s: "MSFT", p: 40000, scale: 2, ccy: "USD" }, { s: r.query.s, p: 10150, scale: 2, ccy: "USD" }] };
+      },
+    },
+  ],
+  routes: (sims) => [
+    { name: "quotes", surface: "rest", service: "quotes", strategy: "round-robin", targets: vendors(sims, false) },
+    { name: "quotes-ordered", surface: "rest", service: "quotes-ordered", strategy: "tiered", retry: { attempts: 3 }, targets: vendors(sims, true) },
   ],
 });
+const { gw, sims: [a, b, c] } = f;
 await loadResponseMappers(gw.gateway.config, MAPPERS);
-after(async () => {
-  await gw.close();
-  for (const s of [a, b, c]) await s.close();
-});
+after(() => f.close());
 beforeEach(async () => {
   for (const s of [a, b, c]) await s.set({ down: false });
   for (const k of Object.keys(seen)) seen[k] = [];
@@ -111,7 +110,7 @@ test("with the first vendor down, the next one serves the same answer", async ()
 
 test("the library maps too: without loadResponseMappers, a mapper module loads on first use", async () => {
   const lib = createGateway({
-    routes: [{ name: "q", surface: "rest", service: "q", targets: [{ ...vendors(false)[2]!, response_mapper: `${MAPPERS}vendor-c.mjs` }] }],
+    routes: [{ name: "q", surface: "rest", service: "q", targets: [{ ...vendors(f.sims, false)[2]!, response_mapper: `${MAPPERS}vendor-c.mjs` }] }],
   });
   try {
     const res = await lib.request("q", { path: "/quote?symbol=IBM" });

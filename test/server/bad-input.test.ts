@@ -2,19 +2,19 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { Pool } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, chatBody } from "../helpers/harness.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 
-const sim = await startSimProvider({ dialect: "openai", name: "ok" });
-const gw = await startGateway({
-  server: { max_body_bytes: 64 * 1024 },
-  routes: [{ name: "chat", surface: "openai", models: ["demo"], targets: [{ id: "ok", provider: "openai", base_url: sim.url, key: "sk-bad-input-0001" }] }],
+const f = await simRoute({
+  config: { server: { max_body_bytes: 64 * 1024 } },
+  sims: [{ dialect: "openai", name: "ok" }],
+  target: [{ id: "ok", key: "sk-bad-input-0001" }],
 });
+const { gw } = f;
 const client = new Pool(gw.url, { connections: 8 });
 after(async () => {
   await client.close();
-  await gw.close();
-  await sim.close();
+  await f.close();
 });
 
 interface Case {

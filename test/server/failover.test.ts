@@ -1,25 +1,16 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { Pool } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, chatBody } from "../helpers/harness.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 
-const sims = await Promise.all(["a", "b", "c"].map((name) => startSimProvider({ dialect: "openai", name })));
-const gw = await startGateway({
-  routes: [
-    {
-      name: "chat",
-      surface: "openai",
-      models: ["demo"],
-      retry: { attempts: 3 },
-      targets: sims.map((s, i) => ({ id: `t${i}`, provider: "openai" as const, base_url: s.url, key: `sk-failover-000${i}` })),
-    },
-  ],
+const f = await simRoute({
+  sims: ["a", "b", "c"].map((name) => ({ dialect: "openai" as const, name })),
+  route: { retry: { attempts: 3 } },
+  target: (_, i) => ({ id: `t${i}`, key: `sk-failover-000${i}` }),
 });
-after(async () => {
-  await gw.close();
-  await Promise.all(sims.map((s) => s.close()));
-});
+const { sims, gw } = f;
+after(() => f.close());
 
 test("with one of three targets refusing connections, 300 requests all succeed", async () => {
   await sims[1]!.set({ down: true });

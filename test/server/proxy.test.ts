@@ -2,8 +2,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { rawRequest } from "../helpers/raw-http.js";
-import { startGateway, postJson, chatBody } from "../helpers/harness.js";
+import { rawRequest, postJson } from "../helpers/http.js";
+import { startGateway, chatBody } from "../helpers/harness.js";
 
 /** An upstream that records what it received and answers with the headers we want to see filtered. */
 const seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];

@@ -1,18 +1,16 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway, chatBody } from "../helpers/harness.js";
+import { chatBody } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 import { sseData } from "../helpers/sse.js";
 
-const sim = await startSimProvider({ dialect: "openai", name: "paced", stream_chunks: 50, chunk_interval_ms: 20 });
-const gw = await startGateway({
-  routes: [{ name: "chat", surface: "openai", models: ["demo"], targets: [{ id: "paced", provider: "openai", base_url: sim.url, key: "sk-stream-0001" }] }],
+const f = await simRoute({
+  sims: [{ dialect: "openai", name: "paced", stream_chunks: 50, chunk_interval_ms: 20 }],
+  target: [{ id: "paced", key: "sk-stream-0001" }],
 });
-after(async () => {
-  await gw.close();
-  await sim.close();
-});
+const { gw, sims: [sim] } = f;
+after(() => f.close());
 
 async function collect(url: string, onFirst?: () => void) {
   const res = await request(`${url}/v1/chat/completions`, {

@@ -2,7 +2,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { createServer } from "node:http";
-import { startGateway, postJson, chatBody } from "../helpers/harness.js";
+import { startGateway, chatBody } from "../helpers/harness.js";
+import { postJson } from "../helpers/http.js";
 
 /** A "provider" that answers every connection with bytes that are not HTTP. */
 let garbageCalls = 0;

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { parseDuration, parseProvidersYaml, registerSimulateCommand } from "../../src/simulator/cli.js";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { call } from "./helpers.js";
+import { call } from "../helpers/http.js";
+import { eventually } from "../helpers/wait.js";
 
 function program(deps: Parameters<typeof registerSimulateCommand>[1]): Command {
   const p = new Command().exitOverride();
@@ -38,7 +39,7 @@ test("simulate providers: starts the YAML's providers, prints their URLs and con
     let release!: () => void;
     const stopped = new Promise<void>((r) => (release = r));
     const run = program({ print: (t) => (out += t), untilStopped: () => stopped }).parseAsync(["node", "x", "simulate", "providers", "-c", file]);
-    while (!out.includes("p-rest")) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => out.includes("p-rest"), 20_000, "p-rest in the output");
     const [, url, controlUrl] = /p-rest\s+rest\s+(\S+)\s+control (\S+)/.exec(out)!;
     assert.equal((await call(`${url}/ping`)).json.source, "p-rest");
     assert.equal((await call(`${controlUrl}/_sim/stats`)).json.name, "p-rest");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startDemoProviders } from "../../src/simulator/demo-providers.js";
-import { call } from "./helpers.js";
+import { call } from "../helpers/http.js";
 
 test("demo providers: three OpenAI sims of falling speed and reliability, plus anthropic, gemini and rest", async () => {
   const demo = await startDemoProviders();

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { call, parseSse, readStream } from "./helpers.js";
+import { call, readStream } from "../helpers/http.js";
+import { parseSse } from "../helpers/sse.js";
 
 const auth = { "x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01" };
 const tool = { name: "lookup", description: "Look up a symbol", input_schema: { type: "object", properties: { symbol: { type: "string" }, limit: { type: "number" }, exact: { type: "boolean" } } } };

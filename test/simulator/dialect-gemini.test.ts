@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { call, parseSse, readStream } from "./helpers.js";
+import { call, readStream } from "../helpers/http.js";
+import { parseSse } from "../helpers/sse.js";
 
 const auth = { "x-goog-api-key": "g-key-1" };
 const tools = [{ functionDeclarations: [{ name: "find_flights", description: "Find flights", parameters: { type: "OBJECT", properties: { from: { type: "STRING" }, seats: { type: "INTEGER" } } } }] }];

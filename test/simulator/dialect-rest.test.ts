@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { call } from "./helpers.js";
+import { call } from "../helpers/http.js";
 
 test("rest echo: any method and path, query and body echoed, no key needed by default", async () => {
   const sim = await startSimProvider({ dialect: "rest", name: "quotes-a" });

@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startSimProvider, type SimProvider } from "../../src/simulator/sim-provider.js";
-import { call, eventually } from "./helpers.js";
+import { call } from "../helpers/http.js";
+import { eventually } from "../helpers/wait.js";
 
 const chat = (sim: SimProvider) =>
   call(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer sk-a" }, body: { model: "m", messages: [{ role: "user", content: "hello" }] } });

@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { call, parseSse, readStream } from "./helpers.js";
+import { call, readStream } from "../helpers/http.js";
+import { parseSse } from "../helpers/sse.js";
 
 test("stream_error_after_chunks: N events, then the dialect's in-stream error, then a clean end", async () => {
   const oai = await startSimProvider({ dialect: "openai", stream_error_after_chunks: 2 });

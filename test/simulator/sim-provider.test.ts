@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";
 import { startSimProvider, type SimProvider } from "../../src/simulator/sim-provider.js";
-import { call, eventually, parseSse, readStream } from "./helpers.js";
+import { call, readStream } from "../helpers/http.js";
+import { parseSse } from "../helpers/sse.js";
+import { eventually, sleep } from "../helpers/wait.js";
 
 const chatBody = { model: "m", messages: [{ role: "user", content: "hello" }] };
 const chat = (sim: SimProvider, key = "sk-a", extra: Record<string, unknown> = {}) =>
@@ -72,7 +74,7 @@ test("key_quota: N ok with falling remaining, then 429 with Retry-After until th
     await sim.set({ key_quota: { requests: 1, window_s: 0.2 } });
     assert.equal((await chat(sim, "sk-k1")).status, 200);
     assert.equal((await chat(sim, "sk-k1")).status, 429);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
     assert.equal((await chat(sim, "sk-k1")).status, 200);
   } finally {
     await sim.close();
@@ -286,12 +288,12 @@ test("stats log: entries in arrival order with key, path, status — enough to p
   const sim = await startSimProvider({ dialect: "openai", revoked_keys: ["sk-bad"] });
   try {
     await chat(sim, "sk-a");
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     const t1 = Date.now();
     await chat(sim, "sk-b");
     await chat(sim, "sk-bad");
     const t2 = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
     await chat(sim, "sk-a");
     const log = sim.stats().log;
     assert.deepEqual(log.map((e) => [e.key, e.status]), [["sk-a", 200], ["sk-b", 200], ["sk-bad", 401], ["sk-a", 200]]);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { createGateway, startServer } from "../../src/index.js";
 import { createLogger } from "../../src/telemetry/logger.js";
-import { until } from "../helpers/load.js";
+import { until } from "../helpers/wait.js";
 
 test("access log: one JSON line per request with its correlation id, escaped client strings, no secrets", async () => {
   const dir = mkdtempSync(join(tmpdir(), "switchyard-log-"));

@@ -8,33 +8,23 @@ import { test, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { request } from "undici";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 import { sseData } from "../helpers/sse.js";
 
-const oai = await startSimProvider({ dialect: "openai", name: "oai", stream_chunks: 4 });
-const claude = await startSimProvider({ dialect: "anthropic", name: "claude", stream_chunks: 4 });
-const gw = await startGateway({
-  routes: [
-    {
-      name: "smart",
-      surface: "openai",
-      models: ["smart"],
-      strategy: "tiered",
-      retry: { attempts: 3 },
-      targets: [
-        { id: "oai", provider: "openai", base_url: oai.url, key: "sk-oai-0001", model: "gpt-4o", tier: 1 },
-        { id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", model: "claude-sonnet-4", tier: 2 },
-      ],
-    },
+const f = await simRoute({
+  sims: [
+    { dialect: "openai", name: "oai", stream_chunks: 4 },
+    { dialect: "anthropic", name: "claude", stream_chunks: 4 },
+  ],
+  route: { name: "smart", surface: "openai", models: ["smart"], strategy: "tiered", retry: { attempts: 3 } },
+  target: [
+    { id: "oai", provider: "openai", key: "sk-oai-0001", model: "gpt-4o", tier: 1 },
+    { id: "claude", provider: "anthropic", key: "sk-ant-0002", model: "claude-sonnet-4", tier: 2 },
   ],
 });
+const { gw, sims: [oai, claude] } = f;
 const client = new OpenAI({ apiKey: "client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
-after(async () => {
-  await gw.close();
-  await oai.close();
-  await claude.close();
-});
+after(() => f.close());
 beforeEach(async () => {
   await oai.set({ down: false, error_rate: 0 });
   await claude.set({ stream_error_after_chunks: undefined, drop_after_chunks: undefined });

@@ -8,15 +8,16 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
-import { startGateway } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
 
 const ANT_KEY = "sk-ant-secret-key-0002";
 const OAI_KEY = "sk-oai-secret-key-0001";
-const claude = await startSimProvider({ dialect: "anthropic", name: "claude" });
-const oai = await startSimProvider({ dialect: "openai", name: "oai" });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [
+    { dialect: "anthropic", name: "claude" },
+    { dialect: "openai", name: "oai" },
+  ],
+  routes: ([claude, oai]) => [
     // key_disable off: a provider's 401 is then the client's answer (translated), not a key to take out.
     { name: "to-claude", surface: "openai", models: ["smart"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
     { name: "to-claude-rl", surface: "openai", models: ["rl"], retry: { attempts: 1 }, targets: [{ id: "claude-rl", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
@@ -26,11 +27,8 @@ const gw = await startGateway({
     { name: "same", surface: "openai", models: ["plain"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: OAI_KEY }] },
   ],
 });
-after(async () => {
-  await gw.close();
-  await claude.close();
-  await oai.close();
-});
+const { gw, sims: [claude, oai] } = f;
+after(() => f.close());
 beforeEach(async () => {
   for (const s of [claude, oai]) await s.set({ error_rate: 0, rate_limit_rate: 0, revoked_keys: [] });
 });

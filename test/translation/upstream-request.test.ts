@@ -6,35 +6,37 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import { createGateway } from "../../src/index.js";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import type { RestRequestInfo } from "../../src/simulator/sim-options.js";
 import { RequestContext } from "../../src/core/request-context.js";
 import { ENDPOINTS, type EndpointKind } from "../../src/core/endpoint.js";
 import { buildUpstreamRequest } from "../../src/exchange/upstream-request.js";
 import { upstreamRequestHeaders } from "../../src/exchange/headers.js";
-import { startGateway, postJson } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { postJson } from "../helpers/http.js";
 import { UnsupportedFieldError } from "../../src/errors.js";
 
 // An Azure-style OpenAI deployment, played by a REST sim that answers with a chat completion.
 const azureSeen: RestRequestInfo[] = [];
-const azure = await startSimProvider({
-  dialect: "rest",
-  name: "azure",
-  rest_response: (r) => {
-    azureSeen.push(r);
-    return {
-      id: "chatcmpl-az",
-      object: "chat.completion",
-      created: 1,
-      model: "gpt-4o-2024-08-06",
-      choices: [{ index: 0, message: { role: "assistant", content: "from azure" }, finish_reason: "stop" }],
-      usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-    };
-  },
-});
-const claude = await startSimProvider({ dialect: "anthropic", name: "claude" });
-const gw = await startGateway({
-  routes: [
+const f = await simRoute({
+  sims: [
+    {
+      dialect: "rest",
+      name: "azure",
+      rest_response: (r) => {
+        azureSeen.push(r);
+        return {
+          id: "chatcmpl-az",
+          object: "chat.completion",
+          created: 1,
+          model: "gpt-4o-2024-08-06",
+          choices: [{ index: 0, message: { role: "assistant", content: "from azure" }, finish_reason: "stop" }],
+          usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+        };
+      },
+    },
+    { dialect: "anthropic", name: "claude" },
+  ],
+  routes: ([azure, claude]) => [
     {
       name: "azure",
       surface: "anthropic",
@@ -57,11 +59,8 @@ const gw = await startGateway({
     },
   ],
 });
-after(async () => {
-  await gw.close();
-  await azure.close();
-  await claude.close();
-});
+const { gw, sims: [, claude] } = f;
+after(() => f.close());
 
 test("Azure-style deployment: {model} in the base URL, api-version in the query, key in a named header", async () => {
   const client = new Anthropic({ apiKey: "client", baseURL: gw.url, maxRetries: 0 });

@@ -5,29 +5,27 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type { Usage } from "../../src/providers/canonical.js";
-import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { createGateway } from "../../src/index.js";
-import { startGateway, postJson } from "../helpers/harness.js";
+import { simRoute } from "../helpers/sim-route.js";
+import { postJson } from "../helpers/http.js";
 
-const claude = await startSimProvider({ dialect: "anthropic", name: "claude", stream_chunks: 3 });
-const gem = await startSimProvider({ dialect: "gemini", name: "gem", stream_chunks: 3 });
-const config = {
-  routes: [
-    { name: "a", surface: "openai" as const, models: ["smart"], targets: [{ id: "claude", provider: "anthropic" as const, base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
-    { name: "g", surface: "anthropic" as const, models: ["smart"], targets: [{ id: "gem", provider: "gemini" as const, base_url: gem.url, key: "g-0002", model: "gemini-2.5-flash" }] },
-    { name: "gm", surface: "gemini" as const, models: ["smart"], targets: [{ id: "claude", provider: "anthropic" as const, base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
+const f = await simRoute({
+  sims: [
+    { dialect: "anthropic", name: "claude", stream_chunks: 3 },
+    { dialect: "gemini", name: "gem", stream_chunks: 3 },
   ],
-};
-const gw = await startGateway(config);
+  routes: ([claude, gem]) => [
+    { name: "a", surface: "openai", models: ["smart"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
+    { name: "g", surface: "anthropic", models: ["smart"], targets: [{ id: "gem", provider: "gemini", base_url: gem.url, key: "g-0002", model: "gemini-2.5-flash" }] },
+    { name: "gm", surface: "gemini", models: ["smart"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
+  ],
+});
+const { gw, config } = f;
 const seen: (Usage | null)[] = [];
 gw.gateway.events.onAttempt((_t, outcome, _l, ctx) => {
   if (outcome.kind === "ok") seen.push(ctx.usage);
 });
-after(async () => {
-  await gw.close();
-  await claude.close();
-  await gem.close();
-});
+after(() => f.close());
 
 test("JSON and streamed translated answers leave their usage on the context before the attempt ends", async () => {
   seen.length = 0;

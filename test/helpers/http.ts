@@ -1,27 +1,6 @@
-/** Shared helpers for the simulator tests: raw HTTP calls and an SSE parser. */
+/** HTTP helpers for the tests: one request helper (`call`, `postJson` on top of it), a chunk-by-chunk reader, and a raw socket request. */
+import { connect } from "node:net";
 import { request } from "undici";
-
-export interface SseEvent {
-  event: string | undefined;
-  data: string;
-}
-
-/** Parses complete SSE events (LF or CRLF line endings); a trailing partial event is ignored. */
-export function parseSse(text: string): SseEvent[] {
-  const out: SseEvent[] = [];
-  const blocks = text.split(/\r?\n\r?\n/);
-  blocks.pop(); // after the last separator: empty, or a partial event
-  for (const block of blocks) {
-    let event: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-    }
-    if (data.length > 0 || event !== undefined) out.push({ event, data: data.join("\n") });
-  }
-  return out;
-}
 
 export interface Reply {
   status: number;
@@ -30,7 +9,7 @@ export interface Reply {
   json: any;
 }
 
-/** One request; the body is read whole. Throws on connection errors (err.code is undici's). */
+/** One request; the body is read whole and parsed as JSON when it is JSON. Throws on connection errors (err.code is undici's). */
 export async function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal } = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
@@ -51,7 +30,13 @@ export async function call(url: string, opts: { method?: string; headers?: Recor
   return { status: res.statusCode, headers: h, text, json };
 }
 
-/** Reads a streamed body chunk by chunk; returns what arrived and the error that ended it, if any. */
+/** POST a JSON body (a string is sent as is); the answer's headers as a Headers object (`get` gives null when absent). */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Omit<Reply, "headers"> & { headers: Headers }> {
+  const r = await call(url, { method: "POST", headers, body });
+  return { ...r, headers: new Headers(r.headers) };
+}
+
+/** POSTs a JSON body and reads the streamed answer chunk by chunk; returns what arrived and the error that ended it, if any. */
 export async function readStream(url: string, opts: { headers?: Record<string, string>; body: unknown }): Promise<{
   status: number;
   text: string;
@@ -78,11 +63,22 @@ export async function readStream(url: string, opts: { headers?: Record<string, s
   return { status: res.statusCode, text, error, arrivals };
 }
 
-/** Polls until check() is true (or fails after timeoutMs). */
-export async function eventually(check: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Sends one request exactly as written (no client-side path normalisation) and returns status and body. */
+export function rawRequest(url: string, requestLine: string, headers: Record<string, string> = {}, body = ""): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(u.port), u.hostname);
+    let data = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d) => (data += d));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
+      resolve({ status, body: data.slice(data.indexOf("\r\n\r\n") + 4) });
+    });
+    const head = Object.entries({ host: u.host, connection: "close", "content-length": String(Buffer.byteLength(body)), ...headers })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join("");
+    socket.write(`${requestLine}\r\n${head}\r\n${body}`);
+  });
 }
