@@ -83,18 +83,24 @@ export class Adaptive<T extends Candidate = Candidate> implements Strategy<T> {
     if (n <= 1) return eligible[0];
     let fastest = Infinity;
     for (let i = 0; i < n; i++) {
-      const k = eligible[i]!.index;
+      const t = eligible[i];
+      if (t === undefined) continue;
+      const k = t.index;
       // Only targets with about one sample's worth of evidence set the bar for speed.
-      if (this.latencyCount[k]! * this.scale >= 1) {
-        const mean = this.latencySum[k]! / this.latencyCount[k]!;
+      const latencyCount = this.latencyCount[k] ?? 0;
+      if (latencyCount * this.scale >= 1) {
+        const mean = (this.latencySum[k] ?? 0) / latencyCount;
         if (mean < fastest) fastest = mean;
       }
     }
-    let best = eligible[0]!;
+    let best = eligible[0];
     let bestDraw = -Infinity;
     for (let i = 0; i < n; i++) {
-      const t = eligible[i]!;
-      const draw = this.meanReward(t, fastest) + (this.exploration * this.random.roughNormal()) / Math.sqrt(this.count[t.index]! * this.scale + 1);
+      const t = eligible[i];
+      if (t === undefined) continue;
+      const draw =
+        this.meanReward(t, fastest) +
+        (this.exploration * this.random.roughNormal()) / Math.sqrt((this.count[t.index] ?? 0) * this.scale + 1);
       if (draw > bestDraw) {
         bestDraw = draw;
         best = t;
@@ -111,29 +117,31 @@ export class Adaptive<T extends Candidate = Candidate> implements Strategy<T> {
     if (this.scale < RENORMALIZE_BELOW) this.renormalize();
     const k = target.index;
     const unit = 1 / this.scale;
-    this.count[k]! += unit;
+    this.count[k] = (this.count[k] ?? 0) + unit;
     if (!isTargetFailure(kind)) {
-      this.successes[k]! += unit;
-      this.latencyCount[k]! += unit;
-      this.latencySum[k]! += latencyMs * unit;
+      this.successes[k] = (this.successes[k] ?? 0) + unit;
+      this.latencyCount[k] = (this.latencyCount[k] ?? 0) + unit;
+      this.latencySum[k] = (this.latencySum[k] ?? 0) + latencyMs * unit;
     }
   }
 
   private meanReward(t: T, fastest: number): number {
     const k = t.index;
     const w = this.weights;
-    const successRate = (this.successes[k]! * this.scale + 1) / (this.count[k]! * this.scale + 1);
+    const successRate = ((this.successes[k] ?? 0) * this.scale + 1) / ((this.count[k] ?? 0) * this.scale + 1);
     let speed = 1;
-    if (fastest < Infinity && this.latencyCount[k]! > 0) {
-      const mean = this.latencySum[k]! / this.latencyCount[k]!;
+    const latencyCount = this.latencyCount[k] ?? 0;
+    if (fastest < Infinity && latencyCount > 0) {
+      const mean = (this.latencySum[k] ?? 0) / latencyCount;
       if (mean > fastest) speed = fastest / mean;
     }
-    return w.success * successRate + w.latency * speed + w.cost * this.price[k]!;
+    return w.success * successRate + w.latency * speed + w.cost * (this.price[k] ?? 1);
   }
 
   private renormalize(): void {
     const s = this.scale;
-    for (const a of [this.count, this.successes, this.latencyCount, this.latencySum]) for (let i = 0; i < a.length; i++) a[i]! *= s;
+    for (const a of [this.count, this.successes, this.latencyCount, this.latencySum])
+      for (let i = 0; i < a.length; i++) a[i] = (a[i] ?? 0) * s;
     this.scale = 1;
   }
 
@@ -143,12 +151,12 @@ export class Adaptive<T extends Candidate = Candidate> implements Strategy<T> {
 
   targetStatus(target: T): Record<string, unknown> {
     const k = target.index;
-    const n = this.count[k]! * this.scale;
-    const latencyN = this.latencyCount[k]!;
+    const n = (this.count[k] ?? 0) * this.scale;
+    const latencyN = this.latencyCount[k] ?? 0;
     return {
       samples: round(n),
-      success_rate: round((this.successes[k]! * this.scale + 1) / (n + 1)),
-      mean_latency_ms: latencyN > 0 ? round(this.latencySum[k]! / latencyN) : null,
+      success_rate: round(((this.successes[k] ?? 0) * this.scale + 1) / (n + 1)),
+      mean_latency_ms: latencyN > 0 ? round((this.latencySum[k] ?? 0) / latencyN) : null,
       spread: round(this.exploration / Math.sqrt(n + 1)),
     };
   }

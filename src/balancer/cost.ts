@@ -29,13 +29,16 @@ export class Cheapest<T extends Candidate = Candidate> implements Strategy<T> {
     const output = ctx.maxOutputTokens(this.defaultOutputTokens);
     const start = this.rotation % n;
     this.rotation = (this.rotation + 1) & 0x3fffffff;
-    let best = eligible[start]!;
+    const first = eligible[start];
+    if (first === undefined) return undefined;
+    let best = first;
     let bestCost = estimatedCost(best, input, output);
     let priced = bestCost > 0;
     for (let j = 1; j < n; j++) {
       let i = start + j;
       if (i >= n) i -= n;
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       const c = estimatedCost(t, input, output);
       if (c > 0) priced = true;
       if (sameCost(c, bestCost) ? t.stats.latencyEwmaMs < best.stats.latencyEwmaMs : c < bestCost) {

@@ -89,7 +89,8 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
     if (this.dirty) this.rescore();
     const epoch = (this.epoch = (this.epoch + 1) >>> 0 || 1);
     for (let i = 0; i < n; i++) {
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       this.mark[t.index] = epoch;
       this.byIndex[t.index] = t;
     }
@@ -98,15 +99,18 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
     let total = 0;
     const order = this.order;
     for (let r = 0; r < order.length && count < top; r++) {
-      const k = order[r]!;
-      if (this.mark[k] !== epoch) continue;
+      const k = order[r];
+      if (k === undefined || this.mark[k] !== epoch) continue;
       this.chosen[count++] = this.byIndex[k];
-      total += this.score[k]!;
+      total += this.score[k] ?? 0;
     }
     let x = this.random.next() * total;
     for (let i = 0; i < count - 1; i++) {
-      x -= this.score[this.chosen[i]!.index]!;
-      if (x < 0) return this.chosen[i];
+      // chosen[0..count) were all set above from marked (hence eligible) pool indices.
+      const c = this.chosen[i];
+      if (c === undefined) continue;
+      x -= this.score[c.index] ?? 0;
+      if (x < 0) return c;
     }
     return this.chosen[count - 1];
   }
@@ -117,20 +121,20 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
     const k = target.index;
     const now = this.now();
     this.decay(k, now);
-    this.attempts[k]! += 1;
-    if (kind !== "connection_failure" && kind !== "timeout") this.reached[k]! += 1;
-    if (isTargetFailure(kind)) this.failed[k]! += 1;
+    this.attempts[k] = (this.attempts[k] ?? 0) + 1;
+    if (kind !== "connection_failure" && kind !== "timeout") this.reached[k] = (this.reached[k] ?? 0) + 1;
+    if (isTargetFailure(kind)) this.failed[k] = (this.failed[k] ?? 0) + 1;
     this.lastResultAt = now;
     this.dirty = true;
   }
 
   private decay(k: number, now: number): void {
-    const dt = now - this.stamp[k]!;
+    const dt = now - (this.stamp[k] ?? now);
     if (dt > 0) {
       const w = Math.exp(-dt / this.tau);
-      this.attempts[k]! *= w;
-      this.reached[k]! *= w;
-      this.failed[k]! *= w;
+      this.attempts[k] = (this.attempts[k] ?? 0) * w;
+      this.reached[k] = (this.reached[k] ?? 0) * w;
+      this.failed[k] = (this.failed[k] ?? 0) * w;
     }
     this.stamp[k] = now;
   }
@@ -140,15 +144,20 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
     const now = this.lastResultAt;
     let fastest = Infinity;
     for (const t of pool) if (t.stats.latencyEwmaMs > 0 && t.stats.latencyEwmaMs < fastest) fastest = t.stats.latencyEwmaMs;
-    for (let k = 0; k < pool.length; k++) this.score[k] = this.scoreOf(pool[k]!, now, fastest);
+    for (let k = 0; k < pool.length; k++) {
+      const t = pool[k];
+      if (t !== undefined) this.score[k] = this.scoreOf(t, now, fastest);
+    }
     // Insertion sort by score, best first; stable, so equal scores keep pool order.
     const order = this.order;
     for (let i = 1; i < order.length; i++) {
-      const k = order[i]!;
-      const s = this.score[k]!;
+      const k = order[i] ?? 0;
+      const s = this.score[k] ?? 0;
       let j = i - 1;
-      while (j >= 0 && this.score[order[j]!]! < s) {
-        order[j + 1] = order[j]!;
+      while (j >= 0) {
+        const o = order[j] ?? 0;
+        if (!((this.score[o] ?? 0) < s)) break;
+        order[j + 1] = o;
         j--;
       }
       order[j + 1] = k;
@@ -159,9 +168,9 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
   private scoreOf(t: T, now: number, fastest: number): number {
     const k = t.index;
     this.decay(k, now);
-    const attempts = this.attempts[k]! + 1;
-    const uptime = (this.reached[k]! + 1) / attempts;
-    const errorRate = this.failed[k]! / attempts;
+    const attempts = (this.attempts[k] ?? 0) + 1;
+    const uptime = ((this.reached[k] ?? 0) + 1) / attempts;
+    const errorRate = (this.failed[k] ?? 0) / attempts;
     const latency = t.stats.latencyEwmaMs;
     const latencyScore = latency > 0 && fastest < Infinity ? fastest / latency : 1;
     const cost = t.costInputPer1k + t.costOutputPer1k;
@@ -178,12 +187,12 @@ export class HealthScore<T extends Candidate = Candidate> implements Strategy<T>
   targetStatus(target: T): Record<string, unknown> {
     if (this.dirty) this.rescore();
     const k = target.index;
-    const attempts = this.attempts[k]! + 1;
+    const attempts = (this.attempts[k] ?? 0) + 1;
     return {
-      score: round(this.score[k]!),
+      score: round(this.score[k] ?? 0),
       rank: this.order.indexOf(k) + 1,
-      uptime: round((this.reached[k]! + 1) / attempts),
-      error_rate: round(this.failed[k]! / attempts),
+      uptime: round(((this.reached[k] ?? 0) + 1) / attempts),
+      error_rate: round((this.failed[k] ?? 0) / attempts),
     };
   }
 }

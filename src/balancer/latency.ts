@@ -80,7 +80,8 @@ export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
     for (let j = 0; j < n; j++) {
       let i = start + j;
       if (i >= n) i -= n;
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       const k = t.index;
       const p = t.stats.inFlight;
       if (this.sampled[k] === 0) {
@@ -94,7 +95,7 @@ export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
         }
         continue;
       }
-      const key = this.key[k]! + (p < LN_TABLE_SIZE ? LN_P1[p]! : Math.log(p + 1));
+      const key = (this.key[k] ?? 0) + (p < LN_TABLE_SIZE ? (LN_P1[p] ?? Math.log(p + 1)) : Math.log(p + 1));
       if (key < bestKey) {
         bestKey = key;
         best = t;
@@ -118,8 +119,8 @@ export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
       c = rtt;
       this.sampled[k] = 1;
     } else {
-      const prev = this.cost[k]!;
-      const dt = now - this.stamp[k]!;
+      const prev = this.cost[k] ?? 0;
+      const dt = now - (this.stamp[k] ?? now);
       const w = dt > 0 ? Math.exp(-dt / this.tau) : 1;
       c = rtt > prev ? rtt : prev * w + rtt * (1 - w);
     }
@@ -132,7 +133,7 @@ export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
   costNow(target: T): number {
     const k = target.index;
     if (this.sampled[k] === 0) return 0;
-    return this.cost[k]! * Math.exp(-(this.now() - this.stamp[k]!) / this.tau);
+    return (this.cost[k] ?? 0) * Math.exp(-(this.now() - (this.stamp[k] ?? 0)) / this.tau);
   }
 
   status(): Record<string, unknown> {

@@ -23,13 +23,16 @@ export class LeastConnections<T extends Candidate = Candidate> implements Strate
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     const last = this.lastPicked;
-    let best = eligible[0]!;
+    const first = eligible[0];
+    if (first === undefined) return undefined;
+    let best = first;
     let bestInFlight = best.stats.inFlight;
     for (let i = 1; i < n; i++) {
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       const f = t.stats.inFlight;
       if (f > bestInFlight) continue;
-      if (f < bestInFlight || t.weight > best.weight || (t.weight === best.weight && last[t.index]! < last[best.index]!)) {
+      if (f < bestInFlight || t.weight > best.weight || (t.weight === best.weight && (last[t.index] ?? 0) < (last[best.index] ?? 0))) {
         best = t;
         bestInFlight = f;
       }

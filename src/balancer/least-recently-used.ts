@@ -50,15 +50,18 @@ export class LeastRecentlyUsed<T extends Candidate = Candidate> implements Strat
     const usedAt = this.usedAt;
     const start = this.rotation % n;
     this.rotation = (this.rotation + 1) & 0x3fffffff;
-    let best = eligible[start]!;
+    const first = eligible[start];
+    if (first === undefined) return undefined;
+    let best = first;
     let bestBusy = best.stats.inFlight > 0;
-    let bestUsed = usedAt[best.index]!;
+    let bestUsed = usedAt[best.index] ?? -Infinity;
     for (let j = 1; j < n; j++) {
       let i = start + j;
       if (i >= n) i -= n;
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       const busy = t.stats.inFlight > 0;
-      const used = usedAt[t.index]!;
+      const used = usedAt[t.index] ?? -Infinity;
       if (busy === bestBusy ? used < bestUsed : bestBusy) {
         best = t;
         bestBusy = busy;
@@ -84,7 +87,7 @@ export class LeastRecentlyUsed<T extends Candidate = Candidate> implements Strat
   onResult(target: T): void {
     const now = this.now();
     if (now > this.latest) this.latest = now;
-    if (now > this.usedAt[target.index]!) this.usedAt[target.index] = now;
+    if (now > (this.usedAt[target.index] ?? -Infinity)) this.usedAt[target.index] = now;
   }
 
   status(): Record<string, unknown> {
@@ -93,7 +96,7 @@ export class LeastRecentlyUsed<T extends Candidate = Candidate> implements Strat
 
   targetStatus(target: T): Record<string, unknown> {
     const busy = target.stats.inFlight > 0;
-    const rest = this.now() - this.usedAt[target.index]!;
+    const rest = this.now() - (this.usedAt[target.index] ?? -Infinity);
     return { rested_ms: busy ? 0 : rest === Infinity ? null : Math.round(rest), rested: !busy && rest >= this.windowMs };
   }
 }

@@ -9,11 +9,13 @@ import { STRATEGIES } from "../config/schema.js";
 export function parseOptions<S extends z.ZodType>(strategy: string, schema: S, raw: unknown): z.output<S> {
   const result = schema.safeParse(raw ?? {});
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
+  const issue = result.error.issues[0];
+  if (issue === undefined) throw new Error(`strategy_options.${strategy}: invalid`);
   const path = ["strategy_options", strategy, ...issue.path.map(String)];
   let message = issue.message;
   if (issue.code === "unrecognized_keys") {
-    path.push(issue.keys[0]!);
+    const key = issue.keys[0];
+    if (key !== undefined) path.push(key);
     message = "unknown option";
   }
   throw new Error(`${path.join(".")}: ${message}`);

@@ -31,8 +31,10 @@ export class PowerOfTwoChoices<T extends Candidate = Candidate> implements Strat
     const i = this.random.int(n);
     let j = this.random.int(n - 1);
     if (j >= i) j++;
-    const a = eligible[i]!;
-    const b = eligible[j]!;
+    const a = eligible[i];
+    const b = eligible[j];
+    // i and j are drawn below n, so both exist.
+    if (a === undefined || b === undefined) return a ?? b;
     return this.load(b) < this.load(a) ? b : a;
   }
 

@@ -28,13 +28,15 @@ export class BestQuality<T extends Candidate = Candidate> implements Strategy<T>
     const output = ctx.maxOutputTokens(this.defaultOutputTokens);
     const start = this.rotation % n;
     this.rotation = (this.rotation + 1) & 0x3fffffff;
-    let best = eligible[start]!;
+    const first = eligible[start];
+    if (first === undefined) return undefined;
+    let best = first;
     let bestCost = estimatedCost(best, input, output);
     for (let j = 1; j < n; j++) {
       let i = start + j;
       if (i >= n) i -= n;
-      const t = eligible[i]!;
-      if (t.quality < best.quality) continue;
+      const t = eligible[i];
+      if (t === undefined || t.quality < best.quality) continue;
       const c = estimatedCost(t, input, output);
       const better =
         t.quality > best.quality ||

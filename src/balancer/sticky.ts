@@ -59,15 +59,18 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
       for (let v = 0; v < count; v++) entries.push({ point: hash32(`${t.id}#${v}`), owner: t.index });
     }
     // Ties on a point (rare) resolve by id order so every process builds the same ring.
-    entries.sort((a, b) => a.point - b.point || pool[a.owner]!.id.localeCompare(pool[b.owner]!.id));
+    entries.sort((a, b) => a.point - b.point || idOf(pool, a.owner).localeCompare(idOf(pool, b.owner)));
     this.points = Uint32Array.from(entries, (e) => e.point);
     this.owners = Int32Array.from(entries, (e) => e.owner);
     this.mark = new Uint32Array(pool.length);
     this.byIndex = new Array<T | undefined>(pool.length).fill(undefined);
     this.share = new Float64Array(pool.length);
-    for (let i = 0; i < entries.length; i++) {
-      const prev = i === 0 ? this.points[entries.length - 1]! - 0x100000000 : this.points[i - 1]!;
-      this.share[this.owners[i]!]! += (this.points[i]! - prev) / 0x100000000;
+    const m = entries.length;
+    for (let i = 0; i < m; i++) {
+      const point = this.points[i] ?? 0;
+      const prev = i === 0 ? (this.points[m - 1] ?? 0) - 0x100000000 : (this.points[i - 1] ?? 0);
+      const owner = this.owners[i] ?? 0;
+      this.share[owner] = (this.share[owner] ?? 0) + (point - prev) / 0x100000000;
     }
     this.sourceKinds = Uint8Array.from(sources, (s) => (s.startsWith("header:") ? KIND_HEADER : s.startsWith("body:") ? KIND_BODY : KIND_CLIENT));
     this.sourceNames = sources.map((s) => (s.startsWith("header:") ? s.slice(7).toLowerCase() : s.startsWith("body:") ? s.slice(5) : ""));
@@ -84,7 +87,8 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
     if (n === 1) return eligible[0];
     const epoch = (this.epoch = (this.epoch + 1) >>> 0 || 1);
     for (let i = 0; i < n; i++) {
-      const t = eligible[i]!;
+      const t = eligible[i];
+      if (t === undefined) continue;
       this.mark[t.index] = epoch;
       this.byIndex[t.index] = t;
     }
@@ -95,15 +99,15 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
     let hi = points.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (points[mid]! < h) lo = mid + 1;
+      if ((points[mid] ?? 0) < h) lo = mid + 1;
       else hi = mid;
     }
     const m = points.length;
     for (let j = 0; j < m; j++) {
       let p = lo + j;
       if (p >= m) p -= m;
-      const owner = this.owners[p]!;
-      if (this.mark[owner] === epoch) return this.byIndex[owner];
+      const owner = this.owners[p];
+      if (owner !== undefined && this.mark[owner] === epoch) return this.byIndex[owner];
     }
     return undefined; // unreachable: every eligible target owns points
   }
@@ -113,10 +117,14 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
     for (let i = 0; i < this.sourceKinds.length; i++) {
       const kind = this.sourceKinds[i];
       if (kind === KIND_HEADER) {
-        const v = ctx.headers[this.sourceNames[i]!];
+        const name = this.sourceNames[i]; // built from the same sources as sourceKinds
+        if (name === undefined) continue;
+        const v = ctx.headers[name];
         if (typeof v === "string" && v !== "") return v;
       } else if (kind === KIND_BODY) {
-        const v = ctx.json?.[this.sourceNames[i]!];
+        const name = this.sourceNames[i];
+        if (name === undefined) continue;
+        const v = ctx.json?.[name];
         if (typeof v === "string" && v !== "") return v;
       } else {
         const auth = ctx.headers["authorization"] ?? ctx.headers["x-api-key"];
@@ -131,8 +139,15 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
   }
 
   targetStatus(target: T): Record<string, unknown> {
-    return { ring_share: Math.round(this.share[target.index]! * 10000) / 10000 };
+    return { ring_share: Math.round((this.share[target.index] ?? 0) * 10000) / 10000 };
   }
+}
+
+/** The id of the pool target at `index`; ring entries are built from the pool, so it exists. */
+function idOf(pool: readonly Candidate[], index: number): string {
+  const t = pool[index];
+  if (t === undefined) throw new Error(`sticky: ring point owner ${index} is not in the pool`);
+  return t.id;
 }
 
 export function createSticky<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>): Strategy<T> {

@@ -15,6 +15,15 @@ const optionsSchema = z
   })
   .strict();
 
+/** One tier's own state: its `within` strategy, its round-robin fallback, its reused pick array. */
+interface TierSlot<T extends Candidate> {
+  readonly tier: number;
+  readonly inner: Strategy<T>;
+  readonly fallback: RoundRobin<T>;
+  /** Reused array of the eligible targets of that tier. */
+  readonly scratch: T[];
+}
+
 /**
  * Targets grouped by tier, 1 first. The active tier is the best tier that has an eligible target:
  * a lower tier gets traffic only when every target of all higher tiers is ineligible (breaker
@@ -29,20 +38,28 @@ export class Tiered<T extends Candidate = Candidate> implements Strategy<T> {
   private readonly tiers: number[];
   /** Slot per tier number (index = tier), -1 for tiers not in the pool. */
   private readonly slotOfTier: Int32Array;
-  private readonly inner: Strategy<T>[];
-  private readonly fallback: RoundRobin<T>[];
-  /** Per tier: reused array of the eligible targets of that tier. */
-  private readonly scratch: T[][];
+  /** Per distinct tier, same order as `tiers`. */
+  private readonly slots: TierSlot<T>[];
   private activeTier = 0;
 
   constructor(pool: readonly T[], makeInner: (pool: readonly T[]) => Strategy<T>) {
     this.tiers = [...new Set(pool.map((t) => t.tier))].sort((a, b) => a - b);
-    this.slotOfTier = new Int32Array(this.tiers[this.tiers.length - 1]! + 1).fill(-1);
+    this.slotOfTier = new Int32Array((this.tiers[this.tiers.length - 1] ?? 0) + 1).fill(-1);
     this.tiers.forEach((tier, slot) => (this.slotOfTier[tier] = slot));
-    // Each inner strategy sees the whole pool so its arrays can be indexed by target.index.
-    this.inner = this.tiers.map(() => makeInner(pool));
-    this.fallback = this.tiers.map(() => new RoundRobin<T>());
-    this.scratch = this.tiers.map((tier) => pool.filter((t) => t.tier === tier));
+    this.slots = this.tiers.map((tier) => ({
+      tier,
+      // Each inner strategy sees the whole pool so its arrays can be indexed by target.index.
+      inner: makeInner(pool),
+      fallback: new RoundRobin<T>(),
+      scratch: pool.filter((t) => t.tier === tier),
+    }));
+  }
+
+  /** The slot of a tier some pool target has; any other tier is a caller bug. */
+  private slotOf(tier: number): TierSlot<T> {
+    const slot = this.slots[this.slotOfTier[tier] ?? -1];
+    if (slot === undefined) throw new Error(`tiered: tier ${tier} has no target in this route's pool`);
+    return slot;
   }
 
   pick(eligible: readonly T[], ctx: PickContext): T | undefined {
@@ -51,41 +68,46 @@ export class Tiered<T extends Candidate = Candidate> implements Strategy<T> {
     let tier = Infinity;
     let inTier = 0;
     for (let i = 0; i < n; i++) {
-      const t = eligible[i]!.tier;
+      const c = eligible[i];
+      if (c === undefined) continue;
+      const t = c.tier;
       if (t < tier) {
         tier = t;
         inTier = 1;
       } else if (t === tier) inTier++;
     }
     this.activeTier = tier;
-    const slot = this.slotOfTier[tier]!;
+    const slot = this.slotOf(tier);
     let candidates: readonly T[] = eligible;
     if (inTier !== n) {
       // Reuse the tier's array: it never needs more room than the tier has targets.
-      const sub = this.scratch[slot]!;
+      const sub = slot.scratch;
       let k = 0;
-      for (let i = 0; i < n; i++) if (eligible[i]!.tier === tier) sub[k++] = eligible[i]!;
+      for (let i = 0; i < n; i++) {
+        const t = eligible[i];
+        if (t !== undefined && t.tier === tier) sub[k++] = t;
+      }
       sub.length = k;
       candidates = sub;
     }
-    return this.inner[slot]!.pick(candidates, ctx) ?? this.fallback[slot]!.pick(candidates);
+    return slot.inner.pick(candidates, ctx) ?? slot.fallback.pick(candidates);
   }
 
   onResult(target: T, outcome: Outcome, latencyMs: number, ctx: PickContext): void {
-    this.inner[this.slotOfTier[target.tier]!]!.onResult?.(target, outcome, latencyMs, ctx);
+    this.slotOf(target.tier).inner.onResult?.(target, outcome, latencyMs, ctx);
   }
 
   status(): Record<string, unknown> {
     return {
-      within: this.inner[0]!.name,
+      within: this.slots[0]?.inner.name ?? null,
       tiers: this.tiers,
       active_tier: this.activeTier || null,
-      by_tier: Object.fromEntries(this.tiers.map((tier, slot) => [tier, this.inner[slot]!.status?.() ?? {}])),
+      by_tier: Object.fromEntries(this.slots.map((s) => [s.tier, s.inner.status?.() ?? {}])),
     };
   }
 
   targetStatus(target: T): Record<string, unknown> {
-    const inner = this.inner[this.slotOfTier[target.tier]!]!;
+    const inner = this.slotOf(target.tier).inner;
     return { tier: target.tier, ...(inner.targetStatus?.(target) ?? {}) };
   }
 }

@@ -18,11 +18,16 @@ export class WeightedRandom<T extends Candidate = Candidate> implements Strategy
     const n = eligible.length;
     if (n <= 1) return eligible[0];
     let total = 0;
-    for (let i = 0; i < n; i++) total += eligible[i]!.weight;
+    for (let i = 0; i < n; i++) {
+      const t = eligible[i];
+      if (t !== undefined) total += t.weight;
+    }
     let r = this.random.next() * total;
     for (let i = 0; i < n - 1; i++) {
-      r -= eligible[i]!.weight;
-      if (r < 0) return eligible[i];
+      const t = eligible[i];
+      if (t === undefined) continue;
+      r -= t.weight;
+      if (r < 0) return t;
     }
     return eligible[n - 1];
   }

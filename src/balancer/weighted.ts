@@ -27,8 +27,9 @@ export class Weighted<T extends Candidate = Candidate> implements Strategy<T> {
     let best = 0;
     let bestWeight = -Infinity;
     for (let i = 0; i < n; i++) {
-      const t = eligible[i]!;
-      const c = current[t.index]! + t.weight;
+      const t = eligible[i];
+      if (t === undefined) continue;
+      const c = (current[t.index] ?? 0) + t.weight;
       current[t.index] = c;
       total += t.weight;
       if (c > bestWeight) {
@@ -36,13 +37,14 @@ export class Weighted<T extends Candidate = Candidate> implements Strategy<T> {
         best = i;
       }
     }
-    const winner = eligible[best]!;
+    const winner = eligible[best];
+    if (winner === undefined) return undefined;
     current[winner.index] = bestWeight - total;
     return winner;
   }
 
   targetStatus(target: T): Record<string, unknown> {
-    return { weight: target.weight, current_weight: round(this.current[target.index]!) };
+    return { weight: target.weight, current_weight: round(this.current[target.index] ?? 0) };
   }
 }
 

@@ -25,9 +25,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const keys = parseKeys(env.SWITCHYARD_API_KEYS ?? "", problems);
   const port = env.SWITCHYARD_PORT === undefined ? undefined : Number(env.SWITCHYARD_PORT);
   if (port !== undefined && !Number.isInteger(port)) problems.push(`SWITCHYARD_PORT: must be a port number (got "${env.SWITCHYARD_PORT}")`);
-  if (problems.length > 0) throw new ConfigError(problems, "environment");
+  // An unknown provider is always among the problems; the second test only narrows `adapter`.
+  if (problems.length > 0 || adapter === undefined) throw new ConfigError(problems, "environment");
 
-  const surface = adapter!.wire;
+  const surface = adapter.wire;
   const models = (env.SWITCHYARD_MODELS ?? "*").split(",").map((m) => m.trim()).filter(Boolean);
   const route: Record<string, unknown> = {
     name: "default",
@@ -61,10 +62,13 @@ function parseKeys(spec: string, problems: string[]): { key: string; weight: num
     const m = /^(.*):([^:]*)$/.exec(item);
     let key = item;
     let weight = 1;
-    if (m && /^[\d.]*$/.test(m[2]!)) {
-      key = m[1]!;
-      weight = Number(m[2]);
-      if (!(weight > 0)) problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} (${maskSecret(key)}): weight must be a number > 0 (got "${m[2]}")`);
+    const head = m?.[1];
+    const suffix = m?.[2];
+    if (head !== undefined && suffix !== undefined && /^[\d.]*$/.test(suffix)) {
+      key = head;
+      weight = Number(suffix);
+      if (!(weight > 0))
+        problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} (${maskSecret(key)}): weight must be a number > 0 (got "${suffix}")`);
     }
     if (!key) problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} is empty`);
     out.push({ key, weight });

@@ -69,7 +69,10 @@ export class RequestContext {
 
   /** Cancels every running upstream attempt. */
   abort(): void {
-    for (let i = this.controllers.length - 1; i >= 0; i--) this.controllers[i]!.abort();
+    for (let i = this.controllers.length - 1; i >= 0; i--) {
+      const c = this.controllers[i];
+      if (c !== undefined) c.abort();
+    }
   }
 
   /** A stable key for sticky balancing: x-session-id header, else body.user, else "". */

@@ -47,7 +47,9 @@ export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: G
     }
     lastFailure = winner;
   }
-  return lastFailure!;
+  // The loop ends only once every racer has failed, and the last of them is recorded here.
+  if (lastFailure === undefined) throw new Error("hedgedCall: the race ended without an answer or a failure");
+  return lastFailure;
 }
 
 /** A second attempt to a target the request has not tried, if the budget and a breaker allow. */

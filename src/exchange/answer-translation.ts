@@ -47,7 +47,9 @@ export class StreamTranslation {
     const events = this.parser.push(chunk);
     let out = "";
     for (let i = 0; i < events.length; i++) {
-      out += this.encode(this.up.push(events[i]!));
+      const ev = events[i];
+      if (ev === undefined) continue;
+      out += this.encode(this.up.push(ev));
       if (this.up.error !== null) return out + this.fail(this.up.error);
     }
     return out;
@@ -59,7 +61,9 @@ export class StreamTranslation {
     let out = "";
     const events = this.parser.end();
     for (let i = 0; i < events.length; i++) {
-      out += this.encode(this.up.push(events[i]!));
+      const ev = events[i];
+      if (ev === undefined) continue;
+      out += this.encode(this.up.push(ev));
       if (this.up.error !== null) return out + this.fail(this.up.error);
     }
     out += this.encode(this.up.end());
@@ -77,7 +81,11 @@ export class StreamTranslation {
 
   private encode(chunks: ReturnType<ToCanonicalStream["push"]>): string {
     let out = "";
-    for (let i = 0; i < chunks.length; i++) for (const ev of this.down.push(chunks[i]!)) out += encodeSse(ev);
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      if (chunk === undefined) continue;
+      for (const ev of this.down.push(chunk)) out += encodeSse(ev);
+    }
     return out;
   }
 

@@ -62,7 +62,9 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
     } catch {
       throw new UpstreamFormatError(`not JSON (${text.length} bytes), nothing to map`);
     }
-    const m = mapperFor(target.config)!;
+    const m = mapperFor(target.config);
+    // answerMode buffers a REST answer only for a target with a response_mapper.
+    if (m === undefined) throw new Error(`target ${target.id} has no response_mapper to rewrite its answer with`);
     const fn = m instanceof Promise ? await m : m;
     let mapped: unknown;
     try {

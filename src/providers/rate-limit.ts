@@ -121,7 +121,7 @@ export function bindingReset(info: RateLimitInfo): number | undefined {
   const t = info.tokensResetAtMs;
   const rOut = info.requestsRemaining === 0 && r !== undefined;
   const tOut = info.tokensRemaining === 0 && t !== undefined;
-  if (rOut && tOut) return Math.max(r!, t!);
+  if (rOut && tOut) return Math.max(r, t);
   if (rOut) return r;
   if (tOut) return t;
   if (r !== undefined && t !== undefined) return Math.min(r, t);

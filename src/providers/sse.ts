@@ -173,7 +173,8 @@ export function encodeSse(ev: SseEvent): string {
 
 /** Several events as one write. */
 export function encodeSseEvents(events: readonly SseEvent[]): string {
-  if (events.length === 1) return encodeSse(events[0]);
+  const first = events[0];
+  if (events.length === 1 && first !== undefined) return encodeSse(first);
   let out = "";
   for (const ev of events) out += encodeSse(ev);
   return out;

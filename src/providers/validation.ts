@@ -28,8 +28,9 @@ interface Issue {
  */
 function deepestIssue(issue: Issue, prefix: PropertyKey[]): { path: PropertyKey[]; message: string; code: string } {
   const path = prefix.concat(issue.path);
-  if (issue.code === "unrecognized_keys" && issue.keys?.length) {
-    return { path: path.concat(issue.keys[0]), message: "unknown field", code: issue.code };
+  const unknownKey = issue.keys?.[0];
+  if (issue.code === "unrecognized_keys" && unknownKey !== undefined) {
+    return { path: path.concat(unknownKey), message: "unknown field", code: issue.code };
   }
   if (issue.code !== "invalid_union" || !issue.errors?.length) return { path, message: issue.message, code: issue.code };
   let best: Issue | undefined;

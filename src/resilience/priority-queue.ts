@@ -46,7 +46,8 @@ class Deque {
     const n = this.length;
     const kept: Waiter[] = [];
     for (let i = 0; i < n; i++) {
-      const x = this.shift()!;
+      const x = this.shift();
+      if (x === undefined) break;
       if (x !== w) kept.push(x);
     }
     for (const x of kept) this.push(x);
@@ -99,7 +100,7 @@ export class PriorityQueue implements Policy {
     return new Promise<void>((resolve, reject) => {
       const now = Date.now();
       const w = new Waiter(LEVEL[priority], now, resolve, reject);
-      const level = this.levels[w.level]!;
+      const level = this.levelOf(w.level);
       if (front) level.unshift(w);
       else level.push(w);
       this.size++;
@@ -125,6 +126,13 @@ export class PriorityQueue implements Policy {
 
   status(): Record<string, unknown> {
     return this.toJSON();
+  }
+
+  /** The deque of a level from LEVEL (0..3). */
+  private levelOf(level: number): Deque {
+    const d = this.levels[level];
+    if (d === undefined) throw new Error(`priority queue: no level ${level}`);
+    return d;
   }
 
   /** Wakes the first waiter of the highest priority, if any. */
@@ -164,7 +172,7 @@ export class PriorityQueue implements Policy {
       capacity: this.capacity,
       timeout_ms: this.timeoutMs,
       waiting: this.size,
-      waiting_by_priority: Object.fromEntries(PRIORITY_ORDER.map((p) => [p, this.levels[LEVEL[p]]!.length])),
+      waiting_by_priority: Object.fromEntries(PRIORITY_ORDER.map((p) => [p, this.levelOf(LEVEL[p]).length])),
       waited: this.waited,
       wait_ms_mean: this.waited === 0 ? 0 : Math.round((this.waitMsTotal / this.waited) * 10) / 10,
       wait_ms_max: Math.round(this.waitMsMax),

@@ -48,7 +48,7 @@ export class RetryBudget implements Policy {
   /** Every client request (not each retry) deposits here. */
   onRequest(now: number): void {
     const i = this.advance(now);
-    this.requestsIn[i]!++;
+    this.requestsIn[i] = (this.requestsIn[i] ?? 0) + 1;
     this.requests++;
   }
 
@@ -60,7 +60,7 @@ export class RetryBudget implements Policy {
       this.refused++;
       return false;
     }
-    this.retriesIn[i]!++;
+    this.retriesIn[i] = (this.retriesIn[i] ?? 0) + 1;
     this.retries++;
     return true;
   }
@@ -93,8 +93,8 @@ export class RetryBudget implements Policy {
       const steps = b - this.head >= BUCKETS ? BUCKETS : b - this.head;
       for (let k = 1; k <= steps; k++) {
         const i = (this.head + k) % BUCKETS;
-        this.requests -= this.requestsIn[i]!;
-        this.retries -= this.retriesIn[i]!;
+        this.requests -= this.requestsIn[i] ?? 0;
+        this.retries -= this.retriesIn[i] ?? 0;
         this.requestsIn[i] = this.retriesIn[i] = 0;
       }
       this.head = b;

@@ -28,7 +28,7 @@ export class RetryPolicy {
 
   /** Is this kind worth another attempt (config retry_on)? */
   retries(kind: OutcomeKind): boolean {
-    return this.retryOn[KIND_INDEX[kind]]!;
+    return this.retryOn[KIND_INDEX[kind]] ?? false;
   }
 
   /**

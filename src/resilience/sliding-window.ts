@@ -32,7 +32,7 @@ export class CountWindow implements OutcomeWindow {
   record(failed: boolean, slow: boolean): void {
     const i = this.next;
     if (this.size === this.capacity) {
-      const old = this.ring[i]!;
+      const old = this.ring[i] ?? 0;
       if (old & FAILED) this.failed--;
       if (old & SLOW) this.slow--;
     } else this.size++;
@@ -81,14 +81,14 @@ export class TimeWindow implements OutcomeWindow {
 
   record(failed: boolean, slow: boolean, now: number): void {
     const i = this.advance(now);
-    this.bucketCalls[i]!++;
+    this.bucketCalls[i] = (this.bucketCalls[i] ?? 0) + 1;
     this.total++;
     if (failed) {
-      this.bucketFailed[i]!++;
+      this.bucketFailed[i] = (this.bucketFailed[i] ?? 0) + 1;
       this.failed++;
     }
     if (slow) {
-      this.bucketSlow[i]!++;
+      this.bucketSlow[i] = (this.bucketSlow[i] ?? 0) + 1;
       this.slow++;
     }
   }
@@ -131,9 +131,9 @@ export class TimeWindow implements OutcomeWindow {
   }
 
   private clear(i: number): void {
-    this.total -= this.bucketCalls[i]!;
-    this.failed -= this.bucketFailed[i]!;
-    this.slow -= this.bucketSlow[i]!;
+    this.total -= this.bucketCalls[i] ?? 0;
+    this.failed -= this.bucketFailed[i] ?? 0;
+    this.slow -= this.bucketSlow[i] ?? 0;
     this.bucketCalls[i] = this.bucketFailed[i] = this.bucketSlow[i] = 0;
   }
 }

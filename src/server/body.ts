@@ -30,7 +30,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> |
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      resolve(chunks.length > 1 ? Buffer.concat(chunks, size) : (chunks[0] ?? EMPTY));
     };
     const onError = (err: Error) => {
       cleanup();

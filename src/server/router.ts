@@ -58,15 +58,21 @@ export class Router {
       const m = TARGET_ACTION.exec(path);
       if (m !== null) {
         if (method !== "POST") return { kind: "method_not_allowed", surface: "rest", allow: "POST" };
-        return { kind: "target_action", route: decodeURIComponent(m[1]!), target: decodeURIComponent(m[2]!), action: m[3]! };
+        // The pattern's three groups are not optional: they are set whenever it matches.
+        const route = m[1];
+        const target = m[2];
+        const action = m[3];
+        if (route !== undefined && target !== undefined && action !== undefined)
+          return { kind: "target_action", route: decodeURIComponent(route), target: decodeURIComponent(target), action };
       }
     }
     for (const p of this.geminiPrefixes) {
       if (!path.startsWith(p)) continue;
       const m = GEMINI.exec(p === "" ? path : path.slice(p.length));
-      if (m === null) continue;
+      const model = m?.[1];
+      if (m === null || model === undefined) continue;
       if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
-      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: decodeURIComponent(m[1]!) };
+      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: decodeURIComponent(model) };
     }
     const rest = this.table.forRestPath(path);
     if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };

@@ -44,11 +44,12 @@ export class Answer {
 export function composeAnswer(turn: ChatTurn, words: number): Answer {
   const a = new Answer();
   a.inputTokens = Math.max(1, estimateTokens(turn.promptChars));
+  const firstTool = turn.tools[0];
   if (turn.lastRole === "tool") {
     a.text = `Tool result received: ${turn.toolResult}`;
-  } else if (turn.tools.length > 0 && turn.lastRole === "user") {
-    a.tool = turn.tools[0];
-    a.args = sampleArgs(a.tool.schema);
+  } else if (firstTool !== undefined && turn.lastRole === "user") {
+    a.tool = firstTool;
+    a.args = sampleArgs(firstTool.schema);
     a.argsJson = JSON.stringify(a.args);
     a.outputTokens = Math.max(1, estimateTokens(a.argsJson.length));
     return a;

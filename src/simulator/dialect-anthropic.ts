@@ -148,8 +148,9 @@ function usage(a: Answer, output: number): Record<string, unknown> {
 function streamFrames(ex: SimExchange, a: Answer, id: string, model: string): string[] {
   const message = { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: usage(a, 1) };
   const frames = [sseEvent("message_start", { type: "message_start", message })];
-  const toolUse = a.tool !== undefined;
-  const block = toolUse ? { type: "tool_use", id: `toolu_${ex.host.nextId()}`, name: a.tool!.name, input: {} } : { type: "text", text: "" };
+  const tool = a.tool;
+  const toolUse = tool !== undefined;
+  const block = toolUse ? { type: "tool_use", id: `toolu_${ex.host.nextId()}`, name: tool.name, input: {} } : { type: "text", text: "" };
   frames.push(sseEvent("content_block_start", { type: "content_block_start", index: 0, content_block: block }));
   frames.push(sseEvent("ping", { type: "ping" }));
   for (const piece of splitPieces(toolUse ? a.argsJson : a.text, ex.opts.stream_chunks)) {

@@ -70,8 +70,9 @@ export const geminiDialect: Dialect = {
       return ex.json(200, { models: MODELS.map(modelInfo) });
     }
     const m = METHOD_PATH.exec(path);
-    if (method === "POST" && m !== null) {
-      const model = decodeURIComponent(m[1]);
+    const modelInPath = m?.[1];
+    if (method === "POST" && m !== null && modelInPath !== undefined) {
+      const model = decodeURIComponent(modelInPath);
       switch (m[2]) {
         case "generateContent":
           return generate(ex, model, false);

@@ -4,7 +4,7 @@
  * resets are Go-style durations ("1s", "6m0s"); errors as {"error":{message,type,param,code}}.
  */
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { composeAnswer, ChatTurn, type Answer } from "./chat-answer.js";
+import { composeAnswer, ChatTurn, type Answer, type ToolSpec } from "./chat-answer.js";
 import { bearer, bodyObject, header, type Dialect } from "./sim-dialect.js";
 import type { SimExchange } from "./sim-exchange.js";
 import { SSE_DONE, sseData } from "./sse.js";
@@ -128,7 +128,7 @@ function chat(ex: SimExchange): void {
     const includeUsage = bodyObject(body.stream_options)?.include_usage === true;
     return ex.stream(streamFrames(ex, answer, id, created, turn.model, includeUsage));
   }
-  const toolCalls = answer.tool === undefined ? undefined : [toolCall(ex, answer)];
+  const toolCalls = answer.tool === undefined ? undefined : [toolCall(ex, answer.tool, answer.argsJson)];
   ex.json(200, {
     id,
     object: "chat.completion",
@@ -151,8 +151,8 @@ function chat(ex: SimExchange): void {
   });
 }
 
-function toolCall(ex: SimExchange, answer: Answer): unknown {
-  return { id: `call_${ex.host.nextId()}`, type: "function", function: { name: answer.tool!.name, arguments: answer.argsJson } };
+function toolCall(ex: SimExchange, tool: ToolSpec, argsJson: string): unknown {
+  return { id: `call_${ex.host.nextId()}`, type: "function", function: { name: tool.name, arguments: argsJson } };
 }
 
 function usage(a: Answer): unknown {

@@ -16,7 +16,8 @@ function maskKeys(query: Record<string, string>): Record<string, string> {
   for (const k in query) {
     if (!KEY_PARAM.test(k)) continue;
     out ??= { ...query };
-    const v = query[k]!;
+    const v = query[k];
+    if (v === undefined) continue;
     out[k] = v.length <= 4 ? "****" : `****${v.slice(-4)}`;
   }
   return out ?? query;

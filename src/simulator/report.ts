@@ -110,7 +110,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
     p50: round1(percentile(sorted, 50)),
     p95: round1(percentile(sorted, 95)),
     p99: round1(percentile(sorted, 99)),
-    max: round1(sorted[sorted.length - 1]),
+    max: round1(sorted[sorted.length - 1] ?? 0),
     mean: round1(sum / sorted.length),
   };
 }
@@ -119,7 +119,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? 0;
 }
 
 function round1(v: number): number {

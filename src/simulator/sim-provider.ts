@@ -250,8 +250,9 @@ class SimProviderImpl implements SimProvider, SimHost {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.once("end", () => {
-      if (chunks.length > 0) {
-        const text = chunks.length === 1 ? chunks[0].toString("utf8") : Buffer.concat(chunks).toString("utf8");
+      const first = chunks[0];
+      if (first !== undefined) {
+        const text = chunks.length === 1 ? first.toString("utf8") : Buffer.concat(chunks).toString("utf8");
         ex.bodyLength = text.length;
         try {
           ex.body = JSON.parse(text);

@@ -120,11 +120,13 @@ export class SimStats {
 
   snapshot(): SimStatsSnapshot {
     const n = Math.min(this.#written, this.capacity);
-    const log: SimLogEntry[] = new Array(n);
+    const log: SimLogEntry[] = [];
     const first = this.#written - n;
     for (let k = 0; k < n; k++) {
+      // The last n of #written entries: begin() created each of their slots.
       const s = this.#ring[(first + k) % this.capacity];
-      log[k] = { at: s.at, key: s.key, method: s.method, path: s.path, status: s.status, aborted: s.aborted };
+      if (s === undefined) continue;
+      log.push({ at: s.at, key: s.key, method: s.method, path: s.path, status: s.status, aborted: s.aborted });
     }
     return {
       name: this.name,

@@ -40,7 +40,11 @@ export function estimateTokens(chars: number): number {
 export function fakeCompletion(userText: string, words: number): string {
   const snippet = userText.replace(/\s+/g, " ").trim().slice(0, 40);
   const out = snippet === "" ? ["Echo:"] : ["Echo:", ...snippet.split(" ")];
-  for (let i = 0; out.length < words; i++) out.push(FILLER[i % FILLER.length]);
+  for (let i = 0; out.length < words; i++) {
+    const w = FILLER[i % FILLER.length];
+    if (w === undefined) break; // no filler words: never loop forever
+    out.push(w);
+  }
   return out.join(" ");
 }
 
@@ -133,14 +137,18 @@ export function embed(text: string, dims: number): number[] {
     norm += f * f;
   }
   norm = Math.sqrt(norm) || 1;
-  for (let i = 0; i < dims; i++) v[i] = Math.round((v[i] / norm) * 1e6) / 1e6;
+  for (let i = 0; i < dims; i++) v[i] = Math.round(((v[i] ?? 0) / norm) * 1e6) / 1e6;
   return v;
 }
 
 /** Float32 little-endian bytes in base64: OpenAI's `encoding_format: "base64"`. */
 export function embeddingBase64(v: number[]): string {
   const buf = Buffer.allocUnsafe(v.length * 4);
-  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i], i * 4);
+  let offset = 0;
+  for (const x of v) {
+    buf.writeFloatLE(x, offset);
+    offset += 4;
+  }
   return buf.toString("base64");
 }
 

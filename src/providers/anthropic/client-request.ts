@@ -25,6 +25,7 @@ export function fromAnthropicRequest(body: unknown): ChatRequest {
   }
   for (let i = 0; i < b.messages.length; i++) {
     const m = b.messages[i];
+    if (m === undefined) continue;
     if (typeof m.content === "string") messages.push(m.role === "user" ? { role: "user", content: m.content } : { role: "assistant", content: m.content });
     else if (m.role === "user") userTurn(m.content, i, messages);
     else messages.push(assistantTurn(m.content, i));
@@ -60,6 +61,7 @@ function userTurn(blocks: AnthropicClientBlock[], i: number, out: Message[]): vo
   const parts: ContentPart[] = [];
   for (let j = 0; j < blocks.length; j++) {
     const blk = blocks[j];
+    if (blk === undefined) continue;
     const field = `messages[${i}].content[${j}]`;
     switch (blk.type) {
       case "text":
@@ -86,9 +88,9 @@ function userTurn(blocks: AnthropicClientBlock[], i: number, out: Message[]): vo
   if (parts.length > 0) out.push({ role: "user", content: parts });
 }
 
-function imagePart(source: { type: string; media_type?: string; data?: string; url?: string }, field: string): ContentPart {
-  if (source.type === "base64") return { type: "image_url", image_url: { url: toDataUrl(source.media_type!, source.data!) } };
-  if (source.type === "url") return { type: "image_url", image_url: { url: source.url! } };
+function imagePart(source: Extract<AnthropicClientBlock, { type: "image" }>["source"], field: string): ContentPart {
+  if (source.type === "base64") return { type: "image_url", image_url: { url: toDataUrl(source.media_type, source.data) } };
+  if (source.type === "url") return { type: "image_url", image_url: { url: source.url } };
   throw new RequestValidationError(`${field}.source`, `${source.type} image sources are not supported`);
 }
 
@@ -99,6 +101,7 @@ function toolMessage(blk: Extract<AnthropicClientBlock, { type: "tool_result" }>
     const parts: TextPart[] = [];
     for (let k = 0; k < blk.content.length; k++) {
       const c = blk.content[k];
+      if (c === undefined) continue;
       if (c.type !== "text") throw new RequestValidationError(`${field}.content[${k}]`, "images in tool results are not supported");
       parts.push(textPart(c));
     }
@@ -114,13 +117,15 @@ function assistantTurn(blocks: AnthropicClientBlock[], i: number): AssistantMess
   let calls: ToolCall[] | undefined;
   for (let j = 0; j < blocks.length; j++) {
     const blk = blocks[j];
+    if (blk === undefined) continue;
     if (blk.type === "text") parts.push(textPart(blk));
     else if (blk.type === "tool_use") (calls ??= []).push({ id: blk.id, type: "function", function: { name: blk.name, arguments: JSON.stringify(blk.input) } });
     else if (blk.type !== "thinking" && blk.type !== "redacted_thinking") {
       throw new RequestValidationError(`messages[${i}].content[${j}].type`, `${blk.type} blocks are not allowed in an assistant message`);
     }
   }
-  const msg: AssistantMessage = { role: "assistant", content: parts.length === 0 ? null : parts.length === 1 ? parts[0].text : parts };
+  const first = parts[0];
+  const msg: AssistantMessage = { role: "assistant", content: first === undefined ? null : parts.length === 1 ? first.text : parts };
   if (calls) msg.tool_calls = calls;
   return msg;
 }
@@ -129,6 +134,7 @@ function tools(b: AnthropicClientRequest, req: ChatRequest): void {
   if (b.tools) {
     for (let i = 0; i < b.tools.length; i++) {
       const t = b.tools[i];
+      if (t === undefined) continue;
       if ((t.type === undefined || t.type === "custom") && t.input_schema !== undefined) {
         const fn: FunctionTool["function"] = { name: t.name, parameters: t.input_schema };
         if (t.description !== undefined) fn.description = t.description;

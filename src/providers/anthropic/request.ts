@@ -40,6 +40,7 @@ export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptio
 
   for (let i = 0; i < req.messages.length; i++) {
     const m = req.messages[i];
+    if (m === undefined) continue;
     switch (m.role) {
       case "system":
       case "developer":
@@ -66,7 +67,8 @@ export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptio
     max_tokens: req.max_completion_tokens ?? req.max_tokens ?? opts.defaultMaxTokens ?? DEFAULT_MAX_TOKENS,
     messages,
   };
-  if (system.length === 1) body.system = system[0].text;
+  const onlySystem = system.length === 1 ? system[0] : undefined;
+  if (onlySystem !== undefined) body.system = onlySystem.text;
   else if (system.length > 1) body.system = system;
   if (req.stream) body.stream = true;
   samplingParams(req, body, fx);
@@ -102,6 +104,7 @@ function userBlocks(m: UserMessage, i: number, fx: Fidelity): AnthropicContentBl
   }
   for (let j = 0; j < m.content.length; j++) {
     const p = m.content[j];
+    if (p === undefined) continue;
     const field = `messages[${i}].content[${j}]`;
     if (p.type === "text") pushText(blocks, p.text);
     else if (p.type === "image_url") {
@@ -131,6 +134,7 @@ function assistantBlocks(m: AssistantMessage, i: number, fx: Fidelity): Anthropi
   if (calls) {
     for (let j = 0; j < calls.length; j++) {
       const c = calls[j];
+      if (c === undefined) continue;
       blocks.push({ type: "tool_use", id: toolId(c.id), name: c.function.name, input: toolInput(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx) });
     }
   }
@@ -185,10 +189,10 @@ function toolResultsFirst(blocks: AnthropicContentBlock[]): void {
 /** A final assistant turn is a prefill, which Anthropic refuses with trailing whitespace. */
 function trimPrefill(messages: AnthropicMessage[], fx: Fidelity): void {
   const last = messages[messages.length - 1];
-  if (last.role !== "assistant") return;
+  if (last === undefined || last.role !== "assistant") return;
   const blocks = last.content as AnthropicContentBlock[];
   const b = blocks[blocks.length - 1];
-  if (b.type !== "text") return;
+  if (b === undefined || b.type !== "text") return;
   const trimmed = b.text.trimEnd();
   if (trimmed === b.text) return;
   fx.note("messages", "trailing whitespace of the final assistant message trimmed");
@@ -219,7 +223,9 @@ function toolParams(req: ChatRequest, body: AnthropicRequest, fx: Fidelity): voi
   const tools: (AnthropicTool | Record<string, unknown>)[] = [];
   if (req.tools) {
     for (let i = 0; i < req.tools.length; i++) {
-      const t = tool(req.tools[i], i, fx);
+      const ft = req.tools[i];
+      if (ft === undefined) continue;
+      const t = tool(ft, i, fx);
       if (t) tools.push(t);
     }
   }

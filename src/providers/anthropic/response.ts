@@ -1,4 +1,4 @@
-import type { ChatCompletion, ToolCall } from "../canonical.js";
+import type { ChatCompletion, Choice, ToolCall } from "../canonical.js";
 import { isRecord } from "../errors.js";
 import { newId, nowSeconds } from "../ids.js";
 import { finishFromAnthropic, finishToAnthropic } from "./stop-reason.js";
@@ -16,16 +16,16 @@ export function fromAnthropicResponse(body: unknown): ChatCompletion {
     if (b.type === "text") text = text === null ? b.text : text + b.text;
     else if (b.type === "tool_use") (calls ??= []).push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
   }
-  const c: ChatCompletion = {
+  const choice: Choice = { index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishFromAnthropic(r.stop_reason), logprobs: null };
+  if (calls) choice.message.tool_calls = calls;
+  return {
     id: r.id,
     object: "chat.completion",
     created: nowSeconds(),
     model: r.model,
-    choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishFromAnthropic(r.stop_reason), logprobs: null }],
+    choices: [choice],
     usage: usageFromAnthropic(r.usage),
   };
-  if (calls) c.choices[0].message.tool_calls = calls;
-  return c;
 }
 
 /**

@@ -26,13 +26,16 @@ export function fromGeminiRequest(body: unknown, opts: GeminiClientOptions): Cha
   const si = b.systemInstruction;
   if (typeof si === "string") messages.push({ role: "system", content: si });
   else if (si !== undefined) {
-    const parts = si.parts.filter((p) => typeof p.text === "string").map((p) => ({ type: "text" as const, text: p.text! }));
-    if (parts.length > 0) messages.push({ role: "system", content: parts.length === 1 ? parts[0].text : parts });
+    const parts: TextPart[] = [];
+    for (const p of si.parts) if (typeof p.text === "string") parts.push({ type: "text", text: p.text });
+    const first = parts[0];
+    if (first !== undefined) messages.push({ role: "system", content: parts.length === 1 ? first.text : parts });
   }
   /** Calls of the latest model turn not answered yet, for pairing responses that carry no id. */
   let open: { id: string; name: string }[] = [];
   for (let i = 0; i < b.contents.length; i++) {
     const c = b.contents[i];
+    if (c === undefined) continue;
     if (c.role === "model") {
       const m = modelTurn(c.parts, i);
       open = m.tool_calls ? m.tool_calls.map((t) => ({ id: t.id, name: t.function.name })) : [];
@@ -61,7 +64,7 @@ function modelTurn(parts: GeminiClientPart[], i: number): AssistantMessage {
   let calls: ToolCall[] | undefined;
   for (let j = 0; j < parts.length; j++) {
     const p = parts[j];
-    if (p.thought) continue;
+    if (p === undefined || p.thought) continue;
     if (typeof p.text === "string") texts.push({ type: "text", text: p.text });
     else if (p.functionCall) {
       const call: ToolCall = { id: p.functionCall.id ?? `call_${i}_${j}`, type: "function", function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) } };
@@ -69,7 +72,8 @@ function modelTurn(parts: GeminiClientPart[], i: number): AssistantMessage {
       (calls ??= []).push(call);
     } else if (p.thoughtSignature === undefined || Object.keys(p).length > 1) unsupportedPart(p, `contents[${i}].parts[${j}]`);
   }
-  const m: AssistantMessage = { role: "assistant", content: texts.length === 0 ? null : texts.length === 1 ? texts[0].text : texts };
+  const first = texts[0];
+  const m: AssistantMessage = { role: "assistant", content: first === undefined ? null : texts.length === 1 ? first.text : texts };
   if (calls) m.tool_calls = calls;
   return m;
 }
@@ -78,6 +82,7 @@ function userTurn(parts: GeminiClientPart[], i: number, out: Message[], open: { 
   const content: ContentPart[] = [];
   for (let j = 0; j < parts.length; j++) {
     const p = parts[j];
+    if (p === undefined) continue;
     const field = `contents[${i}].parts[${j}]`;
     if (typeof p.text === "string") {
       if (!p.thought) content.push({ type: "text", text: p.text });
@@ -102,8 +107,9 @@ function inline(mime: string, data: string): ContentPart {
 function toolMessage(fr: NonNullable<GeminiClientPart["functionResponse"]>, open: { id: string; name: string }[], i: number, j: number): ToolMessage {
   let k = fr.id !== undefined ? open.findIndex((c) => c.id === fr.id) : -1;
   if (k === -1) k = open.findIndex((c) => c.name === fr.name);
-  const id = k === -1 ? (fr.id ?? `call_${i}_${j}`) : open[k].id;
-  if (k !== -1) open.splice(k, 1);
+  const paired = k === -1 ? undefined : open[k];
+  const id = paired === undefined ? (fr.id ?? `call_${i}_${j}`) : paired.id;
+  if (paired !== undefined) open.splice(k, 1);
   const r = fr.response;
   const keys = Object.keys(r);
   let text: string;
@@ -150,8 +156,10 @@ function tools(b: GeminiClientRequest, req: ChatRequest): void {
   }
   if (!cfg?.mode || cfg.mode === "MODE_UNSPECIFIED") return;
   if (cfg.mode === "NONE") req.tool_choice = "none";
-  else if (cfg.mode === "ANY") req.tool_choice = allowed?.size === 1 ? { type: "function", function: { name: [...allowed][0] } } : "required";
-  else req.tool_choice = "auto";
+  else if (cfg.mode === "ANY") {
+    const only = allowed?.size === 1 ? allowed.values().next().value : undefined;
+    req.tool_choice = only !== undefined ? { type: "function", function: { name: only } } : "required";
+  } else req.tool_choice = "auto";
 }
 
 function generation(b: GeminiClientRequest, req: ChatRequest): void {

@@ -43,6 +43,7 @@ export function toGeminiRequest(req: ChatRequest, opts: GeminiRequestOptions): T
 
   for (let i = 0; i < req.messages.length; i++) {
     const m = req.messages[i];
+    if (m === undefined) continue;
     switch (m.role) {
       case "system":
       case "developer":
@@ -93,6 +94,7 @@ function userParts(m: UserMessage, i: number, fx: Fidelity): GeminiPart[] {
   const parts: GeminiPart[] = [];
   for (let j = 0; j < m.content.length; j++) {
     const p = m.content[j];
+    if (p === undefined) continue;
     const field = `messages[${i}].content[${j}]`;
     if (p.type === "text") {
       if (p.text.length > 0) parts.push({ text: p.text });
@@ -122,6 +124,7 @@ function modelParts(m: AssistantMessage, i: number, fx: Fidelity, callNames: Map
   if (!calls) return parts;
   for (let j = 0; j < calls.length; j++) {
     const c = calls[j];
+    if (c === undefined) continue;
     callNames.set(c.id, c.function.name);
     const part: GeminiPart = { functionCall: { name: c.function.name, args: args(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx), id: c.id } };
     const sig = c.extra_content?.google?.thought_signature;
@@ -154,7 +157,9 @@ function tools(req: ChatRequest, body: GeminiRequest, fx: Fidelity, jsonSchema: 
   if (req.tools && req.tools.length > 0) {
     const decls: GeminiFunctionDeclaration[] = [];
     for (let i = 0; i < req.tools.length; i++) {
-      const f = req.tools[i].function;
+      const t = req.tools[i];
+      if (t === undefined) continue;
+      const f = t.function;
       const d: GeminiFunctionDeclaration = { name: f.name };
       if (f.description !== undefined) d.description = f.description;
       const p = f.parameters;

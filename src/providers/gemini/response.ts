@@ -2,7 +2,7 @@ import type { ChatCompletion, Choice, ToolCall } from "../canonical.js";
 import { isRecord } from "../errors.js";
 import { newId, nowSeconds } from "../ids.js";
 import { finishFromGemini, finishToGemini } from "./finish-reason.js";
-import type { GeminiCandidate, GeminiPart, GeminiResponse } from "./types.js";
+import type { GeminiCandidate, GeminiFunctionCall, GeminiPart, GeminiResponse } from "./types.js";
 import { usageFromGemini, usageToGemini } from "./usage.js";
 import { UpstreamFormatError } from "../../errors.js";
 
@@ -16,7 +16,10 @@ export function fromGeminiResponse(body: unknown): ChatCompletion {
   const r = body as GeminiResponse;
   const choices: Choice[] = [];
   const cands = r.candidates ?? [];
-  for (let i = 0; i < cands.length; i++) choices.push(choiceFrom(cands[i], i));
+  for (let i = 0; i < cands.length; i++) {
+    const c = cands[i];
+    if (c !== undefined) choices.push(choiceFrom(c, i));
+  }
   if (choices.length === 0) {
     choices.push({ index: 0, message: { role: "assistant", content: null, refusal: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop", logprobs: null });
   }
@@ -36,17 +39,17 @@ function choiceFrom(c: GeminiCandidate, i: number): Choice {
   for (const p of c.content?.parts ?? []) {
     if (p.thought) continue;
     if (typeof p.text === "string") text = text === null ? p.text : text + p.text;
-    else if (p.functionCall) (calls ??= []).push(toolCallFrom(p));
+    else if (p.functionCall) (calls ??= []).push(toolCallFrom(p.functionCall, p.thoughtSignature));
   }
   const choice: Choice = { index: c.index ?? i, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishFromGemini(c.finishReason, calls !== undefined), logprobs: null };
   if (calls) choice.message.tool_calls = calls;
   return choice;
 }
 
-export function toolCallFrom(p: GeminiPart): ToolCall {
-  const fc = p.functionCall!;
+/** A part's functionCall (with the part's thoughtSignature) as a canonical tool call. */
+export function toolCallFrom(fc: GeminiFunctionCall, thoughtSignature: string | undefined): ToolCall {
   const call: ToolCall = { id: fc.id ?? newId("call_"), type: "function", function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } };
-  if (p.thoughtSignature) call.extra_content = { google: { thought_signature: p.thoughtSignature } };
+  if (thoughtSignature) call.extra_content = { google: { thought_signature: thoughtSignature } };
   return call;
 }
 

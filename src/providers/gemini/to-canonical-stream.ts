@@ -67,6 +67,7 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
     let out = NO_CHUNKS;
     for (let k = 0; k < cands.length; k++) {
       const c = cands[k];
+      if (c === undefined) continue;
       const idx = c.index ?? k;
       const chunk = this.delta(c, idx);
       if (chunk) (out === NO_CHUNKS ? (out = [chunk]) : out.push(chunk));
@@ -74,7 +75,7 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       if (fr !== undefined && fr !== "FINISH_REASON_UNSPECIFIED" && !this.finished[idx]) {
         this.finished[idx] = true;
         this.finishedCount++;
-        const f = chunkOf(this.id, this.created, this.model, { index: idx, delta: {}, finish_reason: finishFromGemini(fr, this.tools[idx] > 0) });
+        const f = chunkOf(this.id, this.created, this.model, { index: idx, delta: {}, finish_reason: finishFromGemini(fr, (this.tools[idx] ?? 0) > 0) });
         out === NO_CHUNKS ? (out = [f]) : out.push(f);
       }
     }
@@ -106,8 +107,10 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       if (typeof p.text === "string") {
         if (p.text.length > 0) text = text === undefined ? p.text : text + p.text;
       } else if (p.functionCall) {
-        const call = toolCallFrom(p);
-        const d: ToolCallDelta = { index: this.tools[idx]++, id: call.id, type: "function", function: call.function };
+        const call = toolCallFrom(p.functionCall, p.thoughtSignature);
+        const index = this.tools[idx] ?? 0; // set to 0 above on the candidate's first event
+        this.tools[idx] = index + 1;
+        const d: ToolCallDelta = { index, id: call.id, type: "function", function: call.function };
         if (call.extra_content) d.extra_content = call.extra_content;
         (calls ??= []).push(d);
       }

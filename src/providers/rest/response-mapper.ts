@@ -45,9 +45,10 @@ export async function loadResponseMappers(config: MapperConfig, baseDir = proces
   await Promise.all(
     config.routes.flatMap((route, i) =>
       route.targets.map(async (t, j) => {
-        if (t.response_mapper === undefined) return;
+        const spec = t.response_mapper;
+        if (spec === undefined) return;
         try {
-          await load(t, baseDir);
+          await load(t, spec, baseDir);
         } catch (err) {
           problems.push(`routes[${i}].targets[${j}].response_mapper: ${(err as Error).message}`);
         }
@@ -59,14 +60,15 @@ export async function loadResponseMappers(config: MapperConfig, baseDir = proces
 
 /** The target's mapper: loaded already (sync), being loaded (a promise), or none. */
 export function mapperFor(t: MapperTarget): ResponseMapper | Promise<ResponseMapper> | undefined {
-  if (t.response_mapper === undefined) return undefined;
-  return loaded.get(t) ?? load(t, process.cwd());
+  const spec = t.response_mapper;
+  if (spec === undefined) return undefined;
+  return loaded.get(t) ?? load(t, spec, process.cwd());
 }
 
-function load(t: MapperTarget, baseDir: string): Promise<ResponseMapper> {
+/** Loads `spec`, the module path named by t.response_mapper. */
+function load(t: MapperTarget, spec: string, baseDir: string): Promise<ResponseMapper> {
   let p = loading.get(t);
   if (p === undefined) {
-    const spec = t.response_mapper!;
     const file = isAbsolute(spec) ? spec : resolve(baseDir, spec);
     p = import(pathToFileURL(file).href).then(
       (mod: Record<string, unknown>) => {

@@ -63,16 +63,21 @@ class PathTemplate {
   /** Fills each slot from the parameter of that name and removes the parameter from the query. */
   fill(params: URLSearchParams, targetId: string): string {
     const pieces = this.pieces;
-    let out = pieces[0]!;
+    // split() with one capture group gives literal, slot, …, literal: an odd count, never empty.
+    let out = pieces[0] ?? "";
     for (let i = 1; i < pieces.length; i += 2) {
-      const name = pieces[i]!;
+      const name = pieces[i];
+      if (name === undefined) continue;
       const value = params.get(name);
       if (value === null || value === "") throw new UnsupportedFieldError(name, "rest", `target ${targetId}'s path needs the query parameter ${name}`);
       // A filled slot must stay one path segment: "/" is encoded, and "." / ".." would climb.
       if (value === "." || value === "..") throw new GatewayError("invalid_request", `${name}: "${value}" is not allowed in a path`, { param: name });
-      out += encodeURIComponent(value) + pieces[i + 1]!;
+      out += encodeURIComponent(value) + (pieces[i + 1] ?? "");
     }
-    for (let i = 1; i < pieces.length; i += 2) params.delete(pieces[i]!);
+    for (let i = 1; i < pieces.length; i += 2) {
+      const name = pieces[i];
+      if (name !== undefined) params.delete(name);
+    }
     return out;
   }
 }
