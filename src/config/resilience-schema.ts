@@ -73,7 +73,13 @@ export const retryPolicySchema = z
     target: z.enum(["next", "same"], { error: "must be next or same" }).default("next"),
     /** Outcome kinds retried on the same target whatever `target` says (e.g. [timeout] for a flaky network path). */
     same_target_on: z.array(z.enum(RETRYABLE_KINDS, { error: `must be outcome kinds: ${RETRYABLE_KINDS.join(", ")}` })).default([]),
-    /** Wait for an upstream's Retry-After up to this long; longer → fail over or give up instead. */
+    /**
+     * When a retry goes back to a target that is still eligible (rate_limits off, an overloaded
+     * answer that did not bench it, retry.target: same), its Retry-After is waited for up to this
+     * long; longer → fail over or give up instead. A benched key is not waited for inside a
+     * request: with every target out the client gets 429/503 with Retry-After at once, unless
+     * queue.wait_when_unavailable holds it in the queue.
+     */
     max_retry_after_ms: nonNegative().default(60_000),
   })
   .strict();

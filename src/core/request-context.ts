@@ -34,6 +34,8 @@ export class RequestContext {
   clientGone = false;
   /** The request's total deadline passed. */
   timedOut = false;
+  /** Epoch ms of the request's total deadline; 0 = none. */
+  deadlineAt = 0;
   /** Attempt number, 0-based, of the attempt being picked. */
   attempt = 0;
   /** Ids of targets already tried by this request (strategies may avoid them). */

@@ -9,12 +9,17 @@ import type { RequestContext } from "../core/request-context.js";
  * when targets are out (open breakers, benched keys) until the soonest comes back.
  * Called when a direct pick found nothing (or others already wait: a new request queues behind
  * them, so the queue's order holds). Returns undefined when waiting is not allowed.
+ *
+ * The wait ends at the queue's timeout (503 queue_timeout: the request never reached an
+ * upstream) or at the request's own deadline, whichever comes first (504 upstream_timeout).
  */
 export async function acquireTarget(route: Route, ctx: RequestContext, isFirst: boolean): Promise<Target | undefined> {
   const queue = route.policies.queue;
   const waitAll = route.policies.queueConfig.wait_when_unavailable;
   const enqueuedAt = Date.now();
-  const deadline = enqueuedAt + queue.timeoutMs;
+  const queueDeadline = enqueuedAt + queue.timeoutMs;
+  const requestDeadline = ctx.deadlineAt;
+  const deadline = requestDeadline > 0 && requestDeadline < queueDeadline ? requestDeadline : queueDeadline;
   let front = false;
   for (;;) {
     const now = Date.now();
@@ -25,6 +30,8 @@ export async function acquireTarget(route: Route, ctx: RequestContext, isFirst: 
       await queue.wait(ctx.priority, deadline, wakeAt, front);
     } catch (err) {
       ctx.queueMs = Date.now() - enqueuedAt;
+      if (deadline !== queueDeadline && err instanceof GatewayError && err.code === "queue_timeout")
+        throw new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed while it waited in the queue`);
       throw err;
     }
     front = true;

@@ -86,7 +86,12 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
     // concurrent requests see each other's in-flight counts; only a queued request awaits.
     const queued = p.queue.length > 0 && r.last === undefined;
     let target = queued ? undefined : (retrySame(route, retry, ctx) ?? route.pick(ctx, Date.now()));
-    if (target === undefined && p.queue.capacity > 0) target = await acquireTarget(route, ctx, r.last === undefined);
+    if (target === undefined && p.queue.capacity > 0) {
+      target = await acquireTarget(route, ctx, r.last === undefined);
+      // The wait may have outlived the client or the deadline: then no call starts.
+      if (ctx.clientGone) throw clientClosed();
+      if (ctx.timedOut) break;
+    }
     if (target === undefined) {
       if (r.last === undefined && r.unsupported !== undefined) throw unservable(route, r.unsupported);
       if (r.last === undefined) throw noTarget(route, Date.now());

@@ -52,7 +52,7 @@ export class Attempt implements AttemptReport {
     private readonly events: GatewayEvents,
   ) {
     target.stats.onStart(Date.now());
-    this.call = new UpstreamCall(route.config.key_disable.enabled ? relayedWithKeyDisable : relayed, ctx.method !== "HEAD");
+    this.call = new UpstreamCall(route.policies.keys.readsFirst(target), ctx.method !== "HEAD");
     ctx.controllers.push(this.call);
   }
 
@@ -168,28 +168,25 @@ export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answ
     a.end(outcome, d.headers ?? undefined);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }
-  const errorBody = d.kind === "error_body" ? d.text : "";
+  if (d.kind === "answer") {
+    const outcome = classifyStatus(d.status, d.headers, Date.now(), target);
+    return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
+  }
+  const errorBody = d.text;
   const outcome = classifyStatus(d.status, d.headers, Date.now(), target, errorBody);
-  if (d.kind === "answer") return { attempt: a, outcome, status: d.status, headers: d.headers, first: d.first };
+  const problem = a.route.policies.keys.problem(target, d.status, errorBody);
+  // A client error read whole only to look for a key problem, and there is none: it is the client's answer after all.
+  if (problem === null && outcome.kind === "client_error" && d.complete)
+    return { attempt: a, outcome, status: d.status, headers: d.headers, first: errorBody === "" ? null : Buffer.from(errorBody) };
   a.end(outcome, d.headers, errorBody);
-  return { attempt: a, outcome, message: errorMessage(errorBody, target), keyRejected: outcome.kind === "client_error" };
+  // A bad key (401/403/402, insufficient_quota, a provider's own words) moves on to another key at once.
+  return { attempt: a, outcome, message: errorMessage(errorBody, target), keyRejected: problem !== null };
 }
 
 function firstByteTimeout(a: Attempt): void {
   a.firstByteTimedOut = true;
   a.call.abort(FIRST_BYTE_ERROR);
 }
-
-/** Statuses relayed to the client as they come: successes and plain client errors. */
-function relayed(status: number): boolean {
-  return status < 400 || (status < 500 && status !== 408 && status !== 429);
-}
-/** With key auto-disable on, 401/402/403 are read too: they take the key out, the request moves on. */
-function relayedWithKeyDisable(status: number): boolean {
-  return relayed(status) && !KEY_STATUSES.has(status);
-}
-
-const KEY_STATUSES = new Set([401, 402, 403]);
 
 export function isAnswer(r: Answer | Failure): r is Answer {
   return (r as Answer).status !== undefined;

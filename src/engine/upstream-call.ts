@@ -25,7 +25,14 @@ const ERROR_BODY_LIMIT = 16 * 1024;
 
 export type CallDecision =
   | { readonly kind: "answer"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly first: Buffer | null }
-  | { readonly kind: "error_body"; readonly status: number; readonly headers: IncomingHttpHeaders; readonly text: string }
+  | {
+      readonly kind: "error_body";
+      readonly status: number;
+      readonly headers: IncomingHttpHeaders;
+      readonly text: string;
+      /** The whole body was read (not cut at 16 KiB, not broken): it can still be relayed as an answer. */
+      readonly complete: boolean;
+    }
   | { readonly kind: "failed"; readonly error: Error; readonly during: FailedDuring; readonly status: number; readonly headers: IncomingHttpHeaders | null };
 
 const NO_HEADERS: IncomingHttpHeaders = {};
@@ -40,8 +47,10 @@ const ABORTED = new InternalError("SWY_ERR_ABORTED");
  *   - a failure (connect, reset, abort, timeout).
  * After an answer, attach() streams the rest of the body into a sink with backpressure.
  *
- * `relayStatus(status)` says which statuses are answers (relayed as they come) and which are
- * error bodies to read first; it is decided per call by the attempt.
+ * Successes and plain client errors are answers, relayed as they come; 408, 429 and 5xx are the
+ * target's failures, their body read for the provider's message. `readFirst` names more statuses
+ * to read whole before deciding (401/403/402 and a provider's own: a 400 saying the key is bad),
+ * set per call by the attempt; such a body can still become the answer (`complete`).
  */
 export class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly decided: Promise<CallDecision>;
@@ -52,6 +61,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = NO_HEADERS;
   private errorText = "";
+  private errorCut = false;
   private sink: BodySink | null = null;
   /** Chunks that arrived after the first and before a sink (rare: the call pauses at the first). */
   private pending: Buffer[] | null = null;
@@ -61,8 +71,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private waitFirst = true;
 
   constructor(
-    /** Which statuses are relayed as answers; the others have their error body read. */
-    private readonly relayStatus: (status: number) => boolean,
+    /** Statuses to read whole before deciding, beyond those never relayed as they come. */
+    private readonly readFirst: ReadonlySet<number>,
     private readonly expectBody: boolean,
   ) {
     this.decided = new Promise((resolve) => (this.settle = resolve));
@@ -101,7 +111,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     this.headers = headers;
-    if (!this.relayStatus(statusCode)) {
+    if (!relayed(statusCode, this.readFirst)) {
       this.phase = CallPhase.ErrorBody;
       return;
     }
@@ -131,6 +141,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         return;
       case CallPhase.ErrorBody:
         if (this.errorText.length < ERROR_BODY_LIMIT) this.errorText += chunk.toString("utf8");
+        else this.errorCut = true;
         return;
     }
   }
@@ -149,7 +160,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         return;
       case CallPhase.ErrorBody:
         this.phase = CallPhase.Done;
-        this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
+        this.ended = true;
+        this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText, complete: !this.errorCut });
         return;
     }
   }
@@ -168,7 +180,14 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
         this.sink?.error(err);
         return;
       case CallPhase.ErrorBody:
-        return this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText });
+        this.endError = err;
+        return this.settle({ kind: "error_body", status: this.status, headers: this.headers, text: this.errorText, complete: false });
     }
   }
+}
+
+/** Relayed as it comes: a success or a plain client error (not 408/429, not one to read first). */
+function relayed(status: number, readFirst: ReadonlySet<number>): boolean {
+  if (status >= 500 || status === 408 || status === 429) return false;
+  return status < 400 || readFirst.size === 0 || !readFirst.has(status);
 }

@@ -44,7 +44,10 @@ export class Pipeline {
       if (engine.draining) throw new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance");
       route = prepare(ctx, to, Buffer.isBuffer(body) ? body : await body, engine.table, engine.config);
       const totalMs = route.timeouts.total_ms;
-      if (totalMs > 0) timer = setTimeout(onDeadline, totalMs, ctx);
+      if (totalMs > 0) {
+        ctx.deadlineAt = Date.now() + totalMs;
+        timer = setTimeout(onDeadline, totalMs, ctx);
+      }
       if (this.admission.length > 0) for (const step of this.admission) await step.admit(ctx, route);
       committed = await engine.serve(route, ctx);
       await deliver(committed, sink);

@@ -58,6 +58,11 @@ export interface ProviderAdapter {
   models(body: unknown): string[];
   /** What an answer's headers (and, for an error, its body) say about the key's limits. */
   rateLimit(headers: HeaderBag, errorBody: string, nowMs: number): RateLimitInfo;
+  /**
+   * Statuses (beyond the configured 401/402/403) whose body may say the key is bad: the gateway
+   * reads such an answer before deciding whether to relay it (Gemini's 400 API_KEY_INVALID).
+   */
+  readonly keyProblemStatuses: readonly number[];
   /** Does this error answer say the key itself is unusable (beyond the configured statuses)? */
   keyProblem(status: number, errorBody: string): KeyProblem;
 }

@@ -91,8 +91,12 @@ class KeyEntry {
   constructor(
     readonly cell: StateCell<KeyState>,
     readonly window: TimeWindow,
+    /** Answers to read whole before relaying: they may say the key is bad. */
+    readonly readFirst: ReadonlySet<number>,
   ) {}
 }
+
+const NOTHING: ReadonlySet<number> = new Set();
 
 export class KeyDisable implements Policy {
   readonly name = "key_disabled";
@@ -114,6 +118,20 @@ export class KeyDisable implements Policy {
     this.now = options.now ?? Date.now;
     this.store = options.store ?? new MemoryStore();
     for (const t of options.targets ?? []) this.entry(t);
+  }
+
+  /**
+   * Statuses of a target's answers to read whole before relaying them, because they may say
+   * the key is bad: the configured auth and quota statuses, and its provider's own (Gemini's
+   * and Anthropic's 400). Nothing when key disable is off.
+   */
+  readsFirst(target: Target): ReadonlySet<number> {
+    return this.config.enabled ? this.entry(target).readFirst : NOTHING;
+  }
+
+  /** Does this answer say the target's key is unusable? */
+  problem(target: Target, status: number, errorBody: string): KeyProblem {
+    return this.config.enabled ? keyProblem(status, errorBody, this.config, target.adapter) : null;
   }
 
   /** Policy hook: every attempt's outcome (a 499 says nothing about the key). */
@@ -256,7 +274,12 @@ export class KeyDisable implements Policy {
 
   private entry(target: Target): KeyEntry {
     let e = this.entries.get(target);
-    if (e === undefined) this.entries.set(target, (e = new KeyEntry(this.store.cell(`key/${target.routeName}/${target.id}`, ENABLED), new TimeWindow(this.config.window_s))));
+    if (e === undefined) {
+      const c = this.config;
+      const readFirst = new Set([...c.auth_statuses, ...c.quota_statuses, ...target.adapter.keyProblemStatuses]);
+      e = new KeyEntry(this.store.cell(`key/${target.routeName}/${target.id}`, ENABLED), new TimeWindow(c.window_s), readFirst);
+      this.entries.set(target, e);
+    }
     return e;
   }
 }

@@ -12,7 +12,8 @@ export type Match =
   | { readonly kind: "gemini"; readonly endpoint: Endpoint; readonly prefix: string; readonly model: string }
   | { readonly kind: "rest"; readonly route: Route; readonly subPath: string }
   | { readonly kind: "method_not_allowed"; readonly surface: Surface; readonly allow: string }
-  | { readonly kind: "none"; readonly surface: Surface };
+  | { readonly kind: "none"; readonly surface: Surface }
+  | { readonly kind: "malformed"; readonly surface: Surface; readonly detail: string };
 
 const TARGET_ACTION = /^\/admin\/routes\/([^/]+)\/targets\/([^/]+)\/([a-z-]+)$/;
 const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
@@ -62,8 +63,12 @@ export class Router {
         const route = m[1];
         const target = m[2];
         const action = m[3];
-        if (route !== undefined && target !== undefined && action !== undefined)
-          return { kind: "target_action", route: decodeURIComponent(route), target: decodeURIComponent(target), action };
+        if (route !== undefined && target !== undefined && action !== undefined) {
+          const r = decode(route);
+          const t = decode(target);
+          if (r === null || t === null) return MALFORMED_ADMIN;
+          return { kind: "target_action", route: r, target: t, action };
+        }
       }
     }
     for (const p of this.geminiPrefixes) {
@@ -72,7 +77,9 @@ export class Router {
       const model = m?.[1];
       if (m === null || model === undefined) continue;
       if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
-      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: decodeURIComponent(model) };
+      const name = decode(model);
+      if (name === null) return MALFORMED_GEMINI;
+      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: name };
     }
     const rest = this.table.forRestPath(path);
     if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };
@@ -89,4 +96,16 @@ export function surfaceOfPath(path: string): Surface {
   if (path.endsWith("/v1/messages")) return "anthropic";
   if (path.startsWith("/rest/")) return "rest";
   return "openai";
+}
+
+const MALFORMED_ADMIN: Match = { kind: "malformed", surface: "rest", detail: "the path has a malformed percent-escape" };
+const MALFORMED_GEMINI: Match = { kind: "malformed", surface: "gemini", detail: "the model in the path has a malformed percent-escape" };
+
+/** A path segment decoded, or null when its percent-escapes are malformed (`%E0`): a client error, not a crash. */
+function decode(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }

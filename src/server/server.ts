@@ -84,6 +84,9 @@ export class SwitchyardServer {
         }
       case "models":
         return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
+      case "malformed":
+        req.resume();
+        return sendError(res, match.surface, new GatewayError("invalid_request", match.detail), requestId);
       case "none":
         req.resume();
         return sendError(res, match.surface, new GatewayError("unknown_route", `no route for ${req.method} ${path}`), requestId);

@@ -73,3 +73,12 @@ test("gemini errors → canonical: statuses, per-day quota, invalid key; and bac
   assert.deepEqual(toGeminiError({ status: 400, type: "invalid_request_error", message: "bad" }), { status: 400, body: { error: { code: 400, message: "bad", status: "INVALID_ARGUMENT" } } });
   assert.equal(toGeminiError({ status: 429, type: "rate_limit_error", message: "x" }).body.error.status, "RESOURCE_EXHAUSTED");
 });
+
+test("gemini response: a candidate that is not an object is a malformed answer (the target's fault), not a crash", async () => {
+  const { UpstreamFormatError } = await import("../../src/errors.js");
+  assert.throws(() => fromGeminiResponse({ candidates: [null] }), (e: unknown) => e instanceof UpstreamFormatError && /candidates\[0\]/.test((e as Error).message));
+  const { GeminiToCanonicalStream } = await import("../../src/providers/gemini/to-canonical-stream.js");
+  const s = new GeminiToCanonicalStream({ includeUsage: false });
+  s.push({ data: JSON.stringify({ candidates: [7] }) });
+  assert.equal(s.error?.code, "stream_malformed");
+});

@@ -22,5 +22,6 @@ export const anthropic: ProviderAdapter = {
   healthPath: (base) => `${base}/v1/models`,
   models: idsOfDataList,
   rateLimit: (headers, _body, now) => parseAnthropicRateLimit(headers, now),
+  keyProblemStatuses: [400],
   keyProblem: (status, body) => (status === 400 && body.includes("credit balance is too low") ? "quota" : null),
 };

@@ -20,6 +20,7 @@ export const gemini: ProviderAdapter = {
   healthPath: (base) => `${base}/v1beta/models`,
   models: geminiModelIds,
   rateLimit: (headers, body, now) => parseGeminiRateLimit(headers, body === "" ? undefined : parseJson(body), now),
+  keyProblemStatuses: [400],
   keyProblem: (status, body) => (status === 400 && body.includes("API_KEY_INVALID") ? "auth" : null),
 };
 

@@ -17,8 +17,9 @@ export function fromGeminiResponse(body: unknown): ChatCompletion {
   const choices: Choice[] = [];
   const cands = r.candidates ?? [];
   for (let i = 0; i < cands.length; i++) {
-    const c = cands[i];
-    if (c !== undefined) choices.push(choiceFrom(c, i));
+    const c: unknown = cands[i];
+    if (!isRecord(c)) throw new UpstreamFormatError(`candidates[${i}] is not an object`);
+    choices.push(choiceFrom(c as GeminiCandidate, i));
   }
   if (choices.length === 0) {
     choices.push({ index: 0, message: { role: "assistant", content: null, refusal: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop", logprobs: null });

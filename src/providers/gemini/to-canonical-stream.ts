@@ -66,8 +66,12 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
     }
     let out = NO_CHUNKS;
     for (let k = 0; k < cands.length; k++) {
-      const c = cands[k];
-      if (c === undefined) continue;
+      const raw: unknown = cands[k];
+      if (!isRecord(raw)) {
+        this.error = malformedStreamError(`candidates[${k}] is not an object`);
+        return out;
+      }
+      const c = raw as GeminiCandidate;
       const idx = c.index ?? k;
       const chunk = this.delta(c, idx);
       if (chunk) (out === NO_CHUNKS ? (out = [chunk]) : out.push(chunk));

@@ -39,6 +39,8 @@ export function openAICompatible(o: OpenAICompatibleOptions): ProviderAdapter {
     healthPath: o.healthPath ?? ((base) => `${base}/models`),
     models: idsOfDataList,
     rateLimit: (headers, _body, now) => parseOpenAIRateLimit(headers, now),
+    // 429 bodies are read anyway (a 429 is never relayed as it comes).
+    keyProblemStatuses: [],
     keyProblem: openAIKeyProblem,
   };
 }

@@ -22,5 +22,6 @@ export const rest: ProviderAdapter = {
     const retry = parseRetryAfter(headers, now);
     return retry === undefined ? {} : { retryAfterMs: retry, resetAtMs: now + retry };
   },
+  keyProblemStatuses: [],
   keyProblem: NO_KEY_PROBLEM,
 };
