@@ -51,6 +51,12 @@ export class BreakerPolicy implements Policy {
     this.probeEveryMs = Float64Array.from(configs, (b) => b.probe_interval_s * 1000);
     this.nextProbeAt = new Float64Array(targets.length);
     this.probing = new Uint8Array(targets.length);
+    // The first probe goes one interval after the breaker opened: it has just seen the target fail.
+    this.breakers.forEach((b, i) =>
+      b.onTransition((_from, to) => {
+        if (to === "open") this.nextProbeAt[i] = Date.now() + (this.probeEveryMs[i] ?? 0);
+      }),
+    );
   }
 
   /** The target's breaker. */

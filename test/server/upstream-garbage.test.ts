@@ -5,11 +5,11 @@ import { createServer } from "node:http";
 import { startGateway, chatBody } from "../helpers/harness.js";
 import { postJson } from "../helpers/http.js";
 
-/** A "provider" that answers every connection with bytes that are not HTTP. */
+/** A "provider" that answers every connection with bytes that are not HTTP. Counts chat calls (not the breaker's GET probes). */
 let garbageCalls = 0;
 const garbage = createTcpServer((socket) => {
-  socket.once("data", () => {
-    garbageCalls++;
+  socket.once("data", (d: Buffer) => {
+    if (d.toString("latin1").startsWith("POST ")) garbageCalls++;
     socket.end("SMTP READY \x00\x01\x02 not http at all\r\n\r\n");
   });
 });
