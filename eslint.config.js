@@ -19,7 +19,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/only-throw-error": "error",
-      eqeqeq: ["error", "always"],
+      // `x != null` (null or undefined) is a deliberate idiom here; every other comparison is strict.
+      eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },
   {

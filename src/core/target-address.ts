@@ -1,4 +1,4 @@
-import { VendorPath } from "../providers/rest/vendor-path.js";
+import type { VendorPath } from "../providers/rest/vendor-path.js";
 
 /** `{model}` as it reads in a URL path once `new URL` has percent-encoded the braces. */
 const MODEL_SLOT = "%7Bmodel%7D";

@@ -1,5 +1,4 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { Dispatcher } from "undici";
 import { InternalError, UnsupportedFieldError } from "../errors.js";
 import type { GatewayEvents } from "../core/events.js";
 import { OK, Outcome } from "../core/outcome.js";
@@ -144,7 +143,7 @@ export async function callTarget(a: Attempt, upstreams: Upstreams): Promise<Answ
     upstreams.poolFor(target).dispatch(
       {
         path: up.path,
-        method: ctx.method as Dispatcher.HttpMethod,
+        method: ctx.method,
         headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
         body: up.body,
         headersTimeout: 0,

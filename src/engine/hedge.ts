@@ -14,8 +14,7 @@ const TIMER = Symbol("hedge timer");
  * another is still running.
  */
 export async function hedgedCall(first: Attempt, upstreams: Upstreams, events: GatewayEvents): Promise<Answer | Failure> {
-  const { route, ctx } = first;
-  const p = route.policies;
+  const p = first.route.policies;
   const pending = new Map<Attempt, Promise<Answer | Failure>>([[first, callTarget(first, upstreams)]]);
   let hedgesLeft = p.hedge.maxHedges;
   let lastFailure: Failure | undefined;

@@ -75,7 +75,7 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
     return { status: c.status, body: JSON.stringify(mapped ?? null), contentType: "application/json" };
   }
   const upstream = target.wire as Dialect;
-  const client = ctx.surface as Dialect;
+  const client = ctx.surface;
   if (c.status >= 400) {
     const e = translateErrorAnswer(upstream, client, c.status, text, target);
     return { status: e.status, body: e.body, contentType: "application/json" };

@@ -38,7 +38,7 @@ export class SseParser {
 
   /** Feeds bytes or text of any split; returns the events completed by this chunk. */
   push(chunk: Buffer | Uint8Array | string): SseEvent[] {
-    const text = typeof chunk === "string" ? chunk : this.decoder.write(chunk as Buffer);
+    const text = typeof chunk === "string" ? chunk : this.decoder.write(chunk);
     this.out = NO_EVENTS;
     if (text.length > 0) this.scan(text);
     return this.out;

@@ -115,6 +115,11 @@ export class PolicyList {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.policies.map((p) => p.stop?.()));
+    const stopping: Promise<void>[] = [];
+    for (const p of this.policies) {
+      const s = p.stop?.();
+      if (s !== undefined) stopping.push(s);
+    }
+    await Promise.all(stopping);
   }
 }

@@ -19,7 +19,7 @@ class Waiter {
 
 /** A double-ended ring of waiters (no Array.shift on the hot path). */
 class Deque {
-  private items: (Waiter | undefined)[] = new Array(16);
+  private items: (Waiter | undefined)[] = new Array<Waiter | undefined>(16);
   private head = 0;
   length = 0;
 
@@ -53,7 +53,7 @@ class Deque {
     for (const x of kept) this.push(x);
   }
   private grow(): void {
-    const next: (Waiter | undefined)[] = new Array(this.items.length * 2);
+    const next: (Waiter | undefined)[] = new Array<Waiter | undefined>(this.items.length * 2);
     for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = next;
     this.head = 0;

@@ -6,7 +6,7 @@ import { GatewayError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Surface } from "../config/schema.js";
-import { Router, type Match } from "./router.js";
+import { Router } from "./router.js";
 import { ENDPOINTS } from "../core/endpoint.js";
 import { readBody } from "./body.js";
 import { sendError } from "./error-response.js";

@@ -23,12 +23,12 @@ function demoQuote(path: string, symbol: string | undefined): unknown {
   return { symbol: symbol.toUpperCase(), price: Math.round(50 + (h % 45_000) / 100) + 0.25, currency: "USD", source: "sim-rest", path };
 }
 
-export async function startDemoProviders(): Promise<{ providers: SimProvider[]; close(): Promise<void> }> {
+export async function startDemoProviders(): Promise<{ providers: SimProvider[]; close: () => Promise<void> }> {
   return startProviders(DEMO_PROVIDERS);
 }
 
 /** Starts every provider; if one fails, closes those already started and rethrows. */
-export async function startProviders(list: readonly SimOptions[]): Promise<{ providers: SimProvider[]; close(): Promise<void> }> {
+export async function startProviders(list: readonly SimOptions[]): Promise<{ providers: SimProvider[]; close: () => Promise<void> }> {
   const settled = await Promise.allSettled(list.map((o) => startSimProvider(o)));
   const providers = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const close = async (): Promise<void> => {

@@ -176,7 +176,7 @@ export const simOptionsPatchSchema = z
 export function patchFromData(data: Record<string, unknown>): Partial<SimOptions> {
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(data)) out[k] = data[k] === null ? undefined : data[k];
-  return out as Partial<SimOptions>;
+  return out;
 }
 
 /** Keys set() ignores: fixed for the provider's life. */

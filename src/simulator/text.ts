@@ -124,7 +124,7 @@ export function embed(text: string, dims: number): number[] {
     h = Math.imul(h, 0x01000193);
   }
   let x = h >>> 0 || 1;
-  const v: number[] = new Array(dims);
+  const v: number[] = new Array<number>(dims);
   let norm = 0;
   for (let i = 0; i < dims; i++) {
     x ^= x << 13;

@@ -16,7 +16,7 @@ export class MemoryStore implements StateStore {
 
   cell<S>(key: string, initial: S): StateCell<S> {
     let c = this.cells.get(key) as MemoryCell<S> | undefined;
-    if (c === undefined) this.cells.set(key, (c = new MemoryCell<S>(key, initial) as MemoryCell<S>));
+    if (c === undefined) this.cells.set(key, (c = new MemoryCell<S>(key, initial)));
     return c;
   }
 
@@ -36,7 +36,8 @@ export class MemoryStore implements StateStore {
     return Object.fromEntries([...this.cells].map(([k, c]) => [k, c.value]));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.cells.clear();
+    return Promise.resolve();
   }
 }

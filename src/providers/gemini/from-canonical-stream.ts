@@ -58,7 +58,8 @@ export class CanonicalToGeminiStream implements FromCanonicalStream {
       const text = d.content || d.refusal;
       if (text) {
         const ev: SseEvent = { data: `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]},"index":${choice.index}}],${this.tail}}` };
-        out === NO_EVENTS ? (out = [ev]) : out.push(ev);
+        if (out === NO_EVENTS) out = [ev];
+        else out.push(ev);
       }
       if (d.tool_calls) {
         for (const tc of d.tool_calls) {

@@ -19,7 +19,7 @@ export function fromGeminiResponse(body: unknown): ChatCompletion {
   for (let i = 0; i < cands.length; i++) {
     const c: unknown = cands[i];
     if (!isRecord(c)) throw new UpstreamFormatError(`candidates[${i}] is not an object`);
-    choices.push(choiceFrom(c as GeminiCandidate, i));
+    choices.push(choiceFrom(c, i));
   }
   if (choices.length === 0) {
     choices.push({ index: 0, message: { role: "assistant", content: null, refusal: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop", logprobs: null });

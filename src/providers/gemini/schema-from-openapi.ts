@@ -48,7 +48,7 @@ export function schemaFromOpenApi(s: unknown, depth = 0): unknown {
   }
   if (s.nullable === true) {
     if (typeof out.type === "string") out.type = [out.type, "null"];
-    else if (Array.isArray(out.anyOf)) out.anyOf = [...out.anyOf, { type: "null" }];
+    else if (Array.isArray(out.anyOf)) out.anyOf = [...(out.anyOf as unknown[]), { type: "null" }];
   }
   return out;
 }

@@ -108,7 +108,7 @@ class Sanitizer {
   private fixType(out: Record<string, unknown>): void {
     const t = out.type;
     if (!Array.isArray(t)) return;
-    const types = t.filter((x) => x !== "null");
+    const types = (t as unknown[]).filter((x) => x !== "null");
     if (types.length < t.length) out.nullable = true;
     if (types.length === 1) out.type = types[0];
     else {
@@ -136,7 +136,7 @@ class Sanitizer {
 function merge(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const key of Object.keys(from)) {
     if (key === "properties" && isRecord(into.properties) && isRecord(from.properties)) into.properties = { ...into.properties, ...from.properties };
-    else if (key === "required" && Array.isArray(into.required) && Array.isArray(from.required)) into.required = [...into.required, ...from.required];
+    else if (key === "required" && Array.isArray(into.required) && Array.isArray(from.required)) into.required = [...(into.required as unknown[]), ...(from.required as unknown[])];
     else if (!(key in into)) into[key] = from[key];
   }
 }

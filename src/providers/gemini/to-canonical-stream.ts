@@ -74,13 +74,17 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       const c = raw as GeminiCandidate;
       const idx = c.index ?? k;
       const chunk = this.delta(c, idx);
-      if (chunk) (out === NO_CHUNKS ? (out = [chunk]) : out.push(chunk));
+      if (chunk) {
+        if (out === NO_CHUNKS) out = [chunk];
+        else out.push(chunk);
+      }
       const fr = c.finishReason;
       if (fr !== undefined && fr !== "FINISH_REASON_UNSPECIFIED" && !this.finished[idx]) {
         this.finished[idx] = true;
         this.finishedCount++;
         const f = chunkOf(this.id, this.created, this.model, { index: idx, delta: {}, finish_reason: finishFromGemini(fr, (this.tools[idx] ?? 0) > 0) });
-        out === NO_CHUNKS ? (out = [f]) : out.push(f);
+        if (out === NO_CHUNKS) out = [f];
+        else out.push(f);
       }
     }
     if (this.finishedCount >= this.seen) this.done = true;
