@@ -79,7 +79,7 @@ test("least-connections keeps in-flight counts within 1 of each other under 64 c
   // provider can ever see more than 64 / 4 at once; any imbalance would push one above that.
   const stats = s.map((x) => x.stats());
   for (const st of stats) assert.ok(st.max_in_flight <= 16, `${st.name} saw ${st.max_in_flight} calls at once`);
-  assert.ok(stats.every((st) => st.max_in_flight >= 15), `all were kept busy: ${stats.map((st) => st.max_in_flight)}`);
+  assert.ok(stats.every((st) => st.max_in_flight >= 15), `all were kept busy: ${stats.map((st) => st.max_in_flight).join(", ")}`);
   const counts = Object.values(countTargets(sent));
-  assert.ok(Math.max(...counts) - Math.min(...counts) <= 40, `counts ${counts}`);
+  assert.ok(Math.max(...counts) - Math.min(...counts) <= 40, `counts ${counts.join(", ")}`);
 });

@@ -67,7 +67,7 @@ test("sticky keeps every session on one target and moves only the removed target
   assert.ok(steady / sessions >= 0.99, `${steady} of ${sessions} sessions stayed on one target`);
   const homeOf = new Map([...home].map(([k, v]) => [k, [...v][0]!]));
   const counts = Object.values(countTargets(before));
-  assert.ok(Math.min(...counts) > 0.6 * 600, `sessions spread over the targets: ${counts}`);
+  assert.ok(Math.min(...counts) > 0.6 * 600, `sessions spread over the targets: ${counts.join(", ")}`);
 
   await sims[3]!.set({ down: true }); // t3 goes away
   const after = await drive(gw.url, { requests: sessions, concurrency: 32, headers: (i) => ({ "x-session-id": session(i) }) });

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createLatency, PeakEwma } from "../../src/balancer/latency.js";
+import { createLatency, type PeakEwma } from "../../src/balancer/latency.js";
 import { FakeClock, finish, makeCtx, makePool, simulate } from "./fixtures.js";
 import { countBy } from "../helpers/count.js";
 

@@ -56,7 +56,11 @@ test("sticky keeps sessions on their targets when the pool is rebuilt without on
   const after = assign(createSticky(smaller, {}), smaller);
   let stayed = 0;
   let kept = 0;
-  for (const [key, id] of before) if (id !== "b") (kept++, after.get(key) === id && stayed++);
+  for (const [key, id] of before) {
+    if (id === "b") continue;
+    kept++;
+    if (after.get(key) === id) stayed++;
+  }
   assert.equal(stayed, kept);
 });
 

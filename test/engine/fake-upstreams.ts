@@ -102,27 +102,27 @@ export const origin = (id: string): string => `http://${id}.test`;
 
 /** An OpenAI target at http://<id>.test/v1. */
 export function openaiTarget(id: string, extra: Partial<TargetInput> = {}): TargetInput {
-  return { id, provider: "openai", base_url: `${origin(id)}/v1`, key: `sk-${id}-test-key`, ...extra } as TargetInput;
+  return { id, provider: "openai", base_url: `${origin(id)}/v1`, key: `sk-${id}-test-key`, ...extra };
 }
 
 /** A REST target at http://<id>.test/api. */
 export function restTarget(id: string, extra: Partial<TargetInput> = {}): TargetInput {
-  return { id, provider: "rest", base_url: `${origin(id)}/api`, key: `rk-${id}-test-key`, ...extra } as TargetInput;
+  return { id, provider: "rest", base_url: `${origin(id)}/api`, key: `rk-${id}-test-key`, ...extra };
 }
 
 /** The tiers make failover go through the targets in the order listed. */
 function ordered(targets: TargetInput[]): TargetInput[] {
-  return targets.map((t, i) => ({ tier: i + 1, ...t }) as TargetInput);
+  return targets.map((t, i) => ({ tier: i + 1, ...t }));
 }
 
 /** An OpenAI route "chat" serving model "m". */
 export function chatRoute(targets: TargetInput[], extra: Partial<RouteInput> = {}): RouteInput {
-  return { name: "chat", surface: "openai", models: ["m"], strategy: "tiered", ...extra, targets: ordered(targets) } as RouteInput;
+  return { name: "chat", surface: "openai", models: ["m"], strategy: "tiered", ...extra, targets: ordered(targets) };
 }
 
 /** A REST route "orders" (service orders). */
 export function restRoute(targets: TargetInput[], extra: Partial<RouteInput> = {}): RouteInput {
-  return { name: "orders", surface: "rest", service: "orders", strategy: "tiered", ...extra, targets: ordered(targets) } as RouteInput;
+  return { name: "orders", surface: "rest", service: "orders", strategy: "tiered", ...extra, targets: ordered(targets) };
 }
 
 /** The chat-completions intercept of a target (POST <origin>/v1/chat/completions). */

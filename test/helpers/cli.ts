@@ -32,14 +32,14 @@ export function startCli(args: string[], ready: RegExp, env: NodeJS.ProcessEnv =
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`CLI not ready in 20 s:\n${out}`)), 20_000);
     const onData = (d: Buffer) => {
-      out += d;
+      out += d.toString();
       if (ready.test(out)) {
         clearTimeout(timer);
         resolve({ child, output: () => out, exited });
       }
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", (d) => (out += d));
+    child.stdout.on("data", onData);
+    child.stderr.on("data", (d) => (out += d));
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`CLI exited ${code} before ready:\n${out}`));

@@ -70,7 +70,7 @@ export function rawRequest(url: string, requestLine: string, headers: Record<str
     const socket = connect(Number(u.port), u.hostname);
     let data = "";
     socket.setEncoding("utf8");
-    socket.on("data", (d) => (data += d));
+    socket.on("data", (d) => (data += String(d))); // strings, after setEncoding
     socket.on("error", reject);
     socket.on("end", () => {
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);

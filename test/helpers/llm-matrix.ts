@@ -41,7 +41,7 @@ export async function startMatrix(): Promise<Matrix> {
       ),
   });
   const sims = Object.fromEntries(UPSTREAMS.map((u, i) => [u, f.sims[i]!])) as Record<Upstream, SimProvider>;
-  return { gw: f.gw, sims, close: f.close };
+  return { gw: f.gw, sims, close: () => f.close() };
 }
 
 /** A first user turn long enough that carrying it upstream visibly raises the prompt's token count. */

@@ -157,7 +157,7 @@ const ROWS: Row[] = [
 
 async function viaServer(row: Row, requestId: string): Promise<Result> {
   const headers = { "content-type": "application/json", "x-request-id": requestId, ...row.http.headers };
-  const r = await client.request({ method: row.http.method as "GET", path: row.http.path, headers, body: row.http.body });
+  const r = await client.request({ method: row.http.method, path: row.http.path, headers, body: row.http.body });
   const text = await r.body.text();
   const h = r.headers as Record<string, string | undefined>;
   return {

@@ -5,6 +5,7 @@ import { toAnthropicRequest } from "../../src/providers/anthropic/request.js";
 import { fromAnthropicResponse } from "../../src/providers/anthropic/response.js";
 import type { ChatRequest } from "../../src/providers/canonical.js";
 import { RequestValidationError, UnsupportedFieldError } from "../../src/errors.js";
+import { at } from "../helpers/at.js";
 
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk";
 const drop = { model: "claude-sonnet-4-5", onUnsupported: "drop" as const };
@@ -137,8 +138,8 @@ test("toAnthropicRequest: unsupported images and audio name their field", () => 
   const { body, warnings } = toAnthropicRequest(req, drop);
   assert.deepEqual(body.messages, [{ role: "user", content: [{ type: "text", text: "look" }] }]);
   assert.equal(warnings.length, 2);
-  assert.ok(warnings[0].startsWith("messages[0].content[1]:"));
-  assert.ok(warnings[1].startsWith("messages[0].content[2]:"));
+  assert.ok(warnings[0]?.startsWith("messages[0].content[1]:"));
+  assert.ok(warnings[1]?.startsWith("messages[0].content[2]:"));
   assert.throws(() => toAnthropicRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[0].content[1]");
 });
 
@@ -180,16 +181,17 @@ test("tool-call round trip: canonical → anthropic → simulated anthropic answ
     usage: { input_tokens: 472, output_tokens: 89, cache_read_input_tokens: 100, cache_creation_input_tokens: 0 },
   };
   const c = fromAnthropicResponse(answer);
-  assert.equal(c.choices[0].finish_reason, "tool_calls");
-  assert.equal(c.choices[0].message.content, "I'll check the weather.");
-  const call = c.choices[0].message.tool_calls![0];
+  const choice = at(c.choices, 0, "choices");
+  assert.equal(choice.finish_reason, "tool_calls");
+  assert.equal(choice.message.content, "I'll check the weather.");
+  const call = at(choice.message.tool_calls ?? [], 0, "tool_calls");
   assert.deepEqual(call, { id: "toolu_01A09q90qw90lq917835lq9", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris","unit":"celsius"}' } });
   assert.deepEqual(c.usage, { prompt_tokens: 572, completion_tokens: 89, total_tokens: 661, prompt_tokens_details: { cached_tokens: 100 } });
 
   // The client runs the tool and continues; the next Anthropic request pairs the result.
-  const next: ChatRequest = { ...req, messages: [...req.messages, { role: "assistant", content: c.choices[0].message.content, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "18C" }] };
+  const next: ChatRequest = { ...req, messages: [...req.messages, { role: "assistant", content: choice.message.content, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "18C" }] };
   const { body: body2 } = toAnthropicRequest(next, reject);
-  assert.deepEqual(body2.messages[1].content, [
+  assert.deepEqual(body2.messages[1]?.content, [
     { type: "text", text: "I'll check the weather." },
     { type: "tool_use", id: "toolu_01A09q90qw90lq917835lq9", name: "get_weather", input: { location: "Paris", unit: "celsius" } },
   ]);

@@ -4,13 +4,15 @@ import { fromAnthropicError, toAnthropicError } from "../../src/providers/anthro
 import { fromAnthropicResponse, toAnthropicResponse } from "../../src/providers/anthropic/response.js";
 import type { ChatCompletion } from "../../src/providers/canonical.js";
 import { UpstreamFormatError } from "../../src/errors.js";
+import { at } from "../helpers/at.js";
 
 test("anthropic response → canonical: text blocks joined, thinking dropped, stop reasons mapped", () => {
   const base = { id: "msg_1", type: "message", role: "assistant", model: "claude-haiku-4-5", stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } };
   const c = fromAnthropicResponse({ ...base, content: [{ type: "thinking", thinking: "…", signature: "s" }, { type: "text", text: "Hello" }, { type: "text", text: " world" }], stop_reason: "end_turn" });
-  assert.equal(c.choices[0].message.content, "Hello world");
-  assert.equal(c.choices[0].finish_reason, "stop");
-  assert.equal(c.choices[0].message.tool_calls, undefined);
+  const choice = at(c.choices, 0, "choices");
+  assert.equal(choice.message.content, "Hello world");
+  assert.equal(choice.finish_reason, "stop");
+  assert.equal(choice.message.tool_calls, undefined);
   assert.deepEqual(c.usage, { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
   const table: [string, string][] = [
     ["max_tokens", "length"],
@@ -19,7 +21,7 @@ test("anthropic response → canonical: text blocks joined, thinking dropped, st
     ["refusal", "content_filter"],
     ["pause_turn", "stop"],
   ];
-  for (const [from, to] of table) assert.equal(fromAnthropicResponse({ ...base, content: [], stop_reason: from }).choices[0].finish_reason, to);
+  for (const [from, to] of table) assert.equal(fromAnthropicResponse({ ...base, content: [], stop_reason: from }).choices[0]?.finish_reason, to);
   assert.throws(() => fromAnthropicResponse({ error: "x" }), UpstreamFormatError);
 });
 

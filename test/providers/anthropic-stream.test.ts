@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { CanonicalToAnthropicStream } from "../../src/providers/anthropic/from-canonical-stream.js";
 import { AnthropicToCanonicalStream } from "../../src/providers/anthropic/to-canonical-stream.js";
 import type { SseEvent } from "../../src/providers/sse.js";
+import { at } from "../helpers/at.js";
 import { assemble, openaiChunks, runClient, runUpstream, wire } from "./stream-helpers.js";
 
 const ev = (data: object): SseEvent => ({ event: (data as { type: string }).type, data: JSON.stringify(data) });
@@ -46,8 +47,9 @@ test("anthropic upstream stream → canonical: text, two tool calls, finish, usa
     ]);
     assert.deepEqual(a.finish, ["tool_calls"]);
     assert.deepEqual(a.usage, { prompt_tokens: 872, completion_tokens: 89, total_tokens: 961, prompt_tokens_details: { cached_tokens: 400 } });
-    assert.equal(chunks[0].choices[0].delta.role, "assistant");
-    assert.equal(chunks[0].id, "msg_014p7gG3wDgGV9EUtLvnow3U");
+    const first = at(chunks, 0, "chunks");
+    assert.equal(first.choices[0]?.delta.role, "assistant");
+    assert.equal(first.id, "msg_014p7gG3wDgGV9EUtLvnow3U");
     assert.equal(chunks.at(-1)!.choices.length, 0, "usage chunk last, with no choices");
   }
 });
@@ -61,7 +63,7 @@ test("anthropic upstream stream without include_usage emits no usage chunk but s
 
 test("anthropic error event after a 200 becomes a canonical error", () => {
   const t = new AnthropicToCanonicalStream({ includeUsage: false });
-  runUpstream(t, wire([TOOL_STREAM[0], ev({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })]), 5);
+  runUpstream(t, wire([at(TOOL_STREAM, 0), ev({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } })]), 5);
   assert.deepEqual(t.error, { status: 529, type: "overloaded_error", message: "Overloaded" });
 });
 
@@ -135,6 +137,7 @@ test("canonical → anthropic → canonical keeps text and tool arguments", () =
 test("canonical → anthropic client error event", () => {
   const t = new CanonicalToAnthropicStream({ model: "m" });
   const [e] = t.error({ status: 429, type: "rate_limit_error", message: "slow down" });
+  assert.ok(e !== undefined, "an error event");
   assert.equal(e.event, "error");
   assert.deepEqual(JSON.parse(e.data), { type: "error", error: { type: "rate_limit_error", message: "slow down" } });
   assert.deepEqual(t.end(), []);

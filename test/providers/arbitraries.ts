@@ -53,13 +53,13 @@ const conversation = fc
         messages.push(turn.m);
         continue;
       }
-      const ids = turn.t.calls.map(() => `call_${n++}`);
+      const calls = turn.t.calls.map((c) => ({ ...c, id: `call_${n++}` }));
       messages.push({
         role: "assistant",
         content: turn.t.text ?? null,
-        ...(turn.t.calls.length > 0 ? { tool_calls: turn.t.calls.map((c, k) => ({ id: ids[k], type: "function" as const, function: { name: c.name, arguments: c.args } })) } : {}),
+        ...(calls.length > 0 ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.args } })) } : {}),
       });
-      turn.t.calls.forEach((c, k) => messages.push({ role: "tool", tool_call_id: ids[k], content: c.result, ...(c.isError ? { is_error: true } : {}) }));
+      for (const c of calls) messages.push({ role: "tool", tool_call_id: c.id, content: c.result, ...(c.isError ? { is_error: true } : {}) });
     }
     // Ends with the user (or tool results) so the request asks for a new answer, not a prefill.
     if (messages.at(-1)!.role === "assistant") messages.push(last);
@@ -125,9 +125,10 @@ export const chatRequest: fc.Arbitrary<ChatRequest> = fc
   )
   .map((r) => {
     const req: ChatRequest = { model: "canonical-model", messages: r.messages };
-    if (r.tools.length > 0) {
+    const [firstTool] = r.tools;
+    if (firstTool) {
       req.tools = r.tools.map((t): FunctionTool => ({ type: "function", function: { name: t.name, ...(t.description ? { description: t.description } : {}), ...(t.parameters ? { parameters: t.parameters } : {}) } }));
-      const choice: ToolChoice | undefined = r.choice === "named" ? { type: "function", function: { name: r.tools[0].name } } : (r.choice as ToolChoice | undefined);
+      const choice: ToolChoice | undefined = r.choice === "named" ? { type: "function", function: { name: firstTool.name } } : r.choice;
       if (choice) req.tool_choice = choice;
       if (r.parallel !== undefined) req.parallel_tool_calls = r.parallel;
     }

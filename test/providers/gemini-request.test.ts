@@ -88,7 +88,7 @@ test("toGeminiRequest: $ref inlined, recursion unsupported, oneOf/allOf rewritte
     properties: { p: { $ref: "#/$defs/Pt" }, u: { oneOf: [{ type: "string" }, { type: "number" }] }, m: { allOf: [{ type: "object", properties: { a: { type: "string" } } }, { properties: { b: { type: "string" } } }] } },
   };
   const { body } = toGeminiRequest({ model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: params } }] }, reject);
-  assert.deepEqual(body.tools![0].functionDeclarations![0].parameters, {
+  assert.deepEqual(body.tools?.[0]?.functionDeclarations?.[0]?.parameters, {
     type: "object",
     properties: {
       p: { type: "object", properties: { x: { type: "number" } } },

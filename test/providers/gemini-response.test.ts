@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { ChatCompletion } from "../../src/providers/canonical.js";
 import { fromGeminiError, toGeminiError } from "../../src/providers/gemini/errors.js";
 import { fromGeminiResponse, toGeminiResponse } from "../../src/providers/gemini/response.js";
+import { at } from "../helpers/at.js";
 
 test("gemini response → canonical: candidates, function calls with ids and signatures, usage", () => {
   const c = fromGeminiResponse({
@@ -20,21 +21,23 @@ test("gemini response → canonical: candidates, function calls with ids and sig
   });
   assert.equal(c.id, "resp-1");
   assert.equal(c.model, "gemini-2.5-flash");
-  assert.equal(c.choices[0].message.content, "Calling.");
-  assert.equal(c.choices[0].finish_reason, "tool_calls");
-  const call = c.choices[0].message.tool_calls![0];
+  const choice = at(c.choices, 0, "choices");
+  assert.equal(choice.message.content, "Calling.");
+  assert.equal(choice.finish_reason, "tool_calls");
+  const call = at(choice.message.tool_calls ?? [], 0, "tool_calls");
   assert.match(call.id, /^call_[0-9a-f]{24}$/);
   assert.deepEqual({ ...call, id: "" }, { id: "", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' }, extra_content: { google: { thought_signature: "CiQB" } } });
-  assert.equal(c.choices[1].finish_reason, "length");
+  assert.equal(c.choices[1]?.finish_reason, "length");
   assert.deepEqual(c.usage, { prompt_tokens: 50, completion_tokens: 40, total_tokens: 90, prompt_tokens_details: { cached_tokens: 20 }, completion_tokens_details: { reasoning_tokens: 30 } });
 });
 
 test("gemini response: a blocked prompt is a content_filter choice; safety reasons map to content_filter", () => {
   const blocked = fromGeminiResponse({ promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 } });
-  assert.equal(blocked.choices[0].finish_reason, "content_filter");
-  assert.equal(blocked.choices[0].message.content, null);
+  const choice = at(blocked.choices, 0, "choices");
+  assert.equal(choice.finish_reason, "content_filter");
+  assert.equal(choice.message.content, null);
   for (const r of ["SAFETY", "RECITATION", "PROHIBITED_CONTENT", "SPII", "BLOCKLIST"]) {
-    assert.equal(fromGeminiResponse({ candidates: [{ content: { parts: [] }, finishReason: r }] }).choices[0].finish_reason, "content_filter");
+    assert.equal(fromGeminiResponse({ candidates: [{ content: { parts: [] }, finishReason: r }] }).choices[0]?.finish_reason, "content_filter");
   }
 });
 

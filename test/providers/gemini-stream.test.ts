@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { CanonicalToGeminiStream } from "../../src/providers/gemini/from-canonical-stream.js";
 import { GeminiToCanonicalStream } from "../../src/providers/gemini/to-canonical-stream.js";
 import type { SseEvent } from "../../src/providers/sse.js";
+import { at } from "../helpers/at.js";
 import { assemble, openaiChunks, runClient, runUpstream, wire } from "./stream-helpers.js";
 
 const ev = (data: object): SseEvent => ({ data: JSON.stringify(data) });
@@ -35,15 +36,17 @@ test("gemini upstream stream → canonical: text, whole function calls, finish, 
     assert.equal(t.done, true);
     const a = assemble(chunks);
     assert.equal(a.text[0], "Bonjour, ça va ? 🙂");
-    assert.equal(a.tools[0].length, 2);
-    assert.deepEqual({ ...a.tools[0][0], id: "" }, { id: "", name: "get_weather", args: '{"city":"Paris","days":[1,2]}' });
-    assert.deepEqual(a.tools[0][1], { id: "fc-2", name: "get_time", args: "{}" });
+    const tools = at(a.tools, 0, "tool calls of choice 0");
+    assert.equal(tools.length, 2);
+    assert.deepEqual({ ...at(tools, 0), id: "" }, { id: "", name: "get_weather", args: '{"city":"Paris","days":[1,2]}' });
+    assert.deepEqual(tools[1], { id: "fc-2", name: "get_time", args: "{}" });
     assert.deepEqual(a.finish, ["tool_calls"]);
     assert.deepEqual(a.usage, { prompt_tokens: 12, completion_tokens: 13, total_tokens: 25, completion_tokens_details: { reasoning_tokens: 4 } });
-    assert.equal(chunks[0].id, "r-1");
-    assert.equal(chunks[0].choices[0].delta.role, "assistant");
+    const first = at(chunks, 0, "chunks");
+    assert.equal(first.id, "r-1");
+    assert.equal(first.choices[0]?.delta.role, "assistant");
     const sigChunk = chunks.find((c) => c.choices[0]?.delta.tool_calls);
-    assert.deepEqual(sigChunk?.choices[0].delta.tool_calls?.[0].extra_content, { google: { thought_signature: "sig" } });
+    assert.deepEqual(sigChunk?.choices[0]?.delta.tool_calls?.[0]?.extra_content, { google: { thought_signature: "sig" } });
   }
 });
 
@@ -55,7 +58,7 @@ test("gemini stream closed before a finishReason is truncated", () => {
 
 test("gemini error payload in the stream becomes a canonical error", () => {
   const t = new GeminiToCanonicalStream({ includeUsage: false });
-  runUpstream(t, wire([STREAM[1], ev({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } })]), 8);
+  runUpstream(t, wire([at(STREAM, 1), ev({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } })]), 8);
   assert.deepEqual(t.error, { status: 503, type: "overloaded_error", message: "The model is overloaded.", code: "UNAVAILABLE" });
 });
 
@@ -123,5 +126,6 @@ test("canonical → gemini → canonical keeps text and tool arguments", () => {
 
 test("canonical → gemini client error", () => {
   const [e] = new CanonicalToGeminiStream({ model: "m" }).error({ status: 429, type: "rate_limit_error", message: "slow" });
+  assert.ok(e !== undefined, "an error event");
   assert.deepEqual(JSON.parse(e.data), { error: { code: 429, message: "slow", status: "RESOURCE_EXHAUSTED" } });
 });

@@ -65,7 +65,8 @@ test("toOpenAIRequest renames the model, strips extensions, asks for stream usag
   ]);
   assert.deepEqual(body.stream_options, { include_usage: true });
   assert.equal(warnings.length, 1);
-  assert.equal(req.messages[2].role === "tool" && req.messages[2].is_error, true, "the canonical request is not mutated");
+  const toolMessage = req.messages[2];
+  assert.equal(toolMessage?.role === "tool" && toolMessage.is_error, true, "the canonical request is not mutated");
   assert.equal(toOpenAIRequest(req, { model: "gpt-4o", onUnsupported: "drop", streamUsage: false }).body.stream_options, undefined);
 });
 
@@ -125,6 +126,7 @@ test("openai client stream: usage chunk withheld unless asked, model renamed, [D
   assert.equal(withUsage.length, chunks.length + 1);
   assert.equal(assemble(withUsage.slice(0, -1).map((e) => JSON.parse(e.data))).usage?.total_tokens, 2);
   const [err] = new CanonicalToOpenAIStream({ includeUsage: false }).error({ status: 500, type: "api_error", message: "boom" });
+  assert.ok(err !== undefined, "an error event");
   assert.deepEqual(JSON.parse(err.data), { error: { message: "boom", type: "server_error", param: null, code: null } });
 });
 

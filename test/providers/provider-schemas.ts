@@ -62,24 +62,26 @@ export const anthropicAcceptedRequest = z
   .superRefine((body, ctx) => {
     if (body.tool_choice && !body.tools) ctx.addIssue({ code: "custom", message: "tool_choice without tools", path: ["tool_choice"] });
     const msgs = body.messages;
-    for (let i = 0; i < msgs.length; i++) {
-      if (i > 0 && msgs[i].role === msgs[i - 1].role) ctx.addIssue({ code: "custom", message: "roles must alternate", path: ["messages", i] });
-      const blocks = blocksOf(msgs[i]);
+    for (const [i, msg] of msgs.entries()) {
+      const prev = msgs[i - 1];
+      const next = msgs[i + 1];
+      if (prev && msg.role === prev.role) ctx.addIssue({ code: "custom", message: "roles must alternate", path: ["messages", i] });
+      const blocks = blocksOf(msg);
       const firstOther = blocks.findIndex((b) => b.type !== "tool_result");
       if (firstOther !== -1 && blocks.slice(firstOther).some((b) => b.type === "tool_result")) ctx.addIssue({ code: "custom", message: "tool_result blocks must come first", path: ["messages", i] });
-      if (msgs[i].role === "user" && blocks.some((b) => b.type === "tool_use")) ctx.addIssue({ code: "custom", message: "tool_use in a user turn", path: ["messages", i] });
-      if (msgs[i].role === "assistant" && blocks.some((b) => b.type === "tool_result")) ctx.addIssue({ code: "custom", message: "tool_result in an assistant turn", path: ["messages", i] });
+      if (msg.role === "user" && blocks.some((b) => b.type === "tool_use")) ctx.addIssue({ code: "custom", message: "tool_use in a user turn", path: ["messages", i] });
+      if (msg.role === "assistant" && blocks.some((b) => b.type === "tool_result")) ctx.addIssue({ code: "custom", message: "tool_result in an assistant turn", path: ["messages", i] });
       // Every tool_use is answered in the next turn, and every tool_result answers the previous turn.
       const uses = blocks.filter((b) => b.type === "tool_use").map((b) => (b as { id: string }).id);
       if (uses.length > 0) {
-        const next = msgs[i + 1] ? blocksOf(msgs[i + 1]) : [];
-        const answered = new Set(next.filter((b) => b.type === "tool_result").map((b) => (b as { tool_use_id: string }).tool_use_id));
+        const nextBlocks = next ? blocksOf(next) : [];
+        const answered = new Set(nextBlocks.filter((b) => b.type === "tool_result").map((b) => (b as { tool_use_id: string }).tool_use_id));
         for (const id of uses) if (!answered.has(id)) ctx.addIssue({ code: "custom", message: `tool_use ${id} has no tool_result`, path: ["messages", i] });
       }
       const results = blocks.filter((b) => b.type === "tool_result").map((b) => (b as { tool_use_id: string }).tool_use_id);
       if (results.length > 0) {
-        const prev = i > 0 ? blocksOf(msgs[i - 1]) : [];
-        const ids = new Set(prev.filter((b) => b.type === "tool_use").map((b) => (b as { id: string }).id));
+        const prevBlocks = prev ? blocksOf(prev) : [];
+        const ids = new Set(prevBlocks.filter((b) => b.type === "tool_use").map((b) => (b as { id: string }).id));
         for (const id of results) if (!ids.has(id)) ctx.addIssue({ code: "custom", message: `tool_result ${id} answers no tool_use`, path: ["messages", i] });
       }
     }
@@ -116,7 +118,7 @@ export const geminiSchema: z.ZodType<unknown> = z.lazy(() =>
       maximum: z.number().optional(),
     })
     .superRefine((s, ctx) => {
-      const props = s.properties as Record<string, unknown> | undefined;
+      const props = s.properties;
       if (props && Object.keys(props).length === 0) ctx.addIssue({ code: "custom", message: "properties: should be non-empty for OBJECT type" });
       for (const r of s.required ?? []) if (!props || !(r in props)) ctx.addIssue({ code: "custom", message: `required property ${r} is not defined` });
     }),
@@ -159,13 +161,13 @@ export const geminiAcceptedRequest = z
   })
   .superRefine((body, ctx) => {
     const cs = body.contents;
-    for (let i = 0; i < cs.length; i++) {
-      const calls = cs[i].parts.filter((p) => p.functionCall).length;
-      const responses = cs[i].parts.filter((p) => p.functionResponse).length;
-      if (cs[i].role === "user" && calls > 0) ctx.addIssue({ code: "custom", message: "functionCall in a user turn", path: ["contents", i] });
-      if (cs[i].role === "model" && responses > 0) ctx.addIssue({ code: "custom", message: "functionResponse in a model turn", path: ["contents", i] });
+    for (const [i, c] of cs.entries()) {
+      const calls = c.parts.filter((p) => p.functionCall).length;
+      const responses = c.parts.filter((p) => p.functionResponse).length;
+      if (c.role === "user" && calls > 0) ctx.addIssue({ code: "custom", message: "functionCall in a user turn", path: ["contents", i] });
+      if (c.role === "model" && responses > 0) ctx.addIssue({ code: "custom", message: "functionResponse in a model turn", path: ["contents", i] });
       if (responses > 0) {
-        const prevCalls = i > 0 ? cs[i - 1].parts.filter((p) => p.functionCall).length : 0;
+        const prevCalls = cs[i - 1]?.parts.filter((p) => p.functionCall).length ?? 0;
         if (prevCalls !== responses) ctx.addIssue({ code: "custom", message: "the number of function response parts must equal the number of function call parts of the previous turn", path: ["contents", i] });
       }
     }

@@ -146,7 +146,8 @@ for (const pair of PAIRS) {
         assert.equal(a.text[0] ?? "", s.text);
         assert.equal(a.tools[0]?.length ?? 0, s.tools.length);
         s.tools.forEach((t, k) => {
-          const got = a.tools[0][k];
+          const got = a.tools[0]?.[k];
+          assert.ok(got !== undefined, `tool call ${k} arrived`);
           assert.equal(got.name, t.name);
           assert.equal(got.id, t.id);
           if (pair.argsExact) assert.equal(got.args, t.args);

@@ -16,9 +16,9 @@ const out = (kind: OutcomeKind, status = kind === "ok" ? 200 : 500) => new Outco
 class FakeProbe {
   answers: boolean[] = [];
   calls = 0;
-  readonly probe = async (_t: Target): Promise<boolean> => {
+  readonly probe = (_t: Target): Promise<boolean> => {
     this.calls++;
-    return this.answers.shift() ?? false;
+    return Promise.resolve(this.answers.shift() ?? false);
   };
 }
 

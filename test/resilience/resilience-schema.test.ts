@@ -56,7 +56,7 @@ test("other blocks parse from {} with their documented defaults", () => {
 test("bad values get messages that name the mistake", () => {
   const r = breakerSchema.safeParse({ failure_rate: 50, open_s: 100, max_open_s: 50, bogus: 1 });
   assert.equal(r.success, false);
-  const msgs = r.error!.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const msgs = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   assert.ok(msgs.some((m) => m.startsWith("failure_rate: must be <= 1")), msgs.join("\n"));
   assert.ok(msgs.some((m) => m.includes("bogus")), msgs.join("\n"));
   assert.match(hedgeSchema.safeParse({ delay_ms: "p99" }).error!.issues[0]!.message, /"p95"/);
@@ -67,7 +67,7 @@ test("bad values get messages that name the mistake", () => {
 
 test("a target override inherits every field it does not set, nested blocks included", () => {
   const route = retryPolicySchema.parse({ attempts: 5, backoff: { max_ms: 5000 } });
-  const override = overrideOf(retryPolicySchema).parse({ backoff: { base_ms: 500 } }) as Record<string, unknown>;
+  const override = overrideOf(retryPolicySchema).parse({ backoff: { base_ms: 500 } });
   const merged = mergePolicy(retryPolicySchema, route, override);
   assert.equal(merged.attempts, 5);
   assert.equal(merged.backoff.base_ms, 500);

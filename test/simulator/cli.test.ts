@@ -65,6 +65,11 @@ test("simulate load prints progress and the report; simulate demo calls the inje
     await sim.close();
   }
   let got: { durationMs: number } | undefined;
-  await program({ runDemo: async (o) => void (got = o) }).parseAsync(["node", "x", "simulate", "demo", "--duration", "3s"]);
+  await program({
+    runDemo: (o) => {
+      got = o;
+      return Promise.resolve();
+    },
+  }).parseAsync(["node", "x", "simulate", "demo", "--duration", "3s"]);
   assert.deepEqual(got, { durationMs: 3000 });
 });

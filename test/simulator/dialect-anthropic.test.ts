@@ -30,9 +30,9 @@ test("anthropic message: JSON shape, system blocks accepted, usage, rate-limit h
     assert.equal(b.usage.cache_read_input_tokens, 0);
     assert.equal(r.headers["anthropic-ratelimit-requests-limit"], "10000");
     assert.equal(r.headers["anthropic-ratelimit-requests-remaining"], "9999");
-    assert.match(r.headers["anthropic-ratelimit-requests-reset"], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(r.headers["anthropic-ratelimit-requests-reset"] ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.ok(r.headers["anthropic-ratelimit-tokens-remaining"] !== undefined);
-    assert.match(r.headers["request-id"], /^req_/);
+    assert.match(r.headers["request-id"] ?? "", /^req_/);
 
     // Bearer works too; a system string with "say exactly" fixes the answer.
     const exact = await call(`${sim.url}/v1/messages`, {

@@ -1,7 +1,9 @@
 /** Failures that need each dialect's own wording: errors inside a 200 stream, keys out of credits. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import type { SimDialect } from "../../src/simulator/sim-options.js";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
+import { at } from "../helpers/at.js";
 import { call, readStream } from "../helpers/http.js";
 import { parseSse } from "../helpers/sse.js";
 
@@ -15,13 +17,13 @@ test("stream_error_after_chunks: N events, then the dialect's in-stream error, t
     assert.equal(o.error, undefined, "the connection ends cleanly");
     const oe = parseSse(o.text);
     assert.equal(oe.length, 3);
-    assert.equal(JSON.parse(oe[2].data).error.type, "server_error");
+    assert.equal(JSON.parse(at(oe, 2).data).error.type, "server_error");
     assert.ok(!o.text.includes("[DONE]"));
 
     const a = await readStream(`${ant.url}/v1/messages`, { headers: { "x-api-key": "k" }, body: { model: "m", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] } });
     const ae = parseSse(a.text);
     assert.deepEqual(ae.map((e) => e.event), ["message_start", "content_block_start", "ping", "error"]);
-    assert.equal(JSON.parse(ae[3].data).error.type, "overloaded_error");
+    assert.equal(JSON.parse(at(ae, 3).data).error.type, "overloaded_error");
 
     const g = await readStream(`${gem.url}/v1beta/models/g:streamGenerateContent?alt=sse`, { headers: { "x-goog-api-key": "k" }, body: { contents: [{ parts: [{ text: "x" }] }] } });
     const ge = parseSse(g.text).map((e) => JSON.parse(e.data));
@@ -36,9 +38,8 @@ test("stream_error_after_chunks: N events, then the dialect's in-stream error, t
 });
 
 test("exhausted_keys: each dialect's out-of-credits answer; other keys unaffected", async () => {
-  const sims = await Promise.all(
-    (["openai", "anthropic", "gemini", "rest"] as const).map((dialect) => startSimProvider({ dialect, exhausted_keys: ["broke"] })),
-  );
+  const start = (dialect: SimDialect) => startSimProvider({ dialect, exhausted_keys: ["broke"] });
+  const sims = await Promise.all([start("openai"), start("anthropic"), start("gemini"), start("rest")]);
   const [oai, ant, gem, rest] = sims;
   try {
     const chat = { model: "m", messages: [{ role: "user", content: "x" }] };

@@ -8,13 +8,14 @@ import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type } from "@google/genai";
 import { startSimProvider } from "../../src/simulator/sim-provider.js";
+import { at } from "../helpers/at.js";
 
 test("openai SDK: chat (plain, streamed, tool call), embeddings, models, typed errors", async () => {
   const sim = await startSimProvider({ dialect: "openai", stream_chunks: 4 });
   const client = new OpenAI({ apiKey: "sk-sdk-1", baseURL: sim.url, maxRetries: 0 });
   try {
     const c = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello SDK" }] });
-    assert.match(c.choices[0].message.content ?? "", /^Echo: Hello SDK/);
+    assert.match(c.choices[0]?.message.content ?? "", /^Echo: Hello SDK/);
     assert.equal(c.usage?.completion_tokens, 16);
 
     const stream = await client.chat.completions.create({
@@ -34,16 +35,16 @@ test("openai SDK: chat (plain, streamed, tool call), embeddings, models, typed e
 
     const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "add", parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } } }];
     const tc = await client.chat.completions.create({ model: "m", tools, messages: [{ role: "user", content: "1+2?" }] });
-    const call = tc.choices[0].message.tool_calls?.[0];
+    const call = tc.choices[0]?.message.tool_calls?.[0];
     assert.equal(call?.type, "function");
     assert.deepEqual(call?.type === "function" ? JSON.parse(call.function.arguments) : undefined, { a: 1, b: 1 });
     const runner = client.chat.completions.stream({ model: "m", tools, messages: [{ role: "user", content: "1+2?" }] });
     const final = await runner.finalChatCompletion();
-    const streamed = final.choices[0].message.tool_calls?.[0];
+    const streamed = final.choices[0]?.message.tool_calls?.[0];
     assert.equal(streamed?.type === "function" ? streamed.function.name : undefined, "add");
 
     const e = await client.embeddings.create({ model: "text-embedding-3-small", input: "vector me" }); // the SDK asks for base64
-    assert.equal(e.data[0].embedding.length, 8);
+    assert.equal(e.data[0]?.embedding.length, 8);
     const models = await client.models.list();
     assert.ok(models.data.some((m) => m.id === "gpt-4o-mini"));
 
@@ -61,15 +62,17 @@ test("anthropic SDK: message (plain, streamed with the stream helper, tool use),
   const client = new Anthropic({ apiKey: "sk-ant-sdk", baseURL: sim.url, maxRetries: 0 });
   try {
     const m = await client.messages.create({ model: "claude-sonnet-4", max_tokens: 64, system: "Be brief.", messages: [{ role: "user", content: "Hello SDK" }] });
-    assert.equal(m.content[0].type, "text");
-    assert.match(m.content[0].type === "text" ? m.content[0].text : "", /^Echo: Hello SDK/);
+    const first = at(m.content, 0, "content");
+    assert.equal(first.type, "text");
+    assert.match(first.type === "text" ? first.text : "", /^Echo: Hello SDK/);
     assert.equal(m.usage.output_tokens, 16);
 
     const events: string[] = [];
     const stream = client.messages.stream({ model: "claude-sonnet-4", max_tokens: 64, messages: [{ role: "user", content: "Hello stream" }] });
     stream.on("streamEvent", (e) => events.push(e.type));
     const final = await stream.finalMessage();
-    assert.match(final.content[0].type === "text" ? final.content[0].text : "", /^Echo: Hello stream/);
+    const finalFirst = at(final.content, 0, "content");
+    assert.match(finalFirst.type === "text" ? finalFirst.text : "", /^Echo: Hello stream/);
     assert.equal(final.stop_reason, "end_turn");
     assert.equal(final.usage.output_tokens, 16);
     assert.equal(events[0], "message_start");
@@ -77,7 +80,7 @@ test("anthropic SDK: message (plain, streamed with the stream helper, tool use),
 
     const tools: Anthropic.Tool[] = [{ name: "lookup", input_schema: { type: "object", properties: { q: { type: "string" } } } }];
     const tu = await client.messages.stream({ model: "m", max_tokens: 64, tools, messages: [{ role: "user", content: "search" }] }).finalMessage();
-    const block = tu.content[0];
+    const block = at(tu.content, 0, "content");
     assert.equal(block.type, "tool_use");
     assert.deepEqual(block.type === "tool_use" ? block.input : undefined, { q: "sample" });
     assert.equal(tu.stop_reason, "tool_use");

@@ -36,9 +36,9 @@ test("access log: one JSON line per request with its correlation id, escaped cli
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }
-    const lines = async () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    assert.ok(await until(async () => (await lines()).filter((l) => l.msg === "request").length === 2, 5000), "both access lines were written");
-    const all = await lines();
+    const lines = () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    assert.ok(await until(() => lines().filter((l) => l.msg === "request").length === 2, 5000), "both access lines were written");
+    const all = lines();
     const access = all.filter((l) => l.msg === "request");
     assert.equal(access[0].request_id, 'req-"quoted"\\-1');
     assert.equal(access[0].level, "info");
