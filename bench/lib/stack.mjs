@@ -113,7 +113,7 @@ ${targets("openai", "/v1", "chat")}
  * Starts the upstream and the proxies named in `which` (default: all), each pinned per `layout`.
  * `switchyardNodeArgs` / `referenceNodeArgs` add node flags (e.g. --cpu-prof) to those processes.
  */
-export async function startStack(group, dir, layout, { which = SUBJECTS, switchyardNodeArgs = [], referenceNodeArgs = [] } = {}) {
+export async function startStack(group, dir, layout, { which = SUBJECTS, switchyardNodeArgs = [], referenceNodeArgs = [], extraSwitchyards = [] } = {}) {
   const upPorts = [await freePort(), await freePort()];
   writeFileSync(`${dir}/upstream.conf`, upstreamConf(dir, upPorts));
   const upstream = group.start("upstream-nginx", "nginx", ["-p", `${dir}/`, "-c", `${dir}/upstream.conf`, "-e", `${dir}/upstream-error.log`], { cpu: layout.upstream });
@@ -150,6 +150,16 @@ export async function startStack(group, dir, layout, { which = SUBJECTS, switchy
     await waitForPort(port, p, group, 30_000);
     procs.switchyard = p;
     subjects.switchyard = { get: `http://127.0.0.1:${port}/rest/bench/hello`, chat: `http://127.0.0.1:${port}/v1/chat/completions` };
+  }
+
+  // Other builds of the gateway, for an A/B (bench/paired.mjs): `{ name, cli }` each.
+  for (const { name, cli } of extraSwitchyards) {
+    const port = await freePort();
+    writeFileSync(`${dir}/${name}.yaml`, switchyardConf(port, upPorts));
+    const p = group.start(name, process.execPath, [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}.yaml`], { cpu: layout.proxy });
+    await waitForPort(port, p, group, 30_000);
+    procs[name] = p;
+    subjects[name] = { get: `http://127.0.0.1:${port}/rest/bench/hello`, chat: `http://127.0.0.1:${port}/v1/chat/completions` };
   }
   return { subjects, procs, upstreamPorts: upPorts };
 }

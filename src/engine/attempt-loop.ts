@@ -5,7 +5,7 @@ import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 import { DONT_WAIT } from "../resilience/retry-policy.js";
 import { acquireTarget } from "./acquire.js";
-import { admit, Attempt, callTarget, type Failure, isAnswer } from "./attempt.js";
+import { admit, Attempt, type Answer, decide, type Failure, isAnswer, startCall } from "./attempt.js";
 import { Committed } from "./committed.js";
 import { hedgedCall } from "./hedge.js";
 import type { Route } from "./route.js";
@@ -64,11 +64,42 @@ export class RetryState {
  *     answered → commit (the pipeline delivers the body); failed → record, next
  *   all failed → 502 (504 when every failure was a timeout) with Retry-After, naming the last
  *   target and why
+ *
+ * The common case takes a short way: the first attempt is picked, admitted and started at once,
+ * and its decision either commits the answer or hands the failure to the loop. Only a request
+ * that fails, waits or hedges pays for the loop's async machinery.
  */
-export async function runAttempts(route: Route, ctx: RequestContext, upstreams: Upstreams, events: GatewayEvents): Promise<Committed> {
+export function runAttempts(route: Route, ctx: RequestContext, upstreams: Upstreams, events: GatewayEvents): Promise<Committed> {
   const p = route.policies;
   p.budget?.onRequest(Date.now());
+  if (p.queue.length > 0 || (p.hedge.enabled && idempotent(ctx)) || ctx.clientGone || ctx.timedOut) return loop(route, ctx, upstreams, events, new RetryState());
+  const target = route.pick(ctx, Date.now());
+  if (target === undefined) return loop(route, ctx, upstreams, events, new RetryState());
+  const attempt = admit(route, target, ctx, 1, events);
   const r = new RetryState();
+  if (!(attempt instanceof Attempt)) {
+    // Refused by a policy (another target may do), or the request cannot be built for it.
+    if (attempt !== undefined) r.unsupported = attempt;
+    return loop(route, ctx, upstreams, events, r);
+  }
+  r.started = 1;
+  const refused = startCall(attempt, upstreams);
+  if (refused !== undefined) {
+    r.failed(refused);
+    return loop(route, ctx, upstreams, events, r);
+  }
+  return attempt.call.decided.then((d) => {
+    const result = decide(attempt, d);
+    if (isAnswer(result)) return new Committed(result, route, ctx, 1 + ctx.hedges);
+    if (result.outcome.status === 499) throw clientClosed();
+    r.failed(result);
+    return loop(route, ctx, upstreams, events, r);
+  });
+}
+
+/** The general loop, from wherever the request is (a fresh state, or after its first attempt). */
+async function loop(route: Route, ctx: RequestContext, upstreams: Upstreams, events: GatewayEvents, r: RetryState): Promise<Committed> {
+  const p = route.policies;
   const hedging = p.hedge.enabled && idempotent(ctx);
   for (let guard = 0; r.counted < route.maxAttempts && guard < route.maxAttempts + route.targets.length * 2; guard++) {
     if (ctx.clientGone) throw clientClosed();
@@ -116,7 +147,9 @@ export async function runAttempts(route: Route, ctx: RequestContext, upstreams: 
       continue;
     }
     r.started++;
-    const result = hedging ? await hedgedCall(attempt, upstreams, events) : await callTarget(attempt, upstreams);
+    let result: Answer | Failure;
+    if (hedging) result = await hedgedCall(attempt, upstreams, events);
+    else result = startCall(attempt, upstreams) ?? decide(attempt, await attempt.call.decided);
     if (isAnswer(result)) return new Committed(result, route, ctx, r.started + ctx.hedges);
     if (result.outcome.status === 499) throw clientClosed();
     r.failed(result);

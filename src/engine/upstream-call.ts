@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import type { Dispatcher } from "undici";
+import { type Dispatcher, util } from "undici";
 import { InternalError } from "../errors.js";
 import type { FailedDuring } from "./classify.js";
 
@@ -40,9 +40,9 @@ const ABORTED = new InternalError("SWY_ERR_ABORTED");
 
 /**
  * One upstream HTTP call driven through undici's dispatch API: no promise or stream per chunk,
- * no AbortSignal. It settles `decided` once the gateway can choose what to do:
- *   - an answer to relay: headers plus the body's first chunk (the call then pauses until a
- *     sink is attached, so nothing is buffered beyond that chunk);
+ * no AbortSignal, no wrapper objects. It settles `decided` once the gateway can choose what to do:
+ *   - an answer to relay: headers plus the body's first chunk (what arrives before a sink is
+ *     attached, a moment later, is held: two chunks at most, the connection waits after that);
  *   - an error body to read (non-relayed statuses), read up to 16 KiB;
  *   - a failure (connect, reset, abort, timeout).
  * After an answer, attach() streams the rest of the body into a sink with backpressure.
@@ -55,7 +55,12 @@ const ABORTED = new InternalError("SWY_ERR_ABORTED");
 export class UpstreamCall implements Dispatcher.DispatchHandler {
   readonly decided: Promise<CallDecision>;
   private settle!: (d: CallDecision) => void;
-  private controller: Dispatcher.DispatchController | null = null;
+  /** undici's abort for this request (from onConnect). */
+  private abortCall: ((err: Error) => void) | null = null;
+  /** undici's resume after we paused (from onHeaders). */
+  private resumeCall: (() => void) | null = null;
+  /** We asked undici to pause (onHeaders/onData answered false). */
+  private paused = false;
   private abortReason: Error | null = null;
   private phase = CallPhase.Headers;
   private status = 0;
@@ -63,7 +68,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   private errorText = "";
   private errorCut = false;
   private sink: BodySink | null = null;
-  /** Chunks that arrived after the first and before a sink (rare: the call pauses at the first). */
+  /** Chunks that arrived after the first and before a sink (at most two: the call pauses then). */
   private pending: Buffer[] | null = null;
   private ended = false;
   private endError: Error | null = null;
@@ -82,12 +87,14 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
   abort(reason: Error = ABORTED): void {
     if (this.phase === CallPhase.Done) return;
     if (this.abortReason === null) this.abortReason = reason;
-    if (this.controller !== null) this.controller.abort(reason);
+    if (this.abortCall !== null) this.abortCall(reason);
   }
 
   /** Continues reading after backpressure. */
   resume(): void {
-    this.controller?.resume();
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumeCall?.();
   }
 
   /** Streams the rest of a committed body into the sink (chunks that waited go first). */
@@ -98,55 +105,64 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     if (pending !== null) for (const c of pending) sink.write(c);
     if (this.endError !== null) return sink.error(this.endError);
     if (this.ended) return sink.end();
-    this.controller?.resume();
+    this.resume();
   }
 
-  // --- undici DispatchHandler ---
+  // --- undici's dispatch handler, in the callback form undici drives internally: a handler of
+  // the newer form (onRequestStart…) gets wrapped in two more objects on every request.
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.abortReason !== null) controller.abort(this.abortReason);
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortCall = abort;
+    if (this.abortReason !== null) abort(this.abortReason);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    this.resumeCall = resume;
+    const headers = util.parseHeaders(rawHeaders) as IncomingHttpHeaders;
     this.status = statusCode;
     this.headers = headers;
     if (!relayed(statusCode, this.readFirst)) {
       this.phase = CallPhase.ErrorBody;
-      return;
+      return true;
     }
     this.waitFirst = this.expectBody && statusCode >= 200 && statusCode < 300 && statusCode !== 204;
     if (!this.waitFirst) {
       // A relayed non-2xx (a client error handed back as is): commit at the headers.
       this.phase = CallPhase.Committed;
-      controller.pause();
+      this.paused = true;
       this.settle({ kind: "answer", status: statusCode, headers, first: null });
-      return;
+      return false;
     }
     this.phase = CallPhase.FirstChunk;
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     switch (this.phase) {
       case CallPhase.FirstChunk:
+        // Committed, and not paused: a small answer's end usually comes in this same read, and
+        // pausing then resuming the connection for it costs more than anything it would save.
         this.phase = CallPhase.Committed;
-        controller.pause();
         this.settle({ kind: "answer", status: this.status, headers: this.headers, first: chunk });
-        return;
+        return true;
       case CallPhase.Committed:
         if (this.sink === null) {
+          // Arrived before the pipeline attached its sink (a moment after the commit): held, and
+          // the connection waits from the second such chunk on, so at most two are ever held.
           (this.pending ??= []).push(chunk);
-          controller.pause();
-        } else if (!this.sink.write(chunk)) controller.pause();
-        return;
+          if (this.pending.length > 1) this.paused = true;
+        } else if (!this.sink.write(chunk)) this.paused = true;
+        return !this.paused;
       case CallPhase.ErrorBody:
         if (this.errorText.length < ERROR_BODY_LIMIT) this.errorText += chunk.toString("utf8");
         else this.errorCut = true;
-        return;
+        return true;
+      default:
+        return true;
     }
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     switch (this.phase) {
       case CallPhase.FirstChunk:
         this.phase = CallPhase.Done;
@@ -166,7 +182,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onError(error: Error): void {
     const err = this.abortReason ?? error;
     const phase = this.phase;
     this.phase = CallPhase.Done;

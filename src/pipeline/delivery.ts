@@ -15,22 +15,33 @@ import type { ClientSink, Resumable } from "./client-sink.js";
  *   stream  an SSE stream from a target of another dialect, translated event by event
  *   buffer  read whole and rewritten (translated JSON, a provider's error, a mapped REST answer)
  *
- * A failure before anything was sent throws a GatewayError (the pipeline answers it in the
- * client's dialect); after the first byte, the stream ends with the dialect's error event.
+ * A failure before anything was sent reaches the listener as a GatewayError (the pipeline
+ * answers it in the client's dialect); after the first byte, the stream ends with the dialect's
+ * error event and the delivery counts as done.
  */
-export function deliver(c: Committed, sink: ClientSink): Promise<void> {
+export function deliver(c: Committed, sink: ClientSink, listener: DeliveryListener): void {
   switch (answerMode(c)) {
     case "buffer":
-      return deliverWhole(c, sink);
+      deliverWhole(c, sink).then(
+        () => listener.delivered(),
+        (err: unknown) => listener.failed(err),
+      );
+      return;
     case "stream":
       sink.start(c.status, answerHeaders(c));
-      return pump(c, sink, streamTranslationFor(c));
+      return new Pump(c, sink, streamTranslationFor(c), listener).start();
     default: {
       const sse = isEventStream(c.headers);
       sink.start(c.status, answerHeaders(c));
-      return pump(c, sink, sse ? new SseBoundary(c.ctx.surface, c.target.id) : RAW);
+      return new Pump(c, sink, sse ? new SseBoundary(c.ctx.surface, c.target.id) : RAW, listener).start();
     }
   }
+}
+
+/** Who waits for a delivery: told once, when the client's answer ended or could not start. */
+export interface DeliveryListener {
+  delivered(): void;
+  failed(err: unknown): void;
 }
 
 /**
@@ -112,14 +123,10 @@ class SseBoundary implements BodyTransform {
 }
 
 /**
- * Streams the rest of the body (after the first chunk) from the upstream call into the client's
- * sink through a transform, with backpressure both ways; resolves once the client's answer ended.
+ * One relay in progress: the rest of the body (after the first chunk) from the upstream call's
+ * body sink into the client's sink through a transform, with backpressure both ways; tells the
+ * listener once the client's answer ended.
  */
-function pump(c: Committed, sink: ClientSink, transform: BodyTransform): Promise<void> {
-  return new Promise((resolve) => new Pump(c, sink, transform, resolve).start());
-}
-
-/** One relay in progress: the upstream call's body sink on one side, the client's sink on the other. */
 class Pump implements BodySink, Resumable {
   private done = false;
 
@@ -127,7 +134,7 @@ class Pump implements BodySink, Resumable {
     private readonly c: Committed,
     private readonly sink: ClientSink,
     private readonly transform: BodyTransform,
-    private readonly resolve: () => void,
+    private readonly listener: DeliveryListener,
   ) {}
 
   start(): void {
@@ -189,7 +196,7 @@ class Pump implements BodySink, Resumable {
       if (tail === null) sink.cut();
       else sink.end(tail);
     }
-    this.resolve();
+    this.listener.delivered();
   }
 }
 

@@ -81,7 +81,7 @@ export async function requestInProcess(pipeline: Pipeline, routeName: string, re
   if (signal?.aborted) onAbort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    await pipeline.serve(ctx, { route, model, subPath }, body, sink);
+    await new Promise<void>((resolve) => pipeline.serve(ctx, { route, model, subPath }, body, sink, resolve));
   } finally {
     signal?.removeEventListener("abort", onAbort);
   }

@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors.js";
+import { armTimeout, cancelTimeout, type TimeoutToken } from "../core/coarse-timers.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Committed } from "../engine/committed.js";
 import type { Engine } from "../engine/engine.js";
@@ -6,7 +7,7 @@ import type { Route } from "../engine/route.js";
 import { retryAfterHeader } from "../engine/attempt-loop.js";
 import type { AdmissionStep } from "./admission.js";
 import type { ClientSink } from "./client-sink.js";
-import { deliver } from "./delivery.js";
+import { deliver, type DeliveryListener } from "./delivery.js";
 import { type Destination, prepare } from "./prepare.js";
 
 /**
@@ -20,7 +21,8 @@ import { type Destination, prepare } from "./prepare.js";
  *   answer     headers, translation, delivery into the sink                      (delivery.ts)
  *   events     counters and the request event (the access log subscribes)
  *
- * Never throws: every failure becomes the client's error through the sink.
+ * Never throws: every failure becomes the client's error through the sink. Admission steps may
+ * be async; the rest of the common path is callbacks, no async function per request.
  */
 export class Pipeline {
   private readonly admission: AdmissionStep[] = [];
@@ -32,47 +34,22 @@ export class Pipeline {
     this.admission.push(step);
   }
 
-  async serve(ctx: RequestContext, to: Destination, body: Buffer | Promise<Buffer>, sink: ClientSink): Promise<void> {
-    const engine = this.engine;
-    const started = performance.now();
-    engine.requestStarted();
-    let route: Route | undefined;
-    let committed: Committed | undefined;
-    let errorCode: string | null = null;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      if (engine.draining) throw new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance");
-      route = prepare(ctx, to, Buffer.isBuffer(body) ? body : await body, engine.table, engine.config);
-      const totalMs = route.timeouts.total_ms;
-      if (totalMs > 0) {
-        ctx.deadlineAt = Date.now() + totalMs;
-        timer = setTimeout(onDeadline, totalMs, ctx);
-      }
-      if (this.admission.length > 0) for (const step of this.admission) await step.admit(ctx, route);
-      committed = await engine.serve(route, ctx);
-      await deliver(committed, sink);
-    } catch (err) {
-      const e = this.clientError(err, ctx, route);
-      errorCode = e.code;
-      if (!(e.code === "client_closed" && sink.gone)) sink.fail(e, ctx.surface);
-    } finally {
-      clearTimeout(timer);
-      engine.requestEnded(errorCode !== null);
-      const events = engine.events;
-      if (events.hasRequestListeners)
-        events.request({
-          requestId: ctx.requestId,
-          method: ctx.method,
-          path: ctx.path,
-          route: route?.name ?? null,
-          target: committed?.target.id ?? null,
-          status: sink.status,
-          attempts: committed?.attempts ?? ctx.tried.size,
-          durationMs: performance.now() - started,
-          errorCode,
-          stream: ctx.stream,
-        });
-    }
+  /**
+   * Serves one request from its front: calls `done` (if given) once the answer ended, whatever
+   * happened. A RequestJob walks the stages; its steps call one another (no async function per
+   * request: the common path costs one promise reaction for the attempt and none for delivery).
+   */
+  serve(ctx: RequestContext, to: Destination, body: Buffer | Promise<Buffer>, sink: ClientSink, done?: () => void): void {
+    new RequestJob(this, ctx, sink, done).start(to, body);
+  }
+
+  /** Runs the admission steps in order (only called when there are some). */
+  async admit(ctx: RequestContext, route: Route): Promise<void> {
+    for (const step of this.admission) await step.admit(ctx, route);
+  }
+
+  get admits(): boolean {
+    return this.admission.length > 0;
   }
 
   /**
@@ -80,7 +57,7 @@ export class Pipeline {
    * Retry-After: the soonest a target may be eligible, at least 1 s), anything else as an
    * internal error (published, so the log has it with the request id).
    */
-  private clientError(err: unknown, ctx: RequestContext, route: Route | undefined): GatewayError {
+  clientError(err: unknown, ctx: RequestContext, route: Route | undefined): GatewayError {
     if (!(err instanceof GatewayError)) {
       this.engine.events.internalError(err, ctx.requestId);
       return new GatewayError("internal_error", `internal gateway error (request id ${ctx.requestId})`);
@@ -90,6 +67,111 @@ export class Pipeline {
     const now = Date.now();
     const headers = { ...err.headers, ...retryAfterHeader(route.policies.list.soonestEligibleAt(route.targets, now), now) };
     return new GatewayError(err.code, err.message, { cause: err.cause, param: err.param ?? undefined, headers, status: err.status });
+  }
+}
+
+/** One request on its way through the stages; finishes exactly once. */
+class RequestJob implements DeliveryListener {
+  private route: Route | undefined = undefined;
+  private committed: Committed | undefined = undefined;
+  private errorCode: string | null = null;
+  private timer: TimeoutToken | undefined = undefined;
+  private finished = false;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly ctx: RequestContext,
+    private readonly sink: ClientSink,
+    private readonly done: (() => void) | undefined,
+  ) {}
+
+  start(to: Destination, body: Buffer | Promise<Buffer>): void {
+    const engine = this.pipeline.engine;
+    engine.requestStarted();
+    if (engine.draining) return this.failed(new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance"));
+    if (Buffer.isBuffer(body)) return this.prepared(to, body);
+    body.then(
+      (b) => this.prepared(to, b),
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  private prepared(to: Destination, body: Buffer): void {
+    const { pipeline, ctx } = this;
+    const engine = pipeline.engine;
+    let route: Route;
+    try {
+      route = prepare(ctx, to, body, engine.table, engine.config);
+    } catch (err) {
+      return this.failed(err);
+    }
+    this.route = route;
+    const totalMs = route.timeouts.total_ms;
+    if (totalMs > 0) {
+      ctx.deadlineAt = Date.now() + totalMs;
+      this.timer = armTimeout(totalMs, onDeadline, ctx);
+    }
+    if (!pipeline.admits) return this.attempt(route);
+    pipeline.admit(ctx, route).then(
+      () => this.attempt(route),
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  private attempt(route: Route): void {
+    let committed: Promise<Committed>;
+    try {
+      committed = this.pipeline.engine.serve(route, this.ctx);
+    } catch (err) {
+      return this.failed(err);
+    }
+    committed.then(this.onCommitted, this.failed);
+  }
+
+  private readonly onCommitted = (c: Committed): void => {
+    this.committed = c;
+    try {
+      deliver(c, this.sink, this);
+    } catch (err) {
+      this.failed(err);
+    }
+  };
+
+  delivered(): void {
+    this.finish();
+  }
+
+  readonly failed = (err: unknown): void => {
+    if (this.finished) return;
+    const e = this.pipeline.clientError(err, this.ctx, this.route);
+    this.errorCode = e.code;
+    if (!(e.code === "client_closed" && this.sink.gone)) this.sink.fail(e, this.ctx.surface);
+    this.finish();
+  };
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { ctx, committed } = this;
+    cancelTimeout(this.timer);
+    const engine = this.pipeline.engine;
+    engine.requestEnded(this.errorCode !== null);
+    const events = engine.events;
+    if (events.hasRequestListeners)
+      events.request({
+        requestId: ctx.requestId,
+        method: ctx.method,
+        path: ctx.path,
+        route: this.route?.name ?? null,
+        target: committed?.target.id ?? null,
+        status: this.sink.status,
+        attempts: committed?.attempts ?? ctx.tried.size,
+        durationMs: performance.now() - this.startedAt,
+        errorCode: this.errorCode,
+        stream: ctx.stream,
+      });
+    this.done?.();
   }
 }
 

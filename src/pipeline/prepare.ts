@@ -19,6 +19,8 @@ export interface Destination {
 }
 
 const PRIORITIES = new Set(["critical", "high", "normal", "low"]);
+/** A path with none of these cannot hold a dot segment or an encoded slash: most skip the checks below. */
+const MAY_CLIMB = /[.%\\]/;
 
 /**
  * The first stage of every request, whichever front it came through: the body's size, its
@@ -38,7 +40,7 @@ export function prepare(ctx: RequestContext, to: Destination, body: Buffer, tabl
 
 function prepareLlm(ctx: RequestContext, to: Destination, body: Buffer, table: RouteTable): Route {
   const type = ctx.headers["content-type"];
-  if (type !== undefined && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type))
+  if (type !== undefined && type !== "application/json" && !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type))
     throw new GatewayError("unsupported_media_type", `Content-Type must be application/json (got "${type.slice(0, 100)}")`);
   if (body.length === 0) throw new GatewayError("invalid_json", "the request body is empty; send a JSON object");
   let json: unknown;
@@ -84,7 +86,7 @@ function prepareRest(ctx: RequestContext, to: Destination, body: Buffer): Route 
   const route = to.route;
   if (route === undefined) throw new GatewayError("unknown_route", `no route for ${ctx.method} ${ctx.path}`);
   const subPath = to.subPath ?? "/";
-  if (/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i.test(subPath) || /%2f|%5c|\\/i.test(subPath))
+  if (MAY_CLIMB.test(subPath) && (/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i.test(subPath) || /%2f|%5c|\\/i.test(subPath)))
     throw new GatewayError("invalid_request", `path "${subPath.slice(0, 200)}" is not allowed (no dot segments or encoded slashes)`);
   ctx.subPath = subPath;
   ctx.body = body;

@@ -23,7 +23,8 @@ export class HttpSink implements ClientSink {
     private readonly draining: () => boolean,
   ) {
     (res as Res)[SINK] = this;
-    res.once("close", onClose);
+    // `on`, not `once`: no wrapper closure per request; the response is closed once anyway.
+    res.on("close", onClose);
   }
 
   get gone(): boolean {

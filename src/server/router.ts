@@ -19,11 +19,12 @@ const TARGET_ACTION = /^\/admin\/routes\/([^/]+)\/targets\/([^/]+)\/([a-z-]+)$/;
 const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 
 /**
- * The request router, compiled once from the route table: exact "METHOD /path" entries in a Map,
+ * The request router, compiled once from the route table: exact paths in a Map per method,
  * then the Gemini model paths, then REST mounts. Static matches are shared objects (no allocation).
  */
 export class Router {
-  private readonly exact = new Map<string, Match>();
+  /** method → path → match: no key string is built per request. */
+  private readonly exact = new Map<string, Map<string, Match>>();
   private readonly pathMethods = new Map<string, string[]>();
   private readonly geminiPrefixes: string[];
 
@@ -46,14 +47,16 @@ export class Router {
   }
 
   private add(method: string, path: string, match: Match): void {
-    this.exact.set(`${method} ${path}`, match);
+    let paths = this.exact.get(method);
+    if (paths === undefined) this.exact.set(method, (paths = new Map<string, Match>()));
+    paths.set(path, match);
     const methods = this.pathMethods.get(path) ?? [];
     methods.push(method);
     this.pathMethods.set(path, methods);
   }
 
   match(method: string, path: string): Match {
-    const hit = this.exact.get(`${method} ${path}`);
+    const hit = this.exact.get(method)?.get(path);
     if (hit !== undefined) return hit;
     if (this.adminEnabled && path.startsWith("/admin/routes/")) {
       const m = TARGET_ACTION.exec(path);
@@ -71,16 +74,18 @@ export class Router {
         }
       }
     }
-    for (const p of this.geminiPrefixes) {
-      if (!path.startsWith(p)) continue;
-      const m = GEMINI.exec(p === "" ? path : path.slice(p.length));
-      const model = m?.[1];
-      if (m === null || model === undefined) continue;
-      if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
-      const name = decode(model);
-      if (name === null) return MALFORMED_GEMINI;
-      return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: name };
-    }
+    // Only a Gemini path (…/v1beta/models/<model>:<method>) is worth the pattern.
+    if (path.includes("/v1beta/models/"))
+      for (const p of this.geminiPrefixes) {
+        if (!path.startsWith(p)) continue;
+        const m = GEMINI.exec(p === "" ? path : path.slice(p.length));
+        const model = m?.[1];
+        if (m === null || model === undefined) continue;
+        if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
+        const name = decode(model);
+        if (name === null) return MALFORMED_GEMINI;
+        return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: name };
+      }
     const rest = this.table.forRestPath(path);
     if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };
     const surface = surfaceOfPath(path);

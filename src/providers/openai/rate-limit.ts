@@ -1,10 +1,15 @@
 import { type HeaderBag, type RateLimitInfo, bindingReset, header, numberHeader, parseDurationMs, parseRetryAfter } from "../rate-limit.js";
 
+const NOTHING: RateLimitInfo = Object.freeze({});
+
 /**
  * OpenAI: `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; resets are durations from now
  * (`6m0s`, `12ms`).
  */
 export function parseOpenAIRateLimit(headers: HeaderBag, nowMs: number): RateLimitInfo {
+  // Most OpenAI-compatible servers (and every answer of some) send none of these: nothing to read.
+  if (headers["x-ratelimit-limit-requests"] === undefined && headers["x-ratelimit-limit-tokens"] === undefined && headers["retry-after"] === undefined && headers["retry-after-ms"] === undefined)
+    return NOTHING;
   const info: RateLimitInfo = {};
   const rl = numberHeader(headers, "x-ratelimit-limit-requests");
   if (rl !== undefined) info.requestsLimit = rl;

@@ -6,6 +6,9 @@ import { parseRetryAfter, type RateLimitInfo } from "../rate-limit.js";
  * vendor-path.ts) under base_url, a Bearer key unless `auth` says otherwise, `GET /health` as
  * its cheap call, and only `Retry-After` to say when to come back.
  */
+/** What most answers say about limits: nothing (shared, not made per answer). */
+const NOTHING: RateLimitInfo = Object.freeze({});
+
 export const rest: ProviderAdapter = {
   name: "rest",
   wire: "rest",
@@ -20,7 +23,7 @@ export const rest: ProviderAdapter = {
   models: () => [],
   rateLimit: (headers, _body, now): RateLimitInfo => {
     const retry = parseRetryAfter(headers, now);
-    return retry === undefined ? {} : { retryAfterMs: retry, resetAtMs: now + retry };
+    return retry === undefined ? NOTHING : { retryAfterMs: retry, resetAtMs: now + retry };
   },
   keyProblemStatuses: [],
   keyProblem: NO_KEY_PROBLEM,
