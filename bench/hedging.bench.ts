@@ -43,12 +43,28 @@ async function measure(hedge: boolean) {
   await server.shutdown(1000);
   await slow.close();
   await fast.close();
-  return { hedging: hedge, requests: report.total, ok: report.ok, p50_ms: report.latency.p50, p95_ms: report.latency.p95, p99_ms: report.latency.p99, slow_calls_cancelled: cancelled };
+  return {
+    hedging: hedge,
+    requests: report.total,
+    ok: report.ok,
+    p50_ms: report.latency.p50,
+    p95_ms: report.latency.p95,
+    p99_ms: report.latency.p99,
+    slow_calls_cancelled: cancelled,
+  };
 }
 
 const rows = [await measure(false), await measure(true)];
-console.log("| hedging | requests | ok | p50 ms | p95 ms | p99 ms | slow calls cancelled |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.hedging ? "on (100 ms)" : "off"} | ${r.requests} | ${r.ok} | ${r.p50_ms.toFixed(1)} | ${r.p95_ms.toFixed(1)} | ${r.p99_ms.toFixed(1)} | ${r.slow_calls_cancelled} |`);
+console.log(
+  "| hedging | requests | ok | p50 ms | p95 ms | p99 ms | slow calls cancelled |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+);
+for (const r of rows)
+  console.log(
+    `| ${r.hedging ? "on (100 ms)" : "off"} | ${r.requests} | ${r.ok} | ${r.p50_ms.toFixed(1)} | ${r.p95_ms.toFixed(1)} | ${r.p99_ms.toFixed(1)} | ${r.slow_calls_cancelled} |`,
+  );
 const date = new Date().toISOString().slice(0, 10);
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/hedging-${date}.json`, import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + "\n");
+writeFileSync(
+  new URL(`./results/hedging-${date}.json`, import.meta.url),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2) + "\n",
+);

@@ -45,7 +45,9 @@ log(`subjects ${names.join(", ")} on CPU ${layout.proxy}, wrk on CPU ${layout.wr
 /** Every subject loaded at once for `s` seconds; requests/s of each. A round whose wrk output cannot be read is run again once. */
 async function together(scenario, s, retry = true) {
   try {
-    const runs = await Promise.all(names.map((n) => runWrk(group, { url: subjects[n][scenario], scenario, connections: 64, threads: 1, durationS: s, cpu: layout.wrk })));
+    const runs = await Promise.all(
+      names.map((n) => runWrk(group, { url: subjects[n][scenario], scenario, connections: 64, threads: 1, durationS: s, cpu: layout.wrk })),
+    );
     return Object.fromEntries(names.map((n, i) => [n, runs[i]]));
   } catch (err) {
     if (!retry) throw err;
@@ -59,29 +61,56 @@ for (const scenario of ["get", "chat"]) {
   await together(scenario, 2); // warm-up: JIT and connections
   for (let r = 0; r < rounds; r++) {
     const runs = await together(scenario, durationS);
-    results[scenario].push(Object.fromEntries(names.map((n) => [n, { rps: runs[n].rps, non2xx: runs[n].non2xx, socket_errors: runs[n].socket_errors }])));
+    results[scenario].push(
+      Object.fromEntries(names.map((n) => [n, { rps: runs[n].rps, non2xx: runs[n].non2xx, socket_errors: runs[n].socket_errors }])),
+    );
     log(`${scenario} round ${r + 1}: ${names.map((n) => `${n} ${Math.round(runs[n].rps)}`).join(", ")}`);
   }
 }
 
 const ratio = (scenario, a, b) => results[scenario].map((x) => x[a].rps / x[b].rps);
-const lines = ["| scenario | subject | req/s (median, sharing one CPU) | ratio to the reference (median of rounds) | range |", "| --- | --- | ---: | ---: | --- |"];
+const lines = [
+  "| scenario | subject | req/s (median, sharing one CPU) | ratio to the reference (median of rounds) | range |",
+  "| --- | --- | ---: | ---: | --- |",
+];
 const summary = {};
 for (const scenario of ["get", "chat"]) {
   for (const n of names) {
     const rs = ratio(scenario, n, "reference");
     const rps = median(results[scenario].map((x) => x[n].rps));
     summary[`${scenario}:${n}`] = { rps, ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
-    lines.push(`| ${scenario === "get" ? "GET /hello" : "POST chat"} | ${n} | ${Math.round(rps).toLocaleString("en-US")} | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`);
+    lines.push(
+      `| ${scenario === "get" ? "GET /hello" : "POST chat"} | ${n} | ${Math.round(rps).toLocaleString("en-US")} | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`,
+    );
   }
 }
-const errors = Object.values(results).flat().some((x) => Object.values(x).some((v) => v.non2xx > 0 || v.socket_errors > 0));
+const errors = Object.values(results)
+  .flat()
+  .some((x) => Object.values(x).some((v) => v.non2xx > 0 || v.socket_errors > 0));
 const table = lines.join("\n");
 console.log(`\n${table}\n${errors ? "\nERRORS: some subject answered non-2xx or dropped sockets (see the JSON)\n" : ""}`);
 const date = new Date().toISOString().slice(0, 10);
 const out = process.env.BENCH_OUT || `${ROOT}bench/results/${date}-paired.json`;
 mkdirSync(`${ROOT}bench/results`, { recursive: true });
-writeFileSync(out, JSON.stringify({ date, method: "subjects loaded at once, sharing one CPU", rounds, duration_s: durationS, cpu: layout, builds: { switchyard: switchyardCli, ...(other ? { "switchyard-b": other } : {}) }, summary, results, table_markdown: table, errors }, null, 2));
+writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      date,
+      method: "subjects loaded at once, sharing one CPU",
+      rounds,
+      duration_s: durationS,
+      cpu: layout,
+      builds: { switchyard: switchyardCli, ...(other ? { "switchyard-b": other } : {}) },
+      summary,
+      results,
+      table_markdown: table,
+      errors,
+    },
+    null,
+    2,
+  ),
+);
 log(`results: ${out}`);
 await group.stopAll();
 rmSync(tmp, { recursive: true, force: true });

@@ -67,7 +67,12 @@ export function analyse(profile) {
     }
     const url = shortUrl(cf.url);
     const key = `${cf.functionName || "(anonymous)"}\t${url}:${cf.lineNumber + 1}`;
-    const e = self.get(key) ?? { fn: cf.functionName || "(anonymous)", where: url ? `${url}:${cf.lineNumber + 1}` : "", place: place(cf.url), us: 0 };
+    const e = self.get(key) ?? {
+      fn: cf.functionName || "(anonymous)",
+      where: url ? `${url}:${cf.lineNumber + 1}` : "",
+      place: place(cf.url),
+      us: 0,
+    };
     e.us += dt;
     self.set(key, e);
   }
@@ -92,7 +97,13 @@ async function main() {
     referenceNodeArgs: subject === "reference" ? nodeArgs : [],
   });
   await sanityCheck(subjects);
-  const opts = { url: subjects[subject][scenario], scenario, connections, threads: connections === 1 ? 1 : layout.wrkThreads64, cpu: layout.wrk };
+  const opts = {
+    url: subjects[subject][scenario],
+    scenario,
+    connections,
+    threads: connections === 1 ? 1 : layout.wrkThreads64,
+    cpu: layout.wrk,
+  };
   await runWrk(group, { ...opts, durationS: 2 });
   log(`loading ${subject} (${scenario}, ${connections} connections) for ${durationS} s`);
   const w = await runWrk(group, { ...opts, durationS });
@@ -106,8 +117,12 @@ async function main() {
   rmSync(tmp, { recursive: true, force: true });
   const pct = (us) => `${((100 * us) / a.busy).toFixed(1)}%`;
   const out = [];
-  out.push(`${subject}, ${scenario}, ${connections} connections: ${Math.round(w.rps)} req/s, p50 ${w.p50_ms.toFixed(3)} ms, p99 ${w.p99_ms.toFixed(3)} ms (during profiling: slower than unprofiled)`);
-  out.push(`profile: ${(a.total / 1e6).toFixed(1)} s sampled (start-up and warm-up included), ${(100 * (a.busy / a.total)).toFixed(0)}% busy; percentages below are of busy time`);
+  out.push(
+    `${subject}, ${scenario}, ${connections} connections: ${Math.round(w.rps)} req/s, p50 ${w.p50_ms.toFixed(3)} ms, p99 ${w.p99_ms.toFixed(3)} ms (during profiling: slower than unprofiled)`,
+  );
+  out.push(
+    `profile: ${(a.total / 1e6).toFixed(1)} s sampled (start-up and warm-up included), ${(100 * (a.busy / a.total)).toFixed(0)}% busy; percentages below are of busy time`,
+  );
   out.push("");
   out.push("| self | where the code lives |");
   out.push("| ---: | --- |");

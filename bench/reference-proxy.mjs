@@ -84,7 +84,9 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
 
 server.listen(Number(values.port), values.host, () => {
   const a = server.address();
-  console.log(`reference-proxy listening on http://${a.address}:${a.port} (${upstreams.length} upstream${upstreams.length === 1 ? "" : "s"})`);
+  console.log(
+    `reference-proxy listening on http://${a.address}:${a.port} (${upstreams.length} upstream${upstreams.length === 1 ? "" : "s"})`,
+  );
 });
 
 function stop() {

@@ -97,7 +97,9 @@ async function main() {
   const machine = machineInfo();
   log(`node ${machine.node}, ${machine.cpu_model} × ${machine.nproc}, ${machine.wrk.split(" ")[1] ?? "wrk"}, ${machine.nginx}`);
   log(pinning);
-  log(`${rounds} round(s) × ${SCENARIO_KEYS.length} scenarios × ${CONNECTIONS.length} connection counts × ${SUBJECTS.length} subjects × ${durationS} s (+ ${warmupS} s warm-up each)`);
+  log(
+    `${rounds} round(s) × ${SCENARIO_KEYS.length} scenarios × ${CONNECTIONS.length} connection counts × ${SUBJECTS.length} subjects × ${durationS} s (+ ${warmupS} s warm-up each)`,
+  );
 
   const { subjects } = await startStack(group, tmp, layout);
   await sanityCheck(subjects);
@@ -118,7 +120,8 @@ async function main() {
   for (const subject of SUBJECTS) {
     for (const scenario of SCENARIO_KEYS) {
       const w = await wrkRun(subject, scenario, 64, warmupS);
-      if (w.non2xx + w.socket_errors > 0) log(`warning: warm-up ${subject} ${scenario}: ${w.non2xx} non-2xx, ${w.socket_errors} socket errors`);
+      if (w.non2xx + w.socket_errors > 0)
+        log(`warning: warm-up ${subject} ${scenario}: ${w.non2xx} non-2xx, ${w.socket_errors} socket errors`);
     }
   }
   log("warm-up done");
@@ -133,7 +136,8 @@ async function main() {
         for (const subject of order) {
           const w = await wrkRun(subject, scenario, connections, durationS);
           runs.push({ scenario, connections, subject, ...w });
-          if (w.non2xx + w.socket_errors > 0) log(`warning: ${subject} ${scenario} c=${connections}: ${w.non2xx} non-2xx, ${w.socket_errors} socket errors`);
+          if (w.non2xx + w.socket_errors > 0)
+            log(`warning: ${subject} ${scenario} c=${connections}: ${w.non2xx} non-2xx, ${w.socket_errors} socket errors`);
           await sleep(200);
         }
       }
@@ -141,7 +145,9 @@ async function main() {
     results.push({ round: r + 1, order, loadavg: loadavg().map((x) => Math.round(x * 100) / 100), runs });
     const sw = runs.find((x) => x.subject === "switchyard" && x.scenario === "get" && x.connections === 64);
     const ref = runs.find((x) => x.subject === "reference" && x.scenario === "get" && x.connections === 64);
-    log(`round ${r + 1}/${rounds} done (${Math.round((Date.now() - started) / 1000)} s): GET c=64 Switchyard ${Math.round(sw.rps)} req/s, reference ${Math.round(ref.rps)} req/s`);
+    log(
+      `round ${r + 1}/${rounds} done (${Math.round((Date.now() - started) / 1000)} s): GET c=64 Switchyard ${Math.round(sw.rps)} req/s, reference ${Math.round(ref.rps)} req/s`,
+    );
   }
 
   const cases = summarize(results, SCENARIO_KEYS, CONNECTIONS, SUBJECTS);

@@ -45,10 +45,15 @@ for (let round = 0; round < 5; round++) {
   gc?.();
   const m = process.memoryUsage();
   rounds.push({ round, requests: r.total, ok: r.ok, rss_mb: Math.round(m.rss / 1e6), heap_mb: Math.round(m.heapUsed / 1e6) });
-  console.log(`round ${round}: ${r.total} requests, ${r.ok} ok, rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)} MB`);
+  console.log(
+    `round ${round}: ${r.total} requests, ${r.ok} ok, rss ${Math.round(m.rss / 1e6)} MB, heap ${Math.round(m.heapUsed / 1e6)} MB`,
+  );
 }
 await server.shutdown(1000);
 await a.close();
 await b.close();
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL(`./results/soak-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds }, null, 2) + "\n");
+writeFileSync(
+  new URL(`./results/soak-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, rounds }, null, 2) + "\n",
+);

@@ -104,7 +104,8 @@ function bench(name: StrategyName, size: number): number {
 }
 
 const rows: { strategy: StrategyName; size: number; median_ns: number; goal_ns: number | null }[] = [];
-for (const name of STRATEGIES) for (const size of SIZES) rows.push({ strategy: name, size, median_ns: Math.round(bench(name, size)), goal_ns: GOALS[name] ?? null });
+for (const name of STRATEGIES)
+  for (const size of SIZES) rows.push({ strategy: name, size, median_ns: Math.round(bench(name, size)), goal_ns: GOALS[name] ?? null });
 
 const fmt = (ns: number) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns} ns`);
 const lines = ["| strategy | 10 targets | 100 targets | goal |", "| --- | ---: | ---: | --- |"];

@@ -24,14 +24,61 @@ const request: ChatRequest = {
   messages: [
     { role: "system", content: "You are a helpful assistant for a travel agency. Answer briefly and call tools when you need live data." },
     { role: "user", content: "I'm flying to Lisbon next week. What's the weather going to be like, and do I need a jacket?" },
-    { role: "assistant", content: "Let me look that up.", tool_calls: [{ id: "call_abc123", type: "function", function: { name: "get_forecast", arguments: '{"city":"Lisbon","days":7,"unit":"celsius"}' } }] },
-    { role: "tool", tool_call_id: "call_abc123", content: '{"forecast":[{"day":"Mon","high":22,"low":14,"rain":0.1},{"day":"Tue","high":21,"low":13,"rain":0.3}]}' },
+    {
+      role: "assistant",
+      content: "Let me look that up.",
+      tool_calls: [
+        {
+          id: "call_abc123",
+          type: "function",
+          function: { name: "get_forecast", arguments: '{"city":"Lisbon","days":7,"unit":"celsius"}' },
+        },
+      ],
+    },
+    {
+      role: "tool",
+      tool_call_id: "call_abc123",
+      content: '{"forecast":[{"day":"Mon","high":22,"low":14,"rain":0.1},{"day":"Tue","high":21,"low":13,"rain":0.3}]}',
+    },
     { role: "assistant", content: "Highs around 21–22°C and lows near 13–14°C, with a little rain on Tuesday." },
-    { role: "user", content: [{ type: "text", text: "Great. And here's my itinerary, anything I should change?" }, { type: "image_url", image_url: { url: "data:image/png;base64," + "iVBORw0KGgo".repeat(200) } }] },
+    {
+      role: "user",
+      content: [
+        { type: "text", text: "Great. And here's my itinerary, anything I should change?" },
+        { type: "image_url", image_url: { url: "data:image/png;base64," + "iVBORw0KGgo".repeat(200) } },
+      ],
+    },
   ],
   tools: [
-    { type: "function", function: { name: "get_forecast", description: "Weather forecast for a city", parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer", minimum: 1, maximum: 14 }, unit: { type: "string", enum: ["celsius", "fahrenheit"] } }, required: ["city"], additionalProperties: false } } },
-    { type: "function", function: { name: "book_hotel", description: "Book a hotel", parameters: { type: "object", properties: { city: { type: "string" }, nights: { type: "integer" }, budget: { type: ["number", "null"] } }, required: ["city", "nights"] } } },
+    {
+      type: "function",
+      function: {
+        name: "get_forecast",
+        description: "Weather forecast for a city",
+        parameters: {
+          type: "object",
+          properties: {
+            city: { type: "string" },
+            days: { type: "integer", minimum: 1, maximum: 14 },
+            unit: { type: "string", enum: ["celsius", "fahrenheit"] },
+          },
+          required: ["city"],
+          additionalProperties: false,
+        },
+      },
+    },
+    {
+      type: "function",
+      function: {
+        name: "book_hotel",
+        description: "Book a hotel",
+        parameters: {
+          type: "object",
+          properties: { city: { type: "string" }, nights: { type: "integer" }, budget: { type: ["number", "null"] } },
+          required: ["city", "nights"],
+        },
+      },
+    },
   ],
   tool_choice: "auto",
   temperature: 0.7,
@@ -49,8 +96,11 @@ const completion: ChatCompletion = {
       index: 0,
       message: {
         role: "assistant",
-        content: "Your itinerary looks good. Pack a light jacket for the evenings; consider moving the Sintra day trip to Monday, when it's dry.",
-        tool_calls: [{ id: "call_def456", type: "function", function: { name: "book_hotel", arguments: '{"city":"Sintra","nights":1,"budget":150}' } }],
+        content:
+          "Your itinerary looks good. Pack a light jacket for the evenings; consider moving the Sintra day trip to Monday, when it's dry.",
+        tool_calls: [
+          { id: "call_def456", type: "function", function: { name: "book_hotel", arguments: '{"city":"Sintra","nights":1,"budget":150}' } },
+        ],
       },
       finish_reason: "tool_calls",
     },
@@ -60,11 +110,28 @@ const completion: ChatCompletion = {
 
 function canonicalStream(): ChatCompletionChunk[] {
   const base = { id: "chatcmpl-s", object: "chat.completion.chunk" as const, created: 1700000000, model: "upstream-model" };
-  const text = "Lisbon next week looks mild: highs of 21 to 22 degrees, lows near 13, and a chance of light rain on Tuesday. A light jacket will do. ".repeat(3);
+  const text =
+    "Lisbon next week looks mild: highs of 21 to 22 degrees, lows near 13, and a chance of light rain on Tuesday. A light jacket will do. ".repeat(
+      3,
+    );
   const out: ChatCompletionChunk[] = [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }];
-  for (let i = 0; i < text.length; i += 4) out.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + 4) }, finish_reason: null }] });
-  out.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_s1", type: "function", function: { name: "get_forecast", arguments: "" } }] }, finish_reason: null }] });
-  for (const frag of ['{"ci', 'ty":"Li', 'sbon","da', 'ys":3}']) out.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: frag } }] }, finish_reason: null }] });
+  for (let i = 0; i < text.length; i += 4)
+    out.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + 4) }, finish_reason: null }] });
+  out.push({
+    ...base,
+    choices: [
+      {
+        index: 0,
+        delta: { tool_calls: [{ index: 0, id: "call_s1", type: "function", function: { name: "get_forecast", arguments: "" } }] },
+        finish_reason: null,
+      },
+    ],
+  });
+  for (const frag of ['{"ci', 'ty":"Li', 'sbon","da', 'ys":3}'])
+    out.push({
+      ...base,
+      choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: frag } }] }, finish_reason: null }],
+    });
   out.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] });
   out.push({ ...base, choices: [], usage: { prompt_tokens: 900, completion_tokens: 120, total_tokens: 1020 } });
   return out;
@@ -133,7 +200,8 @@ for (const client of DIALECT_LIST) {
         const down = c.clientStream({ model: "smart", includeUsage: true });
         // Fed in network-sized pieces (1 KiB), cut wherever they fall.
         for (let i = 0; i < bytes.length; i += 1024) {
-          for (const ev of parser.push(bytes.subarray(i, i + 1024))) for (const ch of up.push(ev)) for (const out of down.push(ch)) sink += encodeSse(out).length;
+          for (const ev of parser.push(bytes.subarray(i, i + 1024)))
+            for (const ch of up.push(ev)) for (const out of down.push(ch)) sink += encodeSse(out).length;
         }
         for (const ev of parser.end()) for (const ch of up.push(ev)) for (const out of down.push(ch)) sink += encodeSse(out).length;
         up.end();
@@ -184,7 +252,9 @@ writeFileSync(file, JSON.stringify(result, null, 2) + "\n");
 console.log(`translation bench — ${result.node}, ${result.cpu}`);
 console.log("client     → upstream    request µs  response µs  stream µs/event (events)");
 for (const r of rows) {
-  console.log(`${r.client.padEnd(10)} → ${r.upstream.padEnd(10)} ${String(r.request_us).padStart(10)} ${String(r.response_us).padStart(12)} ${String(r.stream_us_per_event).padStart(16)} (${r.stream_events})`);
+  console.log(
+    `${r.client.padEnd(10)} → ${r.upstream.padEnd(10)} ${String(r.request_us).padStart(10)} ${String(r.response_us).padStart(12)} ${String(r.stream_us_per_event).padStart(16)} (${r.stream_events})`,
+  );
 }
 // Reading `sink` keeps the measured work observable, so the JIT cannot drop it.
 console.log(`wrote ${file} (checksum ${sink % 1000})`);

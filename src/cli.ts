@@ -50,12 +50,17 @@ program
       server = await startServer(gateway, { port: opts.port ?? config.server.port, host: opts.host ?? config.server.host, logger: log });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      console.error(`switchyard: cannot listen on ${opts.host ?? config.server.host}:${opts.port ?? config.server.port}: ${e.code ?? e.message}`);
+      console.error(
+        `switchyard: cannot listen on ${opts.host ?? config.server.host}:${opts.port ?? config.server.port}: ${e.code ?? e.message}`,
+      );
       await stopDemo?.();
       process.exit(1);
     }
     if (opts.demo) console.log(demoBanner(server.url));
-    else console.log(`switchyard ${VERSION} listening on ${server.url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}); status at ${server.url}/admin/status`);
+    else
+      console.log(
+        `switchyard ${VERSION} listening on ${server.url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}); status at ${server.url}/admin/status`,
+      );
     log.info({ url: server.url, routes: config.routes.map((r) => r.name) }, "listening");
     let stopping = false;
     const stop = async (signal: string) => {
@@ -64,7 +69,10 @@ program
         process.exit(1);
       }
       stopping = true;
-      log.info({ signal, in_flight: gateway.inFlight, drain_timeout_ms: config.server.drain_timeout_ms }, "shutting down: draining in-flight requests");
+      log.info(
+        { signal, in_flight: gateway.inFlight, drain_timeout_ms: config.server.drain_timeout_ms },
+        "shutting down: draining in-flight requests",
+      );
       await server.shutdown(config.server.drain_timeout_ms);
       await stopDemo?.();
       log.info({}, "stopped");

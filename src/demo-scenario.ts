@@ -13,7 +13,9 @@ export async function runDemoScenario(opts: { durationMs: number; concurrency?: 
   const gateway = createGateway(demo.config);
   const server = await startServer(gateway, { port: 0, logger: createLogger("error") });
   const concurrency = opts.concurrency ?? 100;
-  console.log(`demo: gateway ${server.url}, ${concurrency} clients for ${Math.round(opts.durationMs / 1000)} s against sim-fast/sim-medium/sim-slow (weights 70/20/10)`);
+  console.log(
+    `demo: gateway ${server.url}, ${concurrency} clients for ${Math.round(opts.durationMs / 1000)} s against sim-fast/sim-medium/sim-slow (weights 70/20/10)`,
+  );
   try {
     const report = await runLoad({
       url: server.url,
@@ -31,7 +33,10 @@ export async function runDemoScenario(opts: { durationMs: number; concurrency?: 
     const chat = status.routes.find((r) => r.name === "chat");
     if (chat) {
       console.log("upstream attempts per target (retries included):");
-      for (const t of chat.targets) console.log(`  ${t.id.padEnd(12)} attempts ${String(t.stats.requests).padStart(6)}  failures ${String(t.stats.failures).padStart(5)}  latency ewma ${t.stats.latency_ewma_ms} ms`);
+      for (const t of chat.targets)
+        console.log(
+          `  ${t.id.padEnd(12)} attempts ${String(t.stats.requests).padStart(6)}  failures ${String(t.stats.failures).padStart(5)}  latency ewma ${t.stats.latency_ewma_ms} ms`,
+        );
     }
   } finally {
     await server.shutdown(5_000);

@@ -7,7 +7,9 @@ import type { SimProvider } from "./simulator/sim-provider.js";
  * The built-in demo: simulated providers started in this process, and a gateway config whose
  * targets are those providers. `npm start` runs it; so does `switchyard simulate demo`.
  */
-export async function startDemo(opts: { port?: number; host?: string } = {}): Promise<{ config: Config; providers: SimProvider[]; close: () => Promise<void> }> {
+export async function startDemo(
+  opts: { port?: number; host?: string } = {},
+): Promise<{ config: Config; providers: SimProvider[]; close: () => Promise<void> }> {
   const sims = await startDemoProviders();
   const byName = (name: string): SimProvider => {
     const p = sims.providers.find((s) => s.options.name === name);
@@ -26,9 +28,36 @@ export async function startDemo(opts: { port?: number; host?: string } = {}): Pr
         strategy: "weighted",
         retry: { attempts: 3 },
         targets: [
-          { id: "sim-fast", provider: "openai", base_url: byName("sim-fast").url, key: "sk-demo-fast-0001", weight: 70, model: "gpt-4o-mini", cost: { input_per_1k: 0.15, output_per_1k: 0.6 }, quality: 0.7 },
-          { id: "sim-medium", provider: "openai", base_url: byName("sim-medium").url, key: "sk-demo-medium-0002", weight: 20, model: "gpt-4o-mini", cost: { input_per_1k: 0.5, output_per_1k: 1.5 }, quality: 0.8 },
-          { id: "sim-slow", provider: "openai-compatible", base_url: byName("sim-slow").url, key: "sk-demo-slow-0003", weight: 10, model: "gpt-4o-mini", cost: { input_per_1k: 0.1, output_per_1k: 0.2 }, quality: 0.6 },
+          {
+            id: "sim-fast",
+            provider: "openai",
+            base_url: byName("sim-fast").url,
+            key: "sk-demo-fast-0001",
+            weight: 70,
+            model: "gpt-4o-mini",
+            cost: { input_per_1k: 0.15, output_per_1k: 0.6 },
+            quality: 0.7,
+          },
+          {
+            id: "sim-medium",
+            provider: "openai",
+            base_url: byName("sim-medium").url,
+            key: "sk-demo-medium-0002",
+            weight: 20,
+            model: "gpt-4o-mini",
+            cost: { input_per_1k: 0.5, output_per_1k: 1.5 },
+            quality: 0.8,
+          },
+          {
+            id: "sim-slow",
+            provider: "openai-compatible",
+            base_url: byName("sim-slow").url,
+            key: "sk-demo-slow-0003",
+            weight: 10,
+            model: "gpt-4o-mini",
+            cost: { input_per_1k: 0.1, output_per_1k: 0.2 },
+            quality: 0.6,
+          },
         ],
       },
       {
@@ -41,26 +70,56 @@ export async function startDemo(opts: { port?: number; host?: string } = {}): Pr
         retry: { attempts: 3 },
         targets: [
           { id: "smart-openai", provider: "openai", base_url: byName("sim-fast").url, key: "sk-demo-fast-0001", model: "gpt-4o-mini" },
-          { id: "smart-claude", provider: "anthropic", base_url: byName("sim-anthropic").url, key: "sk-ant-demo-0004", model: "claude-sonnet-4" },
+          {
+            id: "smart-claude",
+            provider: "anthropic",
+            base_url: byName("sim-anthropic").url,
+            key: "sk-ant-demo-0004",
+            model: "claude-sonnet-4",
+          },
         ],
       },
       {
         name: "claude",
         surface: "anthropic",
         models: ["claude-demo"],
-        targets: [{ id: "sim-anthropic", provider: "anthropic", base_url: byName("sim-anthropic").url, key: "sk-ant-demo-0004", model: "claude-sonnet-4" }],
+        targets: [
+          {
+            id: "sim-anthropic",
+            provider: "anthropic",
+            base_url: byName("sim-anthropic").url,
+            key: "sk-ant-demo-0004",
+            model: "claude-sonnet-4",
+          },
+        ],
       },
       {
         name: "gemini",
         surface: "gemini",
         models: ["gemini-demo"],
-        targets: [{ id: "sim-gemini", provider: "gemini", base_url: byName("sim-gemini").url, key: "demo-gemini-key-0005", model: "gemini-2.5-flash" }],
+        targets: [
+          {
+            id: "sim-gemini",
+            provider: "gemini",
+            base_url: byName("sim-gemini").url,
+            key: "demo-gemini-key-0005",
+            model: "gemini-2.5-flash",
+          },
+        ],
       },
       {
         name: "quotes",
         surface: "rest",
         service: "quotes",
-        targets: [{ id: "sim-rest", provider: "rest", base_url: byName("sim-rest").url, key: "demo-rest-key-0006", auth: { type: "query", name: "apikey" } }],
+        targets: [
+          {
+            id: "sim-rest",
+            provider: "rest",
+            base_url: byName("sim-rest").url,
+            key: "demo-rest-key-0006",
+            auth: { type: "query", name: "apikey" },
+          },
+        ],
       },
     ],
   };

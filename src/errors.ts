@@ -27,8 +27,16 @@ export const ERRORS = {
   upstream_timeout: { status: 504, type: "api_error", hint: "Every attempt timed out." },
   no_target_available: { status: 503, type: "overloaded_error", hint: "No target of the route is eligible now; see Retry-After." },
   queue_full: { status: 503, type: "overloaded_error", hint: "Every target is busy and the route's queue is full; see Retry-After." },
-  queue_timeout: { status: 503, type: "overloaded_error", hint: "The request waited in the route's queue for its whole timeout; it never reached an upstream." },
-  unsupported_field: { status: 400, type: "invalid_request_error", hint: "A field cannot be carried to any eligible target (on_unsupported: reject)." },
+  queue_timeout: {
+    status: 503,
+    type: "overloaded_error",
+    hint: "The request waited in the route's queue for its whole timeout; it never reached an upstream.",
+  },
+  unsupported_field: {
+    status: 400,
+    type: "invalid_request_error",
+    hint: "A field cannot be carried to any eligible target (on_unsupported: reject).",
+  },
   shutting_down: { status: 503, type: "overloaded_error", hint: "The gateway is draining for shutdown." },
   internal_error: { status: 500, type: "api_error", hint: "A bug in the gateway; the log has the request id." },
 } as const satisfies Record<string, { status: number; type: string; hint: string }>;
@@ -44,7 +52,11 @@ export class GatewayError extends Error {
   /** The request field at fault (OpenAI's `param`). */
   readonly param: string | null;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; param?: string; headers?: Record<string, string>; status?: number }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; param?: string; headers?: Record<string, string>; status?: number },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GatewayError";
     this.code = code;
@@ -57,7 +69,10 @@ export class GatewayError extends Error {
 
 /** A config file or environment that cannot be used; `problems` name each path and issue. */
 export class ConfigError extends Error {
-  constructor(readonly problems: string[], readonly source: string) {
+  constructor(
+    readonly problems: string[],
+    readonly source: string,
+  ) {
     super(`invalid config (${source}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";
   }

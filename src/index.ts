@@ -40,7 +40,10 @@ export function createGateway(config: ConfigInput | Config, options: EngineOptio
 }
 
 /** Starts the HTTP server for a gateway; resolves once it listens. */
-export async function startServer(gateway: Gateway, options: { port?: number; host?: string; logger?: Logger } = {}): Promise<SwitchyardServer> {
+export async function startServer(
+  gateway: Gateway,
+  options: { port?: number; host?: string; logger?: Logger } = {},
+): Promise<SwitchyardServer> {
   const log = options.logger ?? createLogger(gateway.config.log.level);
   logRequests(gateway.events, log);
   logAttemptFailures(gateway.events, log);

@@ -21,7 +21,8 @@ export function have(cmd) {
 export function ensureTools(log) {
   const missing = ["wrk", "nginx"].filter((c) => !have(c));
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(", ")}: install them (apt-get install -y ${missing.join(" ")}) or run as root`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`missing ${missing.join(", ")}: install them (apt-get install -y ${missing.join(" ")}) or run as root`);
   log(`installing ${missing.join(", ")} with apt-get ...`);
   // policy-rc.d (where present) keeps the package's own nginx service from starting; we never
   // use /etc/nginx: every nginx here runs from a generated config in a temp dir.
@@ -46,7 +47,8 @@ export function versionOf(cmd, args) {
  */
 export function cpuLayout() {
   const n = cpus().length;
-  if (process.env.BENCH_PIN === "0" || n < 2 || !have("taskset")) return { pinned: false, nproc: n, proxy: null, wrk: null, upstream: null, wrkThreads64: Math.min(2, n) };
+  if (process.env.BENCH_PIN === "0" || n < 2 || !have("taskset"))
+    return { pinned: false, nproc: n, proxy: null, wrk: null, upstream: null, wrkThreads64: Math.min(2, n) };
   if (n === 2) return { pinned: true, nproc: n, proxy: "0", wrk: "1", upstream: "1", wrkThreads64: 1 };
   if (n === 3) return { pinned: true, nproc: n, proxy: "0", wrk: "1", upstream: "2", wrkThreads64: 1 };
   return { pinned: true, nproc: n, proxy: "0", wrk: "1,2", upstream: "3", wrkThreads64: 2 };
@@ -156,7 +158,8 @@ export class ProcessGroup {
 export async function waitForPort(port, proc, group, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exited) throw new Error(`${proc.name} exited (${JSON.stringify(proc.exited)}) before listening on ${port}:\n${group.tail(proc)}`);
+    if (proc.exited)
+      throw new Error(`${proc.name} exited (${JSON.stringify(proc.exited)}) before listening on ${port}:\n${group.tail(proc)}`);
     const ok = await new Promise((resolve) => {
       const s = createConnection({ port, host: "127.0.0.1" });
       s.once("connect", () => {

@@ -50,5 +50,15 @@ export async function runWrk(group, { url, scenario, connections, threads, durat
     };
   }
   if (text.rps === null || text.p50_ms === null) throw new Error(`cannot parse wrk output for ${url}:\n${out}`);
-  return { requests: null, rps: text.rps, p50_ms: text.p50_ms, p90_ms: null, p99_ms: text.p99_ms, max_ms: null, non2xx: text.non2xx, socket_errors: text.socket_errors, wrk_text_rps: text.rps };
+  return {
+    requests: null,
+    rps: text.rps,
+    p50_ms: text.p50_ms,
+    p90_ms: null,
+    p99_ms: text.p99_ms,
+    max_ms: null,
+    non2xx: text.non2xx,
+    socket_errors: text.socket_errors,
+    wrk_text_rps: text.rps,
+  };
 }

@@ -9,7 +9,12 @@ import { clockOf } from "./clock.js";
 const optionsSchema = z
   .object({
     weights: z
-      .object({ uptime: nonNegative().default(0.4), latency: nonNegative().default(0.3), errors: nonNegative().default(0.2), cost: nonNegative().default(0.1) })
+      .object({
+        uptime: nonNegative().default(0.4),
+        latency: nonNegative().default(0.3),
+        errors: nonNegative().default(0.2),
+        cost: nonNegative().default(0.1),
+      })
       .strict()
       .default({ uptime: 0.4, latency: 0.3, errors: 0.2, cost: 0.1 })
       .refine((w) => w.uptime + w.latency + w.errors + w.cost > 0, { error: "must not all be 0" }),

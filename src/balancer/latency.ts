@@ -137,7 +137,11 @@ export class PeakEwma<T extends Candidate = Candidate> implements Strategy<T> {
   }
 
   status(): Record<string, unknown> {
-    return { half_life_s: this.halfLifeMs / 1000, failure_penalty_ms: this.failurePenaltyMs, cold_start: this.coldStartProbe ? "probe" : "fallback" };
+    return {
+      half_life_s: this.halfLifeMs / 1000,
+      failure_penalty_ms: this.failurePenaltyMs,
+      cold_start: this.coldStartProbe ? "probe" : "fallback",
+    };
   }
 
   targetStatus(target: T): Record<string, unknown> {

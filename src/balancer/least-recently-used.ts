@@ -101,7 +101,11 @@ export class LeastRecentlyUsed<T extends Candidate = Candidate> implements Strat
   }
 }
 
-export function createLeastRecentlyUsed<T extends Candidate>(pool: readonly T[], options: Record<string, unknown>, env?: StrategyEnv): Strategy<T> {
+export function createLeastRecentlyUsed<T extends Candidate>(
+  pool: readonly T[],
+  options: Record<string, unknown>,
+  env?: StrategyEnv,
+): Strategy<T> {
   const o = parseOptions("least-recently-used", optionsSchema, options);
   return new LeastRecentlyUsed(pool, o.window_s * 1000, o.none_rested === "fallback", clockOf(env));
 }

@@ -23,7 +23,8 @@ export function parseOptions<S extends z.ZodType>(strategy: string, schema: S, r
 
 export const positive = () => z.number({ error: "must be a number" }).positive({ error: "must be > 0" });
 export const nonNegative = () => z.number({ error: "must be a number" }).nonnegative({ error: "must be >= 0" });
-export const positiveInt = () => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).positive({ error: "must be > 0" });
+export const positiveInt = () =>
+  z.number({ error: "must be a number" }).int({ error: "must be an integer" }).positive({ error: "must be > 0" });
 /** Seed for the strategy's random generator: the same seed gives the same picks (tests, replays). */
 export const seed = () => z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).optional();
 export const strategyName = () => z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` });

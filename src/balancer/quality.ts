@@ -38,9 +38,7 @@ export class BestQuality<T extends Candidate = Candidate> implements Strategy<T>
       const t = eligible[i];
       if (t === undefined || t.quality < best.quality) continue;
       const c = estimatedCost(t, input, output);
-      const better =
-        t.quality > best.quality ||
-        (sameCost(c, bestCost) ? t.stats.latencyEwmaMs < best.stats.latencyEwmaMs : c < bestCost);
+      const better = t.quality > best.quality || (sameCost(c, bestCost) ? t.stats.latencyEwmaMs < best.stats.latencyEwmaMs : c < bestCost);
       if (better) {
         best = t;
         bestCost = c;

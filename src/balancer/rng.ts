@@ -20,7 +20,10 @@ export class Random {
   /** Uniform in [0, 1). */
   next(): number {
     const s = this.s;
-    const a = s[0] ?? 0, b = s[1] ?? 0, c = s[2] ?? 0, d = s[3] ?? 0;
+    const a = s[0] ?? 0,
+      b = s[1] ?? 0,
+      c = s[2] ?? 0,
+      d = s[3] ?? 0;
     const t = (((a + b) | 0) + d) | 0;
     s[3] = (d + 1) | 0;
     s[0] = b ^ (b >>> 9);

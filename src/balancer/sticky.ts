@@ -3,16 +3,17 @@ import type { Candidate, PickContext, Strategy } from "./strategy.js";
 import { parseOptions, positiveInt } from "./options.js";
 import { hash32 } from "./hash.js";
 
-const keySource = z
-  .string({ error: "must be a string" })
-  .regex(/^(header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|body:[A-Za-z0-9_.-]+|client)$/, {
-    error: 'must be "header:<name>", "body:<field>" or "client"',
-  });
+const keySource = z.string({ error: "must be a string" }).regex(/^(header:[A-Za-z0-9!#$%&'*+.^_`|~-]+|body:[A-Za-z0-9_.-]+|client)$/, {
+  error: 'must be "header:<name>", "body:<field>" or "client"',
+});
 
 const optionsSchema = z
   .object({
     /** Where the session key comes from, first found wins. "client" = the caller's own credential. */
-    key: z.array(keySource, { error: "must be a list" }).min(1, { error: "must list at least one source" }).default(["header:x-session-id", "body:user"]),
+    key: z
+      .array(keySource, { error: "must be a list" })
+      .min(1, { error: "must list at least one source" })
+      .default(["header:x-session-id", "body:user"]),
     /** Ring points per unit of weight: more points, more even shares. */
     vnodes: positiveInt().default(160),
   })
@@ -72,7 +73,9 @@ export class Sticky<T extends Candidate = Candidate> implements Strategy<T> {
       const owner = this.owners[i] ?? 0;
       this.share[owner] = (this.share[owner] ?? 0) + (point - prev) / 0x100000000;
     }
-    this.sourceKinds = Uint8Array.from(sources, (s) => (s.startsWith("header:") ? KIND_HEADER : s.startsWith("body:") ? KIND_BODY : KIND_CLIENT));
+    this.sourceKinds = Uint8Array.from(sources, (s) =>
+      s.startsWith("header:") ? KIND_HEADER : s.startsWith("body:") ? KIND_BODY : KIND_CLIENT,
+    );
     this.sourceNames = sources.map((s) => (s.startsWith("header:") ? s.slice(7).toLowerCase() : s.startsWith("body:") ? s.slice(5) : ""));
   }
 

@@ -21,7 +21,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   const adapter = Object.hasOwn(PROVIDERS, provider) ? PROVIDERS[provider as ProviderName] : undefined;
   if (adapter === undefined) problems.push(`SWITCHYARD_PROVIDER: must be one of ${PROVIDER_NAMES.join(", ")} (got "${provider}")`);
   const baseUrl = env.SWITCHYARD_BASE_URL || adapter?.baseUrl;
-  if (adapter !== undefined && !baseUrl) problems.push(`SWITCHYARD_BASE_URL: is required for provider ${provider} (like ${adapter.baseUrlExample})`);
+  if (adapter !== undefined && !baseUrl)
+    problems.push(`SWITCHYARD_BASE_URL: is required for provider ${provider} (like ${adapter.baseUrlExample})`);
   const keys = parseKeys(env.SWITCHYARD_API_KEYS ?? "", problems);
   const port = env.SWITCHYARD_PORT === undefined ? undefined : Number(env.SWITCHYARD_PORT);
   if (port !== undefined && !Number.isInteger(port)) problems.push(`SWITCHYARD_PORT: must be a port number (got "${env.SWITCHYARD_PORT}")`);
@@ -29,7 +30,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   if (problems.length > 0 || adapter === undefined) throw new ConfigError(problems, "environment");
 
   const surface = adapter.wire;
-  const models = (env.SWITCHYARD_MODELS ?? "*").split(",").map((m) => m.trim()).filter(Boolean);
+  const models = (env.SWITCHYARD_MODELS ?? "*")
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
   const route: Record<string, unknown> = {
     name: "default",
     surface,
@@ -58,21 +62,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
 /** `key1:1,key2:3` → keys with weights; a key may itself contain ':' (only a numeric suffix is a weight). */
 function parseKeys(spec: string, problems: string[]): { key: string; weight: number }[] {
   const out: { key: string; weight: number }[] = [];
-  spec.split(",").map((s) => s.trim()).filter(Boolean).forEach((item, i) => {
-    const m = /^(.*):([^:]*)$/.exec(item);
-    let key = item;
-    let weight = 1;
-    const head = m?.[1];
-    const suffix = m?.[2];
-    if (head !== undefined && suffix !== undefined && /^[\d.]*$/.test(suffix)) {
-      key = head;
-      weight = Number(suffix);
-      if (!(weight > 0))
-        problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} (${maskSecret(key)}): weight must be a number > 0 (got "${suffix}")`);
-    }
-    if (!key) problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} is empty`);
-    out.push({ key, weight });
-  });
+  spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .forEach((item, i) => {
+      const m = /^(.*):([^:]*)$/.exec(item);
+      let key = item;
+      let weight = 1;
+      const head = m?.[1];
+      const suffix = m?.[2];
+      if (head !== undefined && suffix !== undefined && /^[\d.]*$/.test(suffix)) {
+        key = head;
+        weight = Number(suffix);
+        if (!(weight > 0))
+          problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} (${maskSecret(key)}): weight must be a number > 0 (got "${suffix}")`);
+      }
+      if (!key) problems.push(`SWITCHYARD_API_KEYS: key ${i + 1} is empty`);
+      out.push({ key, weight });
+    });
   return out;
 }
 

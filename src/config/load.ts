@@ -15,7 +15,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const where = formatPath(issue.path);
-    if (issue.code === "unrecognized_keys") return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    if (issue.code === "unrecognized_keys")
+      return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
     if (issue.code === "invalid_type" && issue.input === undefined) return `${where}: is required`;
     return `${where}: ${issue.message}`;
   });
@@ -31,7 +32,11 @@ export function parseConfig(raw: unknown, source: string): Config {
 /** Parse YAML text, interpolate ${VAR}s, validate. */
 export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `${source}: ${e.message.split("\n")[0]}`), source);
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      doc.errors.map((e) => `${source}: ${e.message.split("\n")[0]}`),
+      source,
+    );
   const problems: string[] = [];
   const raw = interpolate(doc.toJS(), env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);

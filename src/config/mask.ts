@@ -12,7 +12,14 @@ function maskValues(o: Readonly<Record<string, string>>): Record<string, string>
 }
 
 /** A copy of the config fit to print: target keys and secret-looking header values masked. */
-export function maskConfig<T extends { admin: { token?: string }; routes: readonly { targets: readonly { key?: string; headers: Readonly<Record<string, string>>; query?: Readonly<Record<string, string>> }[] }[] }>(config: T): T {
+export function maskConfig<
+  T extends {
+    admin: { token?: string };
+    routes: readonly {
+      targets: readonly { key?: string; headers: Readonly<Record<string, string>>; query?: Readonly<Record<string, string>> }[];
+    }[];
+  },
+>(config: T): T {
   return {
     ...config,
     admin: config.admin.token === undefined ? config.admin : { ...config.admin, token: maskSecret(config.admin.token) },

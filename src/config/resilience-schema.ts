@@ -12,10 +12,15 @@ const nonNegative = () => num().nonnegative({ error: "must be >= 0" });
 const positiveInt = () => num().int({ error: "must be an integer" }).positive({ error: "must be > 0" });
 const nonNegativeInt = () => num().int({ error: "must be an integer" }).nonnegative({ error: "must be >= 0" });
 /** A fraction in (0, 1]: 0.5 means 50 %. */
-const rate = () => num().gt(0, { error: "must be > 0 (a fraction like 0.5)" }).max(1, { error: "must be <= 1 (a fraction like 0.5, not 50)" });
+const rate = () =>
+  num().gt(0, { error: "must be > 0 (a fraction like 0.5)" }).max(1, { error: "must be <= 1 (a fraction like 0.5, not 50)" });
 const fraction = () => num().min(0, { error: "must be >= 0" }).max(1, { error: "must be <= 1 (a fraction like 0.1)" });
 const bool = () => z.boolean({ error: "must be true or false" });
-const status = () => num().int({ error: "must be an integer" }).min(100, { error: "must be an HTTP status 100-599" }).max(599, { error: "must be an HTTP status 100-599" });
+const status = () =>
+  num()
+    .int({ error: "must be an integer" })
+    .min(100, { error: "must be an HTTP status 100-599" })
+    .max(599, { error: "must be an HTTP status 100-599" });
 
 export const BACKOFF_KINDS = ["fixed", "linear", "exponential", "fibonacci"] as const;
 export const JITTER_KINDS = ["none", "full", "equal", "decorrelated"] as const;
@@ -48,7 +53,16 @@ export const retryBudgetSchema = z
  * How an attempt can end: the classifier's vocabulary (core/outcome.ts). Listed here because
  * `retry_on` and `same_target_on` name them; everything else reads them from core/outcome.
  */
-export const OUTCOME_KINDS = ["ok", "client_error", "rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const;
+export const OUTCOME_KINDS = [
+  "ok",
+  "client_error",
+  "rate_limited",
+  "overloaded",
+  "server_error",
+  "timeout",
+  "connection_failure",
+  "broken_stream",
+] as const;
 
 const RETRYABLE_KINDS = OUTCOME_KINDS.filter((k) => k !== "ok");
 export const DEFAULT_RETRY_ON = ["rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const;
@@ -132,7 +146,10 @@ export const breakerSchema = z
   })
   .strict()
   .refine((b) => b.max_open_s >= b.open_s, { error: "max_open_s must be >= open_s", path: ["max_open_s"] })
-  .refine((b) => b.window !== "count" || b.min_calls <= b.window_calls, { error: "min_calls must be <= window_calls (the window could never hold enough calls)", path: ["min_calls"] });
+  .refine((b) => b.window !== "count" || b.min_calls <= b.window_calls, {
+    error: "min_calls must be <= window_calls (the window could never hold enough calls)",
+    path: ["min_calls"],
+  });
 
 /** Active health checks. Present = on; each field has a default. */
 export const healthCheckSchema = z
@@ -205,7 +222,10 @@ export const queueSchema = z
   .object({
     size: nonNegativeInt().default(0),
     timeout_ms: positive().default(30_000),
-    priority_header: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a lower-case header name" }).default("x-switchyard-priority"),
+    priority_header: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, { error: "must be a lower-case header name" })
+      .default("x-switchyard-priority"),
     default_priority: z.enum(PRIORITIES, { error: `must be one of ${PRIORITIES.join(", ")}` }).default("normal"),
     /** Also wait (up to timeout_ms) when targets are out — open breakers, benched keys — until the soonest is back. */
     wait_when_unavailable: bool().default(false),

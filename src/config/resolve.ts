@@ -15,7 +15,9 @@ export function resolveConfig(file: string | undefined, env: NodeJS.ProcessEnv =
   if (existsSync(DEFAULT_CONFIG_FILE)) return { config: loadConfigFile(DEFAULT_CONFIG_FILE, env), source: DEFAULT_CONFIG_FILE };
   if (hasEnvConfig(env)) return { config: configFromEnv(env), source: "environment" };
   throw new ConfigError(
-    [`no config: pass --config FILE, create ./${DEFAULT_CONFIG_FILE}, set SWITCHYARD_PROVIDER and SWITCHYARD_API_KEYS, or run "switchyard start --demo"`],
+    [
+      `no config: pass --config FILE, create ./${DEFAULT_CONFIG_FILE}, set SWITCHYARD_PROVIDER and SWITCHYARD_API_KEYS, or run "switchyard start --demo"`,
+    ],
     "command line",
   );
 }

@@ -40,16 +40,17 @@ const nonNegative = () => z.number({ error: "must be a number" }).nonnegative({ 
 const positiveInt = () => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).positive({ error: "must be > 0" });
 const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).min(1, { error: `must not be empty (${what})` });
 
-const url = z
-  .string({ error: "must be a URL string" })
-  .refine((s) => {
+const url = z.string({ error: "must be a URL string" }).refine(
+  (s) => {
     try {
       const u = new URL(s);
       return u.protocol === "http:" || u.protocol === "https:";
     } catch {
       return false;
     }
-  }, { error: "must be an http(s) URL like https://api.openai.com/v1" });
+  },
+  { error: "must be an http(s) URL like https://api.openai.com/v1" },
+);
 
 /** Timeouts in milliseconds; 0 turns one off. */
 export const timeoutsSchema = z
@@ -104,7 +105,15 @@ export const targetSchema = z
      * REST: the vendor's path. A template (`/v2/quote/{symbol}`, placeholders filled from the
      * client's query parameters) or a map from the client's sub-path to a template.
      */
-    path: z.union([z.string().regex(/^\//, { error: "must start with /" }), z.record(z.string().regex(/^\//, { error: "must start with /" }), z.string().regex(/^\//, { error: "must start with /" }))], { error: "must be a path template or a map of client path → template" }).optional(),
+    path: z
+      .union(
+        [
+          z.string().regex(/^\//, { error: "must start with /" }),
+          z.record(z.string().regex(/^\//, { error: "must start with /" }), z.string().regex(/^\//, { error: "must start with /" })),
+        ],
+        { error: "must be a path template or a map of client path → template" },
+      )
+      .optional(),
     /** REST: query parameter renames, client name → vendor name (`{symbol: ticker}`). */
     params: z.record(z.string(), nonEmpty("vendor parameter name")).optional(),
     /** REST: a JS module (path relative to the config file) whose function maps this vendor's JSON to the service's shape. */
@@ -117,16 +126,27 @@ export const targetSchema = z
   .superRefine((t, ctx) => {
     if (t.provider !== "rest")
       for (const field of ["path", "params", "response_mapper"] as const)
-        if (t[field] !== undefined) ctx.addIssue({ code: "custom", path: [field], message: `only applies to provider rest (got ${t.provider})` });
+        if (t[field] !== undefined)
+          ctx.addIssue({ code: "custom", path: [field], message: `only applies to provider rest (got ${t.provider})` });
     const adapter = PROVIDERS[t.provider];
     if (t.base_url === undefined) {
-      if (adapter.baseUrl === undefined) ctx.addIssue({ code: "custom", path: ["base_url"], message: `is required for provider ${t.provider} (like ${adapter.baseUrlExample})` });
+      if (adapter.baseUrl === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["base_url"],
+          message: `is required for provider ${t.provider} (like ${adapter.baseUrlExample})`,
+        });
       return;
     }
     if (t.base_url.includes("{") && adapter.wire !== "openai")
-      ctx.addIssue({ code: "custom", path: ["base_url"], message: "a {model} placeholder is only for OpenAI-dialect targets (openai, azure, openai-compatible…)" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["base_url"],
+        message: "a {model} placeholder is only for OpenAI-dialect targets (openai, azure, openai-compatible…)",
+      });
     const slots = t.base_url.match(/\{[^}]*\}/g) ?? [];
-    for (const s of slots) if (s !== "{model}") ctx.addIssue({ code: "custom", path: ["base_url"], message: `unknown placeholder ${s} (only {model})` });
+    for (const s of slots)
+      if (s !== "{model}") ctx.addIssue({ code: "custom", path: ["base_url"], message: `unknown placeholder ${s} (only {model})` });
   })
   // The provider's own URL when the target names none: what `validate` prints is what runs.
   .transform((t) => ({ ...t, base_url: t.base_url ?? PROVIDERS[t.provider].baseUrl ?? "" }));
@@ -204,24 +224,46 @@ export const configSchema = z
     const names = new Set<string>();
     const claimed = new Map<string, string>();
     cfg.routes.forEach((route, i) => {
-      if (names.has(route.name)) ctx.addIssue({ code: "custom", path: ["routes", i, "name"], message: `duplicate route name "${route.name}"` });
+      if (names.has(route.name))
+        ctx.addIssue({ code: "custom", path: ["routes", i, "name"], message: `duplicate route name "${route.name}"` });
       names.add(route.name);
       const ids = new Set<string>();
       route.targets.forEach((t, j) => {
-        if (ids.has(t.id)) ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "id"], message: `duplicate target id "${t.id}" in route "${route.name}"` });
+        if (ids.has(t.id))
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "targets", j, "id"],
+            message: `duplicate target id "${t.id}" in route "${route.name}"`,
+          });
         ids.add(t.id);
         if (t.auth && (t.auth.type === "header" || t.auth.type === "query") && !t.auth.name)
-          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "auth", "name"], message: `is required when auth.type is ${t.auth.type}` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "targets", j, "auth", "name"],
+            message: `is required when auth.type is ${t.auth.type}`,
+          });
         if (route.surface === "rest" && t.provider !== "rest")
-          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "provider"], message: `must be rest on a rest route (got ${t.provider})` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "targets", j, "provider"],
+            message: `must be rest on a rest route (got ${t.provider})`,
+          });
         if (route.surface !== "rest" && t.provider === "rest")
-          ctx.addIssue({ code: "custom", path: ["routes", i, "targets", j, "provider"], message: `rest targets belong on a route with surface: rest` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", i, "targets", j, "provider"],
+            message: `rest targets belong on a route with surface: rest`,
+          });
       });
       if (route.surface === "rest") {
         if (!route.service && !route.prefix)
           ctx.addIssue({ code: "custom", path: ["routes", i, "service"], message: "a rest route needs a service name (or a prefix)" });
       } else if (route.models.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["routes", i, "models"], message: `must list at least one model name (or "*") for surface ${route.surface}` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "models"],
+          message: `must list at least one model name (or "*") for surface ${route.surface}`,
+        });
       }
       const scope = route.surface === "rest" ? `rest:${route.prefix ?? ""}:${route.service}` : `${route.surface}:${route.prefix ?? ""}`;
       const keys = route.surface === "rest" ? [""] : route.models;
@@ -232,7 +274,10 @@ export const configSchema = z
           ctx.addIssue({
             code: "custom",
             path: route.surface === "rest" ? ["routes", i, "service"] : ["routes", i, "models", k],
-            message: route.surface === "rest" ? `service "${route.service}" is already served by route "${owner}"` : `model "${m}" is already served by route "${owner}" on this surface`,
+            message:
+              route.surface === "rest"
+                ? `service "${route.service}" is already served by route "${owner}"`
+                : `model "${m}" is already served by route "${owner}" on this surface`,
           });
         else claimed.set(key, route.name);
       });

@@ -34,7 +34,8 @@ export class TargetAddress {
     const at = this.basePath.indexOf(MODEL_SLOT);
     this.slot = at === -1 ? null : [this.basePath.slice(0, at), this.basePath.slice(at + MODEL_SLOT.length)];
     let q = "";
-    for (const name of Object.keys(query)) q += `${q === "" ? "" : "&"}${encodeURIComponent(name)}=${encodeURIComponent(query[name] ?? "")}`;
+    for (const name of Object.keys(query))
+      q += `${q === "" ? "" : "&"}${encodeURIComponent(name)}=${encodeURIComponent(query[name] ?? "")}`;
     if (keyQuery !== "") q += `${q === "" ? "" : "&"}${keyQuery}`;
     this.fixedQuery = q;
     this.vendorPath = vendorPath !== null && vendorPath.rewrites ? vendorPath : null;

@@ -72,7 +72,8 @@ export class RetryState {
 export function runAttempts(route: Route, ctx: RequestContext, upstreams: Upstreams, events: GatewayEvents): Promise<Committed> {
   const p = route.policies;
   p.budget?.onRequest(Date.now());
-  if (p.queue.length > 0 || (p.hedge.enabled && idempotent(ctx)) || ctx.clientGone || ctx.timedOut) return loop(route, ctx, upstreams, events, new RetryState());
+  if (p.queue.length > 0 || (p.hedge.enabled && idempotent(ctx)) || ctx.clientGone || ctx.timedOut)
+    return loop(route, ctx, upstreams, events, new RetryState());
   const target = route.pick(ctx, Date.now());
   if (target === undefined) return loop(route, ctx, upstreams, events, new RetryState());
   const attempt = admit(route, target, ctx, 1, events);
@@ -165,7 +166,10 @@ function exhausted(route: Route, ctx: RequestContext, r: RetryState): GatewayErr
   const now = Date.now();
   // Every error of a failing route says when to come back: the soonest a target may be eligible (at least 1 s).
   const soonest = route.policies.list.soonestEligibleAt(route.targets, now);
-  if (last === undefined) return new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed`, { headers: retryAfterHeader(soonest, now) });
+  if (last === undefined)
+    return new GatewayError("upstream_timeout", `request deadline of ${route.timeouts.total_ms} ms passed`, {
+      headers: retryAfterHeader(soonest, now),
+    });
   const lastTarget = last.attempt.target;
   const tries = ctx.tried.size;
   const why = `${last.outcome.detail}${last.message ? `: ${last.message}` : ""}${r.budgetRefused ? "; no retry: the route's retry budget is spent" : ""}`;
@@ -174,7 +178,9 @@ function exhausted(route: Route, ctx: RequestContext, r: RetryState): GatewayErr
     return new GatewayError("rate_limited", `every target tried is rate limited; last: target ${lastTarget.id} (${why})`, { headers });
   }
   const code = r.allTimeouts || ctx.timedOut ? "upstream_timeout" : "upstream_error";
-  return new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`, { headers: retryAfterHeader(soonest, now) });
+  return new GatewayError(code, `all ${tries} target${tries === 1 ? "" : "s"} tried failed; last: target ${lastTarget.id} (${why})`, {
+    headers: retryAfterHeader(soonest, now),
+  });
 }
 
 function clientClosed(): GatewayError {
@@ -237,7 +243,9 @@ function noTarget(route: Route, now: number): GatewayError {
   });
   return onlyRateLimited
     ? new GatewayError("rate_limited", `every target of route "${route.name}" is rate limited`, { headers })
-    : new GatewayError("no_target_available", `no target of route "${route.name}" is available now (${describeExclusions(route, now)})`, { headers });
+    : new GatewayError("no_target_available", `no target of route "${route.name}" is available now (${describeExclusions(route, now)})`, {
+        headers,
+      });
 }
 
 function describeExclusions(route: Route, now: number): string {

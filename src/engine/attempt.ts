@@ -96,7 +96,13 @@ export class Attempt implements AttemptReport {
  * unservable for the request and is returned; a policy that refuses gives undefined; other
  * errors are the request's and throw.
  */
-export function admit(route: Route, target: Target, ctx: RequestContext, number: number, events: GatewayEvents): Attempt | UnsupportedFieldError | undefined {
+export function admit(
+  route: Route,
+  target: Target,
+  ctx: RequestContext,
+  number: number,
+  events: GatewayEvents,
+): Attempt | UnsupportedFieldError | undefined {
   let up: UpstreamRequest;
   try {
     up = buildUpstreamRequest(ctx, target);
@@ -176,7 +182,8 @@ export function decide(a: Attempt, d: CallDecision): Answer | Failure {
   a.ttfbMs = performance.now() - a.startedAt;
   if (d.kind === "failed") {
     let outcome = a.abortedOutcome(d.error, d.during);
-    if (d.during === "body" && outcome.kind === "broken_stream") outcome = new Outcome("broken_stream", d.status, "stream broken before its first byte");
+    if (d.during === "body" && outcome.kind === "broken_stream")
+      outcome = new Outcome("broken_stream", d.status, "stream broken before its first byte");
     a.end(outcome, d.headers ?? undefined);
     return { attempt: a, outcome, message: "", keyRejected: false };
   }

@@ -13,7 +13,8 @@ import type { Target } from "../core/target.js";
 export function classifyStatus(status: number, headers: IncomingHttpHeaders, now: number, target: Target, errorBody = ""): Outcome {
   if (status < 400) return OK_BY_STATUS(status);
   if (status === 429) return new Outcome("rate_limited", status, "429 from upstream", retryAt(target, headers, errorBody, now));
-  if (status === 503 || status === 529) return new Outcome("overloaded", status, `${status} from upstream`, retryAt(target, headers, errorBody, now));
+  if (status === 503 || status === 529)
+    return new Outcome("overloaded", status, `${status} from upstream`, retryAt(target, headers, errorBody, now));
   if (status === 408) return new Outcome("timeout", status, "408 from upstream");
   if (status >= 500) return new Outcome("server_error", status, `${status} from upstream`);
   return new Outcome("client_error", status, `${status} from upstream`);
@@ -42,7 +43,17 @@ export function classifyError(err: unknown, during: FailedDuring, timeoutDetail?
   }
   if (timeoutDetail !== undefined) return new Outcome("timeout", 0, timeoutDetail);
   if (during === "body") return new Outcome("broken_stream", 0, `stream broken: ${code || message}`);
-  if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH" || code === "EPIPE" || code.startsWith("UND_ERR_SOCKET") || code === "UND_ERR_CLOSED")
+  if (
+    code === "ECONNREFUSED" ||
+    code === "ECONNRESET" ||
+    code === "ENOTFOUND" ||
+    code === "EAI_AGAIN" ||
+    code === "EHOSTUNREACH" ||
+    code === "ENETUNREACH" ||
+    code === "EPIPE" ||
+    code.startsWith("UND_ERR_SOCKET") ||
+    code === "UND_ERR_CLOSED"
+  )
     return new Outcome("connection_failure", 0, `connection failed: ${code}`);
   return new Outcome("connection_failure", 0, `connection failed: ${code || message}`);
 }

@@ -36,7 +36,10 @@ export class Committed {
 
   /** Ends the attempt once the body was relayed (or broke). Idempotent. */
   finish(kind: OutcomeKind = this.outcome.kind, detail = this.outcome.detail): void {
-    const outcome = kind === this.outcome.kind ? this.outcome : new Outcome(kind, kind === "client_error" && this.ctx.clientGone ? 499 : this.status, detail);
+    const outcome =
+      kind === this.outcome.kind
+        ? this.outcome
+        : new Outcome(kind, kind === "client_error" && this.ctx.clientGone ? 499 : this.status, detail);
     this.answer.attempt.end(outcome, this.headers);
   }
 }

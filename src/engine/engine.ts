@@ -46,7 +46,10 @@ export class Engine {
     const defaults = resolveTimeouts(config.timeouts);
     this.routes = config.routes.map((r, i) => new Route(r, i, defaults, this.events, this.store));
     this.table = new RouteTable(this.routes);
-    this.upstreams = new Upstreams({ connections: config.upstream.connections, keepAliveMs: config.upstream.keep_alive_ms }, options.dispatcherFor);
+    this.upstreams = new Upstreams(
+      { connections: config.upstream.connections, keepAliveMs: config.upstream.keep_alive_ms },
+      options.dispatcherFor,
+    );
   }
 
   route(name: string): Route | undefined {

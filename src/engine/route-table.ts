@@ -58,7 +58,7 @@ export class RouteTable {
   /** The REST route mounted at the start of `path`, and the rest of the path after the mount. */
   forRestPath(path: string): { route: Route; subPath: string } | undefined {
     for (const { mount, route } of this.restMounts) {
-      if (path.startsWith(mount) && (path.length === mount.length || path.charCodeAt(mount.length) === 47 /* / */))
+      if (path.startsWith(mount) && (path.length === mount.length || path.charCodeAt(mount.length) === 47) /* / */)
         return { route, subPath: path.slice(mount.length) || "/" };
     }
     return undefined;

@@ -44,7 +44,9 @@ export class Route {
     this.translates = this.surface !== "rest" && this.targets.some((t) => t.wire !== this.surface);
     this.policies = new RoutePolicies(config, this.targets, store, events);
     this.strategy = buildStrategy(config.strategy, this.targets, config.strategy_options, `routes[${index}]`);
-    this.fallback = config.fallback_strategy ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`) : undefined;
+    this.fallback = config.fallback_strategy
+      ? buildStrategy(config.fallback_strategy, this.targets, config.strategy_options, `routes[${index}]`)
+      : undefined;
   }
 
   /** Is the target eligible for this request now (every policy lets it, and the request can be built for it)? */

@@ -33,7 +33,13 @@ export type CallDecision =
       /** The whole body was read (not cut at 16 KiB, not broken): it can still be relayed as an answer. */
       readonly complete: boolean;
     }
-  | { readonly kind: "failed"; readonly error: Error; readonly during: FailedDuring; readonly status: number; readonly headers: IncomingHttpHeaders | null };
+  | {
+      readonly kind: "failed";
+      readonly error: Error;
+      readonly during: FailedDuring;
+      readonly status: number;
+      readonly headers: IncomingHttpHeaders | null;
+    };
 
 const NO_HEADERS: IncomingHttpHeaders = {};
 const ABORTED = new InternalError("SWY_ERR_ABORTED");

@@ -76,7 +76,12 @@ export class StreamTranslation {
   /** The upstream connection broke: the client's error event. */
   broken(code: string): string {
     if (this.failure !== null) return "";
-    return this.fail({ status: 502, type: "api_error", message: `broke off the stream (${code}); the answer is incomplete`, code: "upstream_stream_broken" });
+    return this.fail({
+      status: 502,
+      type: "api_error",
+      message: `broke off the stream (${code}); the answer is incomplete`,
+      code: "upstream_stream_broken",
+    });
   }
 
   private encode(chunks: ReturnType<ToCanonicalStream["push"]>): string {
@@ -118,7 +123,13 @@ export function translateJsonAnswer(upstream: Dialect, client: Dialect, text: st
  * naming the target and provider. Same dialect: only the message changes, every other field of
  * the provider's body is kept. Another dialect: through the canonical error.
  */
-export function translateErrorAnswer(upstream: Dialect, client: Dialect, status: number, text: string, target: Target): { status: number; body: string } {
+export function translateErrorAnswer(
+  upstream: Dialect,
+  client: Dialect,
+  status: number,
+  text: string,
+  target: Target,
+): { status: number; body: string } {
   let json: unknown = text;
   try {
     json = JSON.parse(text);

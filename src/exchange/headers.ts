@@ -2,10 +2,31 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import type { Target } from "../core/target.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never cross the gateway, nor any header named in Connection. */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate", "proxy-authorization"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authenticate",
+  "proxy-authorization",
+]);
 
 /** Client headers never sent upstream: credentials (the gateway injects the target's), host, length. */
-const CLIENT_ONLY = new Set([...HOP_BY_HOP, "host", "authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "content-length", "expect", "accept-encoding"]);
+const CLIENT_ONLY = new Set([
+  ...HOP_BY_HOP,
+  "host",
+  "authorization",
+  "x-api-key",
+  "x-goog-api-key",
+  "api-key",
+  "cookie",
+  "content-length",
+  "expect",
+  "accept-encoding",
+]);
 
 /** Upstream headers never returned to the client. */
 const UPSTREAM_ONLY = new Set([...HOP_BY_HOP, "set-cookie", "x-request-id", "date", "server", "content-length"]);
@@ -16,7 +37,10 @@ function connectionTokens(value: string | string[] | undefined): string[] {
   // The common values name no other header: no split, no allocation.
   if (value === undefined || value === "keep-alive" || value === "close" || value === "Keep-Alive" || value === "Close") return NONE;
   const s = Array.isArray(value) ? value.join(",") : value;
-  return s.split(",").map((t) => t.trim().toLowerCase()).filter((t) => t && t !== "close" && t !== "keep-alive");
+  return s
+    .split(",")
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t && t !== "close" && t !== "keep-alive");
 }
 
 /**
@@ -43,7 +67,12 @@ function vendorPrefixOf(name: string): string {
  * other vendors' own), the adapter's defaults the client did not send (anthropic-version), the
  * target's own headers over both, then the target's key and the request id.
  */
-export function upstreamRequestHeaders(client: IncomingHttpHeaders, target: Target, requestId: string, body: Buffer | null): Record<string, string> {
+export function upstreamRequestHeaders(
+  client: IncomingHttpHeaders,
+  target: Target,
+  requestId: string,
+  body: Buffer | null,
+): Record<string, string> {
   const out: Record<string, string> = {};
   const named = connectionTokens(client.connection);
   const own = target.adapter.vendorHeaderPrefix;
@@ -65,7 +94,13 @@ export function upstreamRequestHeaders(client: IncomingHttpHeaders, target: Targ
   return out;
 }
 
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, target: Target, requestId: string, attempts: number, keepLength: boolean): OutgoingHttpHeaders {
+export function clientResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  target: Target,
+  requestId: string,
+  attempts: number,
+  keepLength: boolean,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const named = connectionTokens(upstream.connection);
   for (const name in upstream) {

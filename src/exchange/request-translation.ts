@@ -24,7 +24,8 @@ export function canonicalRequest(ctx: RequestContext): ChatRequest {
   try {
     ctx.canonical = DIALECTS[dialect].fromClientRequest(ctx.json, { model: ctx.model, stream: ctx.stream });
   } catch (err) {
-    if (err instanceof RequestValidationError) throw new GatewayError("invalid_request", err.message, { cause: err, ...(err.field ? { param: err.field } : {}) });
+    if (err instanceof RequestValidationError)
+      throw new GatewayError("invalid_request", err.message, { cause: err, ...(err.field ? { param: err.field } : {}) });
     throw err;
   }
   return ctx.canonical;

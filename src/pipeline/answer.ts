@@ -23,7 +23,9 @@ export type AnswerMode = "pass" | "stream" | "buffer";
 export function answerMode(c: Committed): AnswerMode {
   const ctx = c.ctx;
   if (ctx.surface === "rest")
-    return c.status >= 200 && c.status < 300 && c.status !== 204 && ctx.method !== "HEAD" && c.target.config.response_mapper !== undefined ? "buffer" : "pass";
+    return c.status >= 200 && c.status < 300 && c.status !== 204 && ctx.method !== "HEAD" && c.target.config.response_mapper !== undefined
+      ? "buffer"
+      : "pass";
   if (c.status >= 400) return "buffer";
   if (c.status < 200 || c.status >= 300 || c.status === 204 || c.target.wire === ctx.surface) return "pass";
   return ctx.stream && isEventStream(c.headers) ? "stream" : "buffer";
@@ -68,7 +70,12 @@ export async function rewriteAnswer(c: Committed, text: string): Promise<Rewritt
     const fn = m instanceof Promise ? await m : m;
     let mapped: unknown;
     try {
-      mapped = await fn(json, { target: target.id, route: target.routeName, path: ctx.subPath, query: Object.fromEntries(new URLSearchParams(ctx.query)) });
+      mapped = await fn(json, {
+        target: target.id,
+        route: target.routeName,
+        path: ctx.subPath,
+        query: Object.fromEntries(new URLSearchParams(ctx.query)),
+      });
     } catch (err) {
       throw new UpstreamFormatError(`response mapper of target ${target.id} failed: ${(err as Error).message}`);
     }
@@ -149,7 +156,8 @@ export function answerHeaders(c: Committed, rewritten?: { contentType: string; l
   const ctx = c.ctx;
   const translated = c.target.wire !== ctx.surface;
   let h: OutgoingHttpHeaders;
-  if (!translated) h = clientResponseHeaders(c.headers, c.target, ctx.requestId, c.attempts, rewritten === undefined && !isEventStream(c.headers));
+  if (!translated)
+    h = clientResponseHeaders(c.headers, c.target, ctx.requestId, c.attempts, rewritten === undefined && !isEventStream(c.headers));
   else {
     h = { "x-request-id": ctx.requestId, "x-switchyard-target": c.target.id, "x-switchyard-attempts": String(c.attempts) };
     if (rewritten === undefined) {

@@ -51,7 +51,12 @@ export async function requestInProcess(pipeline: Pipeline, routeName: string, re
   const kind = req.endpoint ?? DEFAULT_ENDPOINT[route.surface];
   const headers: IncomingHttpHeaders = { "content-type": "application/json" };
   for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
-  const ctx = new RequestContext(requestIdOf(headers["x-request-id"]), ENDPOINTS[kind], req.method ?? (kind === "rest" ? "GET" : "POST"), headers);
+  const ctx = new RequestContext(
+    requestIdOf(headers["x-request-id"]),
+    ENDPOINTS[kind],
+    req.method ?? (kind === "rest" ? "GET" : "POST"),
+    headers,
+  );
   let model = req.model;
   let subPath: string | undefined;
   let raw = req.body;
@@ -70,7 +75,8 @@ export async function requestInProcess(pipeline: Pipeline, routeName: string, re
     }
     ctx.path = `${route.config.prefix ?? ""}${LLM_PATHS[kind](model ?? (isObject(raw) && typeof raw.model === "string" ? raw.model : ""))}`;
   }
-  const body = raw === undefined ? Buffer.alloc(0) : Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === "string" ? raw : JSON.stringify(raw));
+  const body =
+    raw === undefined ? Buffer.alloc(0) : Buffer.isBuffer(raw) ? raw : Buffer.from(typeof raw === "string" ? raw : JSON.stringify(raw));
   const sink = new LibrarySink();
   const signal = req.signal;
   const onAbort = (): void => {
@@ -88,7 +94,13 @@ export async function requestInProcess(pipeline: Pipeline, routeName: string, re
   if (sink.error !== null) throw sink.error;
   const target = String(sink.headers["x-switchyard-target"] ?? "");
   if (sink.broken) throw new GatewayError("upstream_error", `target ${target} broke off its answer`);
-  return { status: sink.status, headers: plainHeaders(sink.headers), body: parseBody(sink.text(), sink.headers), target, attempts: Number(sink.headers["x-switchyard-attempts"] ?? 0) };
+  return {
+    status: sink.status,
+    headers: plainHeaders(sink.headers),
+    body: parseBody(sink.text(), sink.headers),
+    target,
+    attempts: Number(sink.headers["x-switchyard-attempts"] ?? 0),
+  };
 }
 
 /** Gathers the answer the pipeline sends, whole. */

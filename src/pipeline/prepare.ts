@@ -31,7 +31,8 @@ const MAY_CLIMB = /[.%\\]/;
  */
 export function prepare(ctx: RequestContext, to: Destination, body: Buffer, table: RouteTable, config: Config): Route {
   const limit = config.server.max_body_bytes;
-  if (body.length > limit) throw new GatewayError("body_too_large", `request body is larger than the limit of ${limit} bytes (server.max_body_bytes)`);
+  if (body.length > limit)
+    throw new GatewayError("body_too_large", `request body is larger than the limit of ${limit} bytes (server.max_body_bytes)`);
   const route = ctx.endpoint.kind === "rest" ? prepareRest(ctx, to, body) : prepareLlm(ctx, to, body, table);
   const q = route.policies.queueConfig;
   ctx.priority = priorityOf(ctx.headers[q.priority_header], q.default_priority, q.priority_header);
@@ -49,7 +50,8 @@ function prepareLlm(ctx: RequestContext, to: Destination, body: Buffer, table: R
   } catch (err) {
     throw new GatewayError("invalid_json", `the request body is not valid JSON: ${(err as Error).message}`);
   }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) throw new GatewayError("invalid_request", "the request body must be a JSON object");
+  if (json === null || typeof json !== "object" || Array.isArray(json))
+    throw new GatewayError("invalid_request", "the request body must be a JSON object");
   const obj = json as Record<string, unknown>;
   ctx.json = obj;
   ctx.body = body;
@@ -58,17 +60,22 @@ function prepareLlm(ctx: RequestContext, to: Destination, body: Buffer, table: R
   let model = to.model;
   if (model === undefined) {
     const m = obj.model;
-    if (m === undefined || m === null || m === "") throw new GatewayError("missing_model", 'the request has no model; add "model": "<name>" (GET /v1/models lists them)', { param: "model" });
+    if (m === undefined || m === null || m === "")
+      throw new GatewayError("missing_model", 'the request has no model; add "model": "<name>" (GET /v1/models lists them)', {
+        param: "model",
+      });
     if (typeof m !== "string") throw new GatewayError("invalid_request", `model: must be a string (got ${typeof m})`, { param: "model" });
     model = m;
   }
   if (gemini) ctx.stream = kind === "stream_generate";
   else {
     const s = obj.stream;
-    if (s !== undefined && s !== null && typeof s !== "boolean") throw new GatewayError("invalid_request", `stream: must be a boolean (got ${typeof s})`, { param: "stream" });
+    if (s !== undefined && s !== null && typeof s !== "boolean")
+      throw new GatewayError("invalid_request", `stream: must be a boolean (got ${typeof s})`, { param: "stream" });
     ctx.stream = s === true;
     if (kind === "chat" || kind === "messages") {
-      if (!Array.isArray(obj.messages)) throw new GatewayError("invalid_request", "messages: must be an array of messages", { param: "messages" });
+      if (!Array.isArray(obj.messages))
+        throw new GatewayError("invalid_request", "messages: must be an array of messages", { param: "messages" });
     } else if (kind === "embeddings" && obj.input === undefined) {
       throw new GatewayError("invalid_request", "input: is required", { param: "input" });
     }
@@ -76,7 +83,12 @@ function prepareLlm(ctx: RequestContext, to: Destination, body: Buffer, table: R
   ctx.model = model;
   const prefix = to.prefix ?? "";
   const route = to.route ?? table.forModel(ctx.surface, prefix, model);
-  if (route === undefined) throw new GatewayError("unknown_model", `model "${model.slice(0, 200)}" is not served on this ${ctx.surface} surface; GET ${prefix}/v1/models lists the models`, { param: "model" });
+  if (route === undefined)
+    throw new GatewayError(
+      "unknown_model",
+      `model "${model.slice(0, 200)}" is not served on this ${ctx.surface} surface; GET ${prefix}/v1/models lists the models`,
+      { param: "model" },
+    );
   if (isChatEndpoint(kind) && route.translates) canonicalRequest(ctx);
   return route;
 }

@@ -64,4 +64,3 @@ export function malformedStreamError(detail: string): CanonicalError {
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-

@@ -103,7 +103,7 @@ export function parseDurationMs(v: string): number | undefined {
     } else if (u0 === 115 /* s */) {
       total += n * 1000;
       i += 1;
-    } else if ((u0 === 117 /* u */ || u0 === 0xb5 /* µ */) && u1 === 115) {
+    } else if ((u0 === 117 /* u */ || u0 === 0xb5) /* µ */ && u1 === 115) {
       total += n / 1000;
       i += 2;
     } else if (u0 === 110 /* n */ && u1 === 115) {

@@ -16,6 +16,10 @@ export class Bulkhead implements Policy {
 
   targetStatus(t: Target): Record<string, unknown> | undefined {
     if (t.maxConcurrent === 0) return undefined;
-    return { limit: t.maxConcurrent, in_flight: t.stats.inFlight, utilisation: Math.round((t.stats.inFlight / t.maxConcurrent) * 1000) / 1000 };
+    return {
+      limit: t.maxConcurrent,
+      in_flight: t.stats.inFlight,
+      utilisation: Math.round((t.stats.inFlight / t.maxConcurrent) * 1000) / 1000,
+    };
   }
 }

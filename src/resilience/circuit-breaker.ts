@@ -58,7 +58,9 @@ const DISABLED: BreakerState = Object.freeze({ state: "disabled" });
 
 /** The operations on a breaker's state: pure, named, safe to run where the state lives. */
 export const BREAKER_OPS = {
-  failed: stateOp<BreakerState>("breaker.failed", (s) => (s.state === "closed" ? { state: "closed", consecutive_failures: s.consecutive_failures + 1 } : s)),
+  failed: stateOp<BreakerState>("breaker.failed", (s) =>
+    s.state === "closed" ? { state: "closed", consecutive_failures: s.consecutive_failures + 1 } : s,
+  ),
   succeeded: stateOp<BreakerState>("breaker.succeeded", (s) => (s.state === "closed" && s.consecutive_failures !== 0 ? CLOSED : s)),
   /** Opens a breaker still in `from` (another process may have moved it meanwhile). */
   open: stateOp<BreakerState, { from: "closed" | "half_open"; until: number }>("breaker.open", (s, a) =>
@@ -69,7 +71,11 @@ export const BREAKER_OPS = {
     s.state === "open" && (early || now >= s.open_until) ? { state: "half_open", openings: s.openings, probe_successes: 0 } : s,
   ),
   probePassed: stateOp<BreakerState, number>("breaker.probe_passed", (s, threshold) =>
-    s.state !== "half_open" ? s : s.probe_successes + 1 >= threshold ? CLOSED : { state: "half_open", openings: s.openings, probe_successes: s.probe_successes + 1 },
+    s.state !== "half_open"
+      ? s
+      : s.probe_successes + 1 >= threshold
+        ? CLOSED
+        : { state: "half_open", openings: s.openings, probe_successes: s.probe_successes + 1 },
   ),
   /** Operator: closed (reset), forced_open, disabled. */
   set: stateOp<BreakerState, BreakerState>("breaker.set", (_s, to) => to),
@@ -205,7 +211,8 @@ export class CircuitBreaker {
           return this.judgeRates(now);
         }
         const s = this.store.apply(this.cell, BREAKER_OPS.failed, undefined, now);
-        if (this.failureThreshold > 0 && s.state === "closed" && s.consecutive_failures >= this.failureThreshold) return this.open("closed", now, "consecutive_failures");
+        if (this.failureThreshold > 0 && s.state === "closed" && s.consecutive_failures >= this.failureThreshold)
+          return this.open("closed", now, "consecutive_failures");
         return this.judgeRates(now);
       }
       case "half_open":

@@ -55,14 +55,20 @@ const DOWN = new Set(["down", "fail", "unhealthy", "error", "critical"]);
 const DEGRADED = new Set(["degraded", "warn", "warning", "partial"]);
 
 /** One check of one target: its cheap call (probe.ts), judged by status and the body's `status`. Never throws. */
-export async function probeTarget(target: Target, config: HealthCheckConfig, dispatcher?: Dispatcher, outer?: AbortSignal): Promise<ProbeResult> {
+export async function probeTarget(
+  target: Target,
+  config: HealthCheckConfig,
+  dispatcher?: Dispatcher,
+  outer?: AbortSignal,
+): Promise<ProbeResult> {
   const r = await sendProbe(target, { path: config.path, method: config.method, timeoutMs: config.timeout_ms, dispatcher, signal: outer });
   const { status, latencyMs } = r;
   if (status === 0) return { pass: false, degraded: false, status, detail: r.failure, latencyMs };
   const statusOk = config.expect_status ? config.expect_status.includes(status) : status >= 200 && status < 300;
   if (!statusOk) return { pass: false, degraded: false, status, detail: `status ${status}`, latencyMs };
   const reported = reportedStatus(r.body);
-  if (reported !== "" && DOWN.has(reported)) return { pass: false, degraded: false, status, detail: `reports status "${reported}"`, latencyMs };
+  if (reported !== "" && DOWN.has(reported))
+    return { pass: false, degraded: false, status, detail: `reports status "${reported}"`, latencyMs };
   const degraded = reported !== "" && DEGRADED.has(reported);
   return { pass: true, degraded, status, detail: degraded ? `reports status "${reported}"` : "ok", latencyMs };
 }
@@ -89,7 +95,14 @@ export interface HealthVerdict {
   readonly last_detail: string;
 }
 
-const UNKNOWN: HealthVerdict = Object.freeze({ state: "unknown", degraded: false, checks: 0, last_check_at: 0, last_status: 0, last_detail: "" });
+const UNKNOWN: HealthVerdict = Object.freeze({
+  state: "unknown",
+  degraded: false,
+  checks: 0,
+  last_check_at: 0,
+  last_status: 0,
+  last_detail: "",
+});
 
 export const HEALTH_OPS = {
   checked: stateOp<HealthVerdict, Omit<HealthVerdict, "checks">>("health.checked", (s, v) => ({ ...v, checks: s.checks + 1 })),
@@ -120,11 +133,16 @@ export class HealthChecker implements Policy {
   private started = false;
 
   /** `config` per target: one for all, or a function (undefined / enabled: false = not checked). */
-  constructor(targets: readonly Target[], config: HealthCheckConfig | ((t: Target) => HealthCheckConfig | undefined), options: HealthCheckerOptions = {}) {
+  constructor(
+    targets: readonly Target[],
+    config: HealthCheckConfig | ((t: Target) => HealthCheckConfig | undefined),
+    options: HealthCheckerOptions = {},
+  ) {
     this.store = options.store ?? new MemoryStore();
     for (const t of targets) {
       const c = typeof config === "function" ? config(t) : config;
-      if (c !== undefined && c.enabled) this.entries.set(t, new HealthEntry(t, c, this.store.cell(`health/${t.routeName}/${t.id}`, UNKNOWN)));
+      if (c !== undefined && c.enabled)
+        this.entries.set(t, new HealthEntry(t, c, this.store.cell(`health/${t.routeName}/${t.id}`, UNKNOWN)));
     }
     this.dispatcher = options.dispatcher;
     this.random = options.random ?? Math.random;

@@ -51,7 +51,8 @@ export interface KeyDisableOptions {
 
 const DEFAULT_PROBE_CONFIG = healthCheckSchema.parse({});
 /** The provider's cheap call (GET {base}/models…) as the probe. */
-export const defaultKeyProbe: KeyProbe = async (target, signal) => (await probeTarget(target, DEFAULT_PROBE_CONFIG, undefined, signal)).pass;
+export const defaultKeyProbe: KeyProbe = async (target, signal) =>
+  (await probeTarget(target, DEFAULT_PROBE_CONFIG, undefined, signal)).pass;
 
 /**
  * Does this answer say the key itself is unusable? The configured statuses (401/403 → auth,
@@ -78,7 +79,9 @@ const ENABLED: KeyState = Object.freeze({ disabled: false, reason: null, detail:
 export const KEY_OPS = {
   /** Disables a key; an auth/quota verdict overrides a failure-rate one (it stops the probing), nothing else re-disables. */
   disable: stateOp<KeyState, { reason: DisableReason; detail: string }>("key.disable", (s, a, now) =>
-    s.disabled && !(s.reason === "failure_rate" && a.reason !== "failure_rate") ? s : { disabled: true, reason: a.reason, detail: a.detail, since: now },
+    s.disabled && !(s.reason === "failure_rate" && a.reason !== "failure_rate")
+      ? s
+      : { disabled: true, reason: a.reason, detail: a.detail, since: now },
   ),
   enable: stateOp<KeyState>("key.enable", (s, _a, now) => (s.disabled ? { disabled: false, reason: null, detail: "", since: now } : s)),
 } as const;
@@ -156,7 +159,8 @@ export class KeyDisable implements Policy {
     const calls = e.window.calls(now);
     if (calls < this.config.min_calls) return;
     const failures = e.window.failures(now);
-    if (failures > this.config.failure_rate * calls) this.disable(target, "failure_rate", `${failures} of ${calls} calls failed in ${this.config.window_s} s`, now);
+    if (failures > this.config.failure_rate * calls)
+      this.disable(target, "failure_rate", `${failures} of ${calls} calls failed in ${this.config.window_s} s`, now);
   }
 
   disable(target: Target, reason: DisableReason, detail: string, now: number): void {
@@ -253,7 +257,8 @@ export class KeyDisable implements Policy {
     const s = e.cell.value;
     if (this.stopping.signal.aborted || !s.disabled || s.reason !== "failure_rate") return;
     e.probePasses = pass ? e.probePasses + 1 : 0;
-    if (e.probePasses >= this.config.probes_to_enable) return this.reenable(target, "probes_passed", `${e.probePasses} probe${e.probePasses === 1 ? "" : "s"} passed`, now);
+    if (e.probePasses >= this.config.probes_to_enable)
+      return this.reenable(target, "probes_passed", `${e.probePasses} probe${e.probePasses === 1 ? "" : "s"} passed`, now);
     e.nextProbeAt = now + this.config.probe_interval_s * 1000;
   }
 

@@ -95,7 +95,9 @@ export class PriorityQueue implements Policy {
   wait(priority: Priority, deadline: number, wakeAt: number, front = false): Promise<void> {
     if (!front && this.size >= this.capacity) {
       this.overflows++;
-      return Promise.reject(new GatewayError("queue_full", `the route's queue is full (${this.capacity} waiting)`, { headers: { "retry-after": "1" } }));
+      return Promise.reject(
+        new GatewayError("queue_full", `the route's queue is full (${this.capacity} waiting)`, { headers: { "retry-after": "1" } }),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       const now = Date.now();
@@ -106,16 +108,23 @@ export class PriorityQueue implements Policy {
       this.size++;
       const timedOut = wakeAt === 0 || deadline <= wakeAt;
       const at = timedOut ? deadline : wakeAt;
-      w.timer = setTimeout(() => {
-        if (w.settled) return;
-        w.settled = true;
-        level.remove(w);
-        this.size--;
-        if (timedOut) {
-          this.timeouts++;
-          reject(new GatewayError("queue_timeout", `no target became available within the queue timeout of ${this.timeoutMs} ms`, { headers: { "retry-after": "1" } }));
-        } else resolve();
-      }, Math.max(0, at - now));
+      w.timer = setTimeout(
+        () => {
+          if (w.settled) return;
+          w.settled = true;
+          level.remove(w);
+          this.size--;
+          if (timedOut) {
+            this.timeouts++;
+            reject(
+              new GatewayError("queue_timeout", `no target became available within the queue timeout of ${this.timeoutMs} ms`, {
+                headers: { "retry-after": "1" },
+              }),
+            );
+          } else resolve();
+        },
+        Math.max(0, at - now),
+      );
     });
   }
 

@@ -51,10 +51,20 @@ export async function sendProbe(target: Target, o: ProbeOptions): Promise<ProbeA
   const outer = o.signal;
   const onOuterAbort = (): void => controller.abort();
   outer?.addEventListener("abort", onOuterAbort, { once: true });
-  const headers: Record<string, string> = { accept: "application/json", "user-agent": "switchyard-probe", ...target.defaultHeaders, ...target.headers };
+  const headers: Record<string, string> = {
+    accept: "application/json",
+    "user-agent": "switchyard-probe",
+    ...target.defaultHeaders,
+    ...target.headers,
+  };
   if (target.authHeaderName !== "") headers[target.authHeaderName] = target.authHeaderValue;
   try {
-    const res = await request(probeUrl(target, o.path), { method: o.method ?? "GET", headers, signal: controller.signal, dispatcher: o.dispatcher });
+    const res = await request(probeUrl(target, o.path), {
+      method: o.method ?? "GET",
+      headers,
+      signal: controller.signal,
+      dispatcher: o.dispatcher,
+    });
     const body = await readCapped(res.body);
     return { status: res.statusCode, body, failure: "", latencyMs: performance.now() - started };
   } catch (err) {

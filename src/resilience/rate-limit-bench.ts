@@ -40,8 +40,12 @@ const FREE: BenchState = Object.freeze({ until: 0, reason: null, share: 1, share
 
 export const BENCH_OPS = {
   /** Benches until `until`; only ever extends (the latest deadline wins). */
-  bench: stateOp<BenchState, { until: number; reason: BenchReason }>("bench.extend", (s, a) => (a.until > s.until ? { ...s, until: a.until, reason: a.reason } : s)),
-  share: stateOp<BenchState, { share: number; until: number }>("bench.share", (s, a) => (s.share === a.share && s.share_until === a.until ? s : { ...s, share: a.share, share_until: a.until })),
+  bench: stateOp<BenchState, { until: number; reason: BenchReason }>("bench.extend", (s, a) =>
+    a.until > s.until ? { ...s, until: a.until, reason: a.reason } : s,
+  ),
+  share: stateOp<BenchState, { share: number; until: number }>("bench.share", (s, a) =>
+    s.share === a.share && s.share_until === a.until ? s : { ...s, share: a.share, share_until: a.until },
+  ),
   clear: stateOp<BenchState>("bench.clear", (s) => (s === FREE ? s : FREE)),
 } as const;
 
@@ -130,7 +134,8 @@ export class RateLimitBench implements Policy {
       if (end > until) until = end;
     }
     const cell = this.cellOf(target);
-    if (factor < 1) this.store.apply(cell, BENCH_OPS.share, { share: factor > this.config.min_share ? factor : this.config.min_share, until }, now);
+    if (factor < 1)
+      this.store.apply(cell, BENCH_OPS.share, { share: factor > this.config.min_share ? factor : this.config.min_share, until }, now);
     else if (cell.value.share !== 1) this.store.apply(cell, BENCH_OPS.share, { share: 1, until: 0 }, now);
     return info;
   }

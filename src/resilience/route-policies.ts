@@ -62,10 +62,26 @@ export class RoutePolicies {
       if (from === "half_open" && to === "closed") this.slowStart.begin(t, Date.now());
       events.policy({ route, target: t.id, policy: "breaker", from, to, reason });
     });
-    this.bench.onBench((t, until, reason) => events.policy({ route, target: t.id, policy: "rate_limit", from: "", to: "benched", reason: `${reason} until ${new Date(until).toISOString()}` }));
+    this.bench.onBench((t, until, reason) =>
+      events.policy({
+        route,
+        target: t.id,
+        policy: "rate_limit",
+        from: "",
+        to: "benched",
+        reason: `${reason} until ${new Date(until).toISOString()}`,
+      }),
+    );
     this.keys.onChange((e) => {
       if (!e.disabled) this.slowStart.begin(e.target, e.at);
-      events.policy({ route, target: e.target.id, policy: "key", from: e.disabled ? "enabled" : "disabled", to: e.disabled ? "disabled" : "enabled", reason: `${e.reason}: ${e.detail}` });
+      events.policy({
+        route,
+        target: e.target.id,
+        policy: "key",
+        from: e.disabled ? "enabled" : "disabled",
+        to: e.disabled ? "disabled" : "enabled",
+        reason: `${e.reason}: ${e.detail}`,
+      });
     });
     this.health?.onChange((e) => {
       if (e.from === "unhealthy" && e.to === "healthy") this.slowStart.begin(e.target, e.at);

@@ -84,7 +84,12 @@ export class Router {
         if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
         const name = decode(model);
         if (name === null) return MALFORMED_GEMINI;
-        return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix: p, model: name };
+        return {
+          kind: "gemini",
+          endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate,
+          prefix: p,
+          model: name,
+        };
       }
     const rest = this.table.forRestPath(path);
     if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };

@@ -28,7 +28,10 @@ export class SwitchyardServer {
   private readonly router: Router;
   private draining = false;
 
-  constructor(readonly gateway: Gateway, private readonly log: ServerLogger) {
+  constructor(
+    readonly gateway: Gateway,
+    private readonly log: ServerLogger,
+  ) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled);
     this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
       let pending: Promise<void> | void;
@@ -41,7 +44,8 @@ export class SwitchyardServer {
     });
     this.http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP: answer 400 if the socket can still take it, never throw.
-      if (socket.writable && err.code !== "ECONNRESET") socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      if (socket.writable && err.code !== "ECONNRESET")
+        socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       else socket.destroy();
     });
   }
@@ -77,7 +81,8 @@ export class SwitchyardServer {
         req.resume();
         try {
           this.checkAdmin(req);
-          const body = match.kind === "status" ? this.gateway.status() : runTargetAction(this.gateway, match.route, match.target, match.action);
+          const body =
+            match.kind === "status" ? this.gateway.status() : runTargetAction(this.gateway, match.route, match.target, match.action);
           return sendJson(res, 200, body, requestId);
         } catch (err) {
           return this.fail(res, "rest", err, requestId);
@@ -92,12 +97,19 @@ export class SwitchyardServer {
         return sendError(res, match.surface, new GatewayError("unknown_route", `no route for ${req.method} ${path}`), requestId);
       case "method_not_allowed": {
         req.resume();
-        const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`, { headers: { allow: match.allow } });
+        const err = new GatewayError("method_not_allowed", `${req.method} is not allowed on ${path} (allowed: ${match.allow})`, {
+          headers: { allow: match.allow },
+        });
         return sendError(res, match.surface, err, requestId);
       }
       default: {
         // Every proxied request: the one pipeline, this response as its sink.
-        const ctx = new RequestContext(requestId, match.kind === "rest" ? ENDPOINTS.rest : match.endpoint, req.method ?? "GET", req.headers);
+        const ctx = new RequestContext(
+          requestId,
+          match.kind === "rest" ? ENDPOINTS.rest : match.endpoint,
+          req.method ?? "GET",
+          req.headers,
+        );
         ctx.path = path;
         ctx.query = q === -1 ? "" : url.slice(q + 1);
         const sink = new HttpSink(res, ctx, this.isDraining);
@@ -113,13 +125,21 @@ export class SwitchyardServer {
     const token = this.gateway.config.admin.token;
     if (token === undefined) return;
     const auth = req.headers.authorization;
-    if (auth === undefined || !safeEqual(auth, `Bearer ${token}`)) throw new GatewayError("unauthorized", "admin endpoints need Authorization: Bearer <admin.token>");
+    if (auth === undefined || !safeEqual(auth, `Bearer ${token}`))
+      throw new GatewayError("unauthorized", "admin endpoints need Authorization: Bearer <admin.token>");
   }
 
   private async modelList(surface: Surface, prefix: string) {
     const created = Math.floor(this.gateway.startedAt / 1000);
     const models = await this.gateway.models(surface === "gemini" ? "gemini" : "openai", prefix);
-    if (surface === "gemini") return { models: models.map((m) => ({ name: `models/${m.id}`, displayName: m.id, supportedGenerationMethods: ["generateContent", "streamGenerateContent"] })) };
+    if (surface === "gemini")
+      return {
+        models: models.map((m) => ({
+          name: `models/${m.id}`,
+          displayName: m.id,
+          supportedGenerationMethods: ["generateContent", "streamGenerateContent"],
+        })),
+      };
     return { object: "list", data: models.map((m) => ({ id: m.id, object: "model", created, owned_by: `switchyard:${m.route}` })) };
   }
 
@@ -154,10 +174,7 @@ export class SwitchyardServer {
     await closed;
     await this.gateway.close(1_000);
   }
-
 }
-
-
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);

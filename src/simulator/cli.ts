@@ -63,7 +63,10 @@ function describe(providers: SimProvider[]): string {
   const width = Math.max(...providers.map((p) => (p.options.name ?? "").length));
   const urlWidth = Math.max(...providers.map((p) => p.url.length));
   return providers
-    .map((p) => `  ${(p.options.name ?? "").padEnd(width)}  ${p.options.dialect.padEnd(9)}  ${p.url.padEnd(urlWidth)}  control ${p.controlUrl}`)
+    .map(
+      (p) =>
+        `  ${(p.options.name ?? "").padEnd(width)}  ${p.options.dialect.padEnd(9)}  ${p.url.padEnd(urlWidth)}  control ${p.controlUrl}`,
+    )
     .join("\n");
 }
 
@@ -79,7 +82,9 @@ export function registerSimulateCommand(program: Command, deps: SimulateDeps = {
     .action(async (opts: { config: string }) => {
       const list = parseProvidersYaml(readFileSync(opts.config, "utf8"));
       const { providers, close } = await startProviders(list);
-      print(`simulated providers (control API, up even while a provider is down: <control>/_sim/stats, /_sim/config, /_sim/reset):\n${describe(providers)}\n`);
+      print(
+        `simulated providers (control API, up even while a provider is down: <control>/_sim/stats, /_sim/config, /_sim/reset):\n${describe(providers)}\n`,
+      );
       await untilStopped();
       await close();
     });
@@ -95,30 +100,41 @@ export function registerSimulateCommand(program: Command, deps: SimulateDeps = {
     .option("--duration <duration>", "how long, e.g. 10s (default 10s unless --requests)")
     .addOption(new Option("--requests <n>", "how many requests").argParser(positiveInt("--requests")))
     .option("--stream", "ask for streamed responses")
-    .action(async (opts: { url: string; path: string; model: string; key?: string; concurrency: number; duration?: string; requests?: number; stream?: boolean }) => {
-      const body = JSON.stringify({
-        model: opts.model,
-        messages: [{ role: "user", content: "Hello from switchyard simulate load" }],
-        ...(opts.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-      });
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
-      const tty = process.stdout.isTTY === true && deps.print === undefined;
-      const durationMs = opts.duration !== undefined ? parseDuration(opts.duration) : opts.requests === undefined ? 10_000 : undefined;
-      const report = await runLoad({
-        url: opts.url,
-        method: "POST",
-        path: opts.path,
-        headers,
-        body,
-        concurrency: opts.concurrency,
-        durationMs,
-        requests: opts.requests,
-        stream: opts.stream === true,
-        onProgress: (p) => print(tty ? `\r${p.line}` : `${p.line}\n`),
-      });
-      print(`${tty ? "\n" : ""}${formatReport(report)}\n`);
-    });
+    .action(
+      async (opts: {
+        url: string;
+        path: string;
+        model: string;
+        key?: string;
+        concurrency: number;
+        duration?: string;
+        requests?: number;
+        stream?: boolean;
+      }) => {
+        const body = JSON.stringify({
+          model: opts.model,
+          messages: [{ role: "user", content: "Hello from switchyard simulate load" }],
+          ...(opts.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+        });
+        const headers: Record<string, string> = { "content-type": "application/json" };
+        if (opts.key !== undefined) headers.authorization = `Bearer ${opts.key}`;
+        const tty = process.stdout.isTTY === true && deps.print === undefined;
+        const durationMs = opts.duration !== undefined ? parseDuration(opts.duration) : opts.requests === undefined ? 10_000 : undefined;
+        const report = await runLoad({
+          url: opts.url,
+          method: "POST",
+          path: opts.path,
+          headers,
+          body,
+          concurrency: opts.concurrency,
+          durationMs,
+          requests: opts.requests,
+          stream: opts.stream === true,
+          onProgress: (p) => print(tty ? `\r${p.line}` : `${p.line}\n`),
+        });
+        print(`${tty ? "\n" : ""}${formatReport(report)}\n`);
+      },
+    );
 
   sim
     .command("demo")

@@ -62,7 +62,10 @@ export const anthropicDialect: Dialect = {
   },
 
   exhausted(ex: SimExchange): void {
-    ex.error(400, "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.");
+    ex.error(
+      400,
+      "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+    );
   },
 
   handle(ex: SimExchange): void {
@@ -122,7 +125,9 @@ function messages(ex: SimExchange): void {
   const id = `msg_${ex.host.nextId()}`;
   if (body.stream === true) return ex.stream(streamFrames(ex, a, id, turn.model));
   const content =
-    a.tool === undefined ? [{ type: "text", text: a.text }] : [{ type: "tool_use", id: `toolu_${ex.host.nextId()}`, name: a.tool.name, input: a.args }];
+    a.tool === undefined
+      ? [{ type: "text", text: a.text }]
+      : [{ type: "tool_use", id: `toolu_${ex.host.nextId()}`, name: a.tool.name, input: a.args }];
   ex.json(200, {
     id,
     type: "message",
@@ -146,7 +151,16 @@ function usage(a: Answer, output: number): Record<string, unknown> {
 }
 
 function streamFrames(ex: SimExchange, a: Answer, id: string, model: string): string[] {
-  const message = { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: usage(a, 1) };
+  const message = {
+    id,
+    type: "message",
+    role: "assistant",
+    model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: usage(a, 1),
+  };
   const frames = [sseEvent("message_start", { type: "message_start", message })];
   const tool = a.tool;
   const toolUse = tool !== undefined;

@@ -46,7 +46,11 @@ export const geminiDialect: Dialect = {
   },
 
   errorBody(ex: SimExchange, status: number, message: string): unknown {
-    const error: Record<string, unknown> = { code: status, message, status: STATUS_NAMES[status] ?? (status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION") };
+    const error: Record<string, unknown> = {
+      code: status,
+      message,
+      status: STATUS_NAMES[status] ?? (status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION"),
+    };
     if (status === 429 && ex.retryAfterMs > 0) {
       error.details = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${Math.ceil(ex.retryAfterMs / 1000)}s` }];
     }
@@ -132,7 +136,8 @@ function readTurn(body: Record<string, unknown>, model: string): ChatTurn {
       if (!Array.isArray(decls)) continue;
       for (const d of decls) {
         const fn = bodyObject(d);
-        if (fn !== undefined && typeof fn.name === "string") turn.tools.push({ name: fn.name, schema: fn.parametersJsonSchema ?? fn.parameters });
+        if (fn !== undefined && typeof fn.name === "string")
+          turn.tools.push({ name: fn.name, schema: fn.parametersJsonSchema ?? fn.parameters });
       }
     }
   }
@@ -192,7 +197,8 @@ function embedOne(ex: SimExchange): void {
 
 function embedBatch(ex: SimExchange): void {
   const body = bodyObject(ex.body);
-  if (body === undefined || !Array.isArray(body.requests)) return ex.error(400, "* BatchEmbedContentsRequest.requests: requests is not specified");
+  if (body === undefined || !Array.isArray(body.requests))
+    return ex.error(400, "* BatchEmbedContentsRequest.requests: requests is not specified");
   const embeddings = body.requests.map((r) => {
     const req = bodyObject(r) ?? {};
     return { values: embed(textOf(req.content), dims(req)) };

@@ -65,7 +65,9 @@ export const openaiDialect: Dialect = {
   },
 
   streamError(): string {
-    return sseData({ error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } });
+    return sseData({
+      error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null },
+    });
   },
 
   exhausted(ex: SimExchange): void {
@@ -192,7 +194,9 @@ function streamFrames(ex: SimExchange, a: Answer, id: string, created: number, m
     frames.push(chunk({}, "tool_calls"));
   }
   if (includeUsage) {
-    frames.push(sseData({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_sim", choices: [], usage: usage(a) }));
+    frames.push(
+      sseData({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_sim", choices: [], usage: usage(a) }),
+    );
   }
   frames.push(SSE_DONE);
   return frames;

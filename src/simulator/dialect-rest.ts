@@ -67,7 +67,14 @@ export const restDialect: Dialect = {
     if (fn === undefined) {
       const name = ex.opts.name;
       // The echo masks key-like parameters: what a client sees must never carry the gateway's key.
-      return ex.json(200, { source: name, name, method: info.method, path: info.path, query: maskKeys(info.query), body: info.body ?? null });
+      return ex.json(200, {
+        source: name,
+        name,
+        method: info.method,
+        path: info.path,
+        query: maskKeys(info.query),
+        body: info.body ?? null,
+      });
     }
     let out: unknown;
     try {

@@ -48,7 +48,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
   const path = o.path !== undefined ? base + o.path : u.pathname + u.search;
   const method = (o.method ?? (o.body !== undefined ? "POST" : "GET")).toUpperCase();
   const headers: Record<string, string> = { ...o.headers };
-  if (o.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+  if (o.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type"))
+    headers["content-type"] = "application/json";
   const timeout = o.timeoutMs ?? 30_000;
   const pool = new Pool(u.origin, { connections: o.concurrency, headersTimeout: timeout, bodyTimeout: timeout });
   const rec = new LoadRecorder();

@@ -148,7 +148,8 @@ export function formatReport(r: LoadReport): string {
   const targets = Object.entries(r.targets);
   if (targets.length > 0) {
     lines.push("  share per target (x-switchyard-target)");
-    for (const [t, s] of targets) lines.push(`    ${t.padEnd(width)} ${String(s.count).padStart(7)}  ${s.percent.toFixed(1).padStart(5)} %`);
+    for (const [t, s] of targets)
+      lines.push(`    ${t.padEnd(width)} ${String(s.count).padStart(7)}  ${s.percent.toFixed(1).padStart(5)} %`);
   }
   const row = (name: string, l: LatencySummary): string =>
     `  ${name} p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}  mean ${l.mean}`;

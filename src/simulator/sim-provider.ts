@@ -281,7 +281,8 @@ class SimProviderImpl implements SimProvider, SimHost {
     l.tokensRemaining = l.tokensLimit - tokens;
     l.tokensResetMs = Math.ceil((tokens * 60_000) / l.tokensLimit);
     if (ex.key === "" && o.require_key) return ex.error(401, "Missing API key: pass one in the dialect's auth header.");
-    if (ex.key !== "" && o.revoked_keys.includes(ex.key)) return ex.error(401, `Invalid API key provided: ****${ex.key.slice(-4)} (revoked).`);
+    if (ex.key !== "" && o.revoked_keys.includes(ex.key))
+      return ex.error(401, `Invalid API key provided: ****${ex.key.slice(-4)} (revoked).`);
     if (ex.key !== "" && o.exhausted_keys.includes(ex.key)) return this.dialect.exhausted(ex);
     if (o.key_quota !== undefined) {
       const admitted = this.#quota.take(ex.key, Date.now(), o.key_quota.requests, o.key_quota.window_s * 1000);

@@ -73,7 +73,10 @@ export class SimStats {
   /** Entries ever written since the last reset; the next slot is #written % capacity. */
   #written = 0;
 
-  constructor(readonly name: string, readonly capacity = LOG_CAPACITY) {}
+  constructor(
+    readonly name: string,
+    readonly capacity = LOG_CAPACITY,
+  ) {}
 
   begin(at: number, key: string, method: string, path: string): StatsTicket {
     this.requests++;

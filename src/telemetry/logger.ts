@@ -42,7 +42,16 @@ function flushAll(): void {
   }
 }
 
-const REDACT = ["key", "*.key", "*.*.key", "headers.authorization", "headers['x-api-key']", "headers['x-goog-api-key']", "*.headers.authorization", "*.headers['x-api-key']"];
+const REDACT = [
+  "key",
+  "*.key",
+  "*.*.key",
+  "headers.authorization",
+  "headers['x-api-key']",
+  "headers['x-goog-api-key']",
+  "*.headers.authorization",
+  "*.headers['x-api-key']",
+];
 
 /** Lines gathered before a write, at most (a busy gateway hands the destination ~50 lines at once). */
 const BATCH_CHARS = 16 * 1024;
@@ -175,7 +184,15 @@ export function logAttemptFailures(events: GatewayEvents, log: Logger): void {
   events.onAttempt((target, outcome, latencyMs, ctx) => {
     if (outcome.kind === "ok" || outcome.kind === "client_error") return;
     log.warn(
-      { request_id: ctx.requestId, route: target.routeName, target: target.id, outcome: outcome.kind, status: outcome.status || undefined, detail: outcome.detail, latency_ms: Math.round(latencyMs) },
+      {
+        request_id: ctx.requestId,
+        route: target.routeName,
+        target: target.id,
+        outcome: outcome.kind,
+        status: outcome.status || undefined,
+        detail: outcome.detail,
+        latency_ms: Math.round(latencyMs),
+      },
       "attempt failed",
     );
   });
@@ -186,7 +203,11 @@ export function logPolicyEvents(events: GatewayEvents, log: Logger): void {
   events.onPolicy((e) => {
     const out = e.to === "open" || e.to === "forced_open" || e.to === "benched" || e.to === "disabled" || e.to === "unhealthy";
     const fields = { route: e.route, target: e.target, policy: e.policy, from: e.from || undefined, to: e.to, reason: e.reason };
-    if (e.policy === "key" && e.to === "disabled" && /^(auth|quota)/.test(e.reason)) log.error(fields, `key of target ${e.target} disabled until an operator re-enables it (POST /admin/routes/${e.route}/targets/${e.target}/enable)`);
+    if (e.policy === "key" && e.to === "disabled" && /^(auth|quota)/.test(e.reason))
+      log.error(
+        fields,
+        `key of target ${e.target} disabled until an operator re-enables it (POST /admin/routes/${e.route}/targets/${e.target}/enable)`,
+      );
     else if (out) log.warn(fields, `target ${e.target}: ${e.policy} ${e.to}`);
     else log.info(fields, `target ${e.target}: ${e.policy} ${e.to}`);
   });

@@ -20,8 +20,14 @@ test("adaptive converges to the best of three targets and re-converges after the
       concurrency,
       latencyOf: (t, n) => (n < 2000 ? BEFORE : AFTER)[t.id]!,
     });
-    assert.ok(share(ids, 1500, 2000, "t1") >= 0.9, `concurrency ${concurrency}: before the swap ${JSON.stringify(countBy(ids.slice(1500, 2000)))}`);
-    assert.ok(share(ids, 3500, 4000, "t0") >= 0.9, `concurrency ${concurrency}: after the swap ${JSON.stringify(countBy(ids.slice(3500, 4000)))}`);
+    assert.ok(
+      share(ids, 1500, 2000, "t1") >= 0.9,
+      `concurrency ${concurrency}: before the swap ${JSON.stringify(countBy(ids.slice(1500, 2000)))}`,
+    );
+    assert.ok(
+      share(ids, 3500, 4000, "t0") >= 0.9,
+      `concurrency ${concurrency}: after the swap ${JSON.stringify(countBy(ids.slice(3500, 4000)))}`,
+    );
     // It keeps exploring a little: the others are not starved forever.
     assert.ok(share(ids, 1500, 2000, "t0") > 0 && share(ids, 1500, 2000, "t2") > 0);
   }
@@ -60,5 +66,7 @@ test("adaptive shows its posteriors and names bad options", () => {
   assert.ok((st.samples as number) > 50);
   assert.equal(s.status!().method, "thompson");
   assert.throws(() => createAdaptive(pool, { half_life: 0 }), { message: "strategy_options.adaptive.half_life: must be > 0" });
-  assert.throws(() => createAdaptive(pool, { weights: { success: 0, latency: 0, cost: 0 } }), { message: "strategy_options.adaptive.weights: must not all be 0" });
+  assert.throws(() => createAdaptive(pool, { weights: { success: 0, latency: 0, cost: 0 } }), {
+    message: "strategy_options.adaptive.weights: must not all be 0",
+  });
 });

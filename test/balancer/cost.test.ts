@@ -33,7 +33,11 @@ test("cost uses default_output_tokens when the request sets no max_tokens", () =
 });
 
 test("cost breaks ties by latency (untried first), then rotates", () => {
-  const pool = makePool([{ cost: { input_per_1k: 1, output_per_1k: 2 } }, { cost: { input_per_1k: 1, output_per_1k: 2 } }, { cost: { input_per_1k: 3, output_per_1k: 3 } }]);
+  const pool = makePool([
+    { cost: { input_per_1k: 1, output_per_1k: 2 } },
+    { cost: { input_per_1k: 1, output_per_1k: 2 } },
+    { cost: { input_per_1k: 3, output_per_1k: 3 } },
+  ]);
   const s = createCost(pool, {});
   pool[0]!.stats.latencyEwmaMs = 120;
   pool[1]!.stats.latencyEwmaMs = 80;
@@ -49,5 +53,7 @@ test("cost is undecided when no eligible target has a price, and skips ineligibl
   const pool = makePool(specs);
   const ctx = makeCtx({ json: { model: "m", messages: [], max_tokens: 4000 } });
   assert.equal(createCost(pool, {}).pick([pool[1]!, pool[2]!], ctx)!.id, "out-heavy");
-  assert.throws(() => createCost(pool, { default_output_tokens: 0 }), { message: "strategy_options.cost.default_output_tokens: must be > 0" });
+  assert.throws(() => createCost(pool, { default_output_tokens: 0 }), {
+    message: "strategy_options.cost.default_output_tokens: must be > 0",
+  });
 });

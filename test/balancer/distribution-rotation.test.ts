@@ -46,7 +46,10 @@ test("round-robin through the gateway is exact: equal counts and strict rotation
   const sent = await drive(gw.url, { requests: 3000, concurrency: 32 });
   assert.ok(sent.every((r) => r.status === 200));
   assert.deepEqual(countTargets(sent), { t0: 1000, t1: 1000, t2: 1000 });
-  assert.deepEqual(s.map((x) => x.stats().requests), [1000, 1000, 1000]);
+  assert.deepEqual(
+    s.map((x) => x.stats().requests),
+    [1000, 1000, 1000],
+  );
   const order = (await drive(gw.url, { requests: 9, concurrency: 1 })).map((r) => r.target);
   assert.deepEqual(order, ["t0", "t1", "t2", "t0", "t1", "t2", "t0", "t1", "t2"]);
 });
@@ -61,7 +64,11 @@ test("weighted 70/20/10 over 10,000 calls lands within 1 point of each weight an
     const share = (counts[`t${i}`] ?? 0) / 100;
     assert.ok(Math.abs(share - w) <= 1, `t${i} got ${share}% for weight ${w}`);
   });
-  assert.deepEqual(s.map((x) => x.stats().requests), [7000, 2000, 1000], "the providers saw the same split");
+  assert.deepEqual(
+    s.map((x) => x.stats().requests),
+    [7000, 2000, 1000],
+    "the providers saw the same split",
+  );
   // Pick order, one call at a time: exactly nginx's sequence, so the heavy target never gets two
   // picks in a row where smooth WRR puts a light one between.
   const order = (await drive(gw.url, { requests: 50, concurrency: 1 })).map((r) => Number(r.target.slice(1)));
@@ -79,7 +86,10 @@ test("least-connections keeps in-flight counts within 1 of each other under 64 c
   // provider can ever see more than 64 / 4 at once; any imbalance would push one above that.
   const stats = s.map((x) => x.stats());
   for (const st of stats) assert.ok(st.max_in_flight <= 16, `${st.name} saw ${st.max_in_flight} calls at once`);
-  assert.ok(stats.every((st) => st.max_in_flight >= 15), `all were kept busy: ${stats.map((st) => st.max_in_flight).join(", ")}`);
+  assert.ok(
+    stats.every((st) => st.max_in_flight >= 15),
+    `all were kept busy: ${stats.map((st) => st.max_in_flight).join(", ")}`,
+  );
   const counts = Object.values(countTargets(sent));
   assert.ok(Math.max(...counts) - Math.min(...counts) <= 40, `counts ${counts.join(", ")}`);
 });

@@ -37,7 +37,11 @@ test("tiered sends nothing to tier 2 while tier 1 is eligible, and everything on
   const healthy = await drive(gw.url, { requests: 400, concurrency: 16 });
   assert.ok(healthy.every((r) => r.status === 200));
   assert.deepEqual(countTargets(healthy), { t0: 200, t1: 200 });
-  assert.deepEqual(sims.map((s) => s.stats().requests), [200, 200, 0, 0], "tier 2 providers saw no call");
+  assert.deepEqual(
+    sims.map((s) => s.stats().requests),
+    [200, 200, 0, 0],
+    "tier 2 providers saw no call",
+  );
 
   await sims[0]!.set({ down: true });
   const half = await drive(gw.url, { requests: 200, concurrency: 16 });
@@ -45,7 +49,10 @@ test("tiered sends nothing to tier 2 while tier 1 is eligible, and everything on
 
   await sims[1]!.set({ down: true });
   const down = await drive(gw.url, { requests: 400, concurrency: 16 });
-  assert.ok(down.every((r) => r.status === 200), "every call still answered");
+  assert.ok(
+    down.every((r) => r.status === 200),
+    "every call still answered",
+  );
   assert.deepEqual(countTargets(down), { t2: 200, t3: 200 }, "all of it served by tier 2");
   const status = await gw.status();
   assert.equal(status.routes[0].strategy_state.active_tier, 2);
@@ -81,7 +88,10 @@ test("sticky keeps every session on one target and moves only the removed target
   assert.ok(Math.abs(moved / sessions - 1 / 5) < 0.07, `${moved} of ${sessions} sessions moved (about 1/5 expected)`);
 
   const keyless = await drive(gw.url, { requests: 10, concurrency: 2 });
-  assert.ok(keyless.every((r) => r.status === 200), "calls without a session key still go somewhere (fallback)");
+  assert.ok(
+    keyless.every((r) => r.status === 200),
+    "calls without a session key still go somewhere (fallback)",
+  );
 });
 
 test("cost picks the cheapest target for each request's estimated tokens", async () => {
@@ -109,7 +119,10 @@ test("cost breaks a price tie by latency: once both are measured, the faster one
 });
 
 test("quality picks the highest quality target, ties by cost", async () => {
-  const { gw } = await setup("quality", 3, (i) => ({ quality: [0.8, 0.9, 0.9][i], cost: { input_per_1k: [0.1, 3, 2][i], output_per_1k: [0.1, 3, 2][i] } }));
+  const { gw } = await setup("quality", 3, (i) => ({
+    quality: [0.8, 0.9, 0.9][i],
+    cost: { input_per_1k: [0.1, 3, 2][i], output_per_1k: [0.1, 3, 2][i] },
+  }));
   const sent = await drive(gw.url, { requests: 50, concurrency: 8 });
   assert.deepEqual(countTargets(sent), { t2: 50 }, "t1 and t2 tie on quality; t2 is cheaper");
 });
@@ -127,7 +140,10 @@ test("least-recently-used never reuses a key inside its window while another key
     assert.equal(r!.status, 200);
     const restOf = (k: string) => r!.sentAt - (lastEnd.get(k) ?? -Infinity);
     if (keys.some((k) => k !== r!.target && restOf(k) >= windowMs + margin)) {
-      assert.ok(restOf(r!.target) >= windowMs - margin, `call ${i}: ${r!.target} reused after ${restOf(r!.target).toFixed(0)} ms while another key had rested`);
+      assert.ok(
+        restOf(r!.target) >= windowMs - margin,
+        `call ${i}: ${r!.target} reused after ${restOf(r!.target).toFixed(0)} ms while another key had rested`,
+      );
       checked++;
     }
     lastEnd.set(r!.target, r!.doneAt);

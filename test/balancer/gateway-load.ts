@@ -41,7 +41,13 @@ export async function drive(url: string, opts: DriveOptions): Promise<Sent[]> {
             body,
           });
           await res.body.dump();
-          out[index] = { index, target: String(res.headers["x-switchyard-target"] ?? ""), status: res.statusCode, sentAt, doneAt: performance.now() };
+          out[index] = {
+            index,
+            target: String(res.headers["x-switchyard-target"] ?? ""),
+            status: res.statusCode,
+            sentAt,
+            doneAt: performance.now(),
+          };
         }
       }),
     );

@@ -30,7 +30,9 @@ test("health sends nothing to the bottom half and shares the top half by score",
   feed(s, pool[3]!, "connection_failure", 100, 20, clock); // down
   // score = 0.4·uptime + 0.3·(fastest/latency) + 0.2·(1 − error rate) + 0.1·(cheapest/cost), prior of one good call:
   const expected = [0.4 + 0.3 + 0.2 + 0.1, 0.4 + 0.15 + 0.2 + 0.1, 0.4 + 0.3 + 0.2 / 21 + 0.1, 0.4 / 21 + 0.3 + 0.2 / 21 + 0.1];
-  pool.forEach((t, i) => assert.ok(Math.abs((s.targetStatus!(t).score as number) - expected[i]!) < 0.002, `${t.id} ${JSON.stringify(s.targetStatus!(t))}`));
+  pool.forEach((t, i) =>
+    assert.ok(Math.abs((s.targetStatus!(t).score as number) - expected[i]!) < 0.002, `${t.id} ${JSON.stringify(s.targetStatus!(t))}`),
+  );
   const counts = picks(s, pool, 4000);
   assert.deepEqual(Object.keys(counts).sort(), ["t0", "t1"]);
   // Weighted-random by score among the top two: 1.0 / 1.85 ≈ 54 %.
@@ -41,7 +43,11 @@ test("health sends nothing to the bottom half and shares the top half by score",
 });
 
 test("health weights are configurable: cost alone decides when it is the only weight", () => {
-  const pool = makePool([{ cost: { input_per_1k: 1, output_per_1k: 1 } }, { cost: { input_per_1k: 0.1, output_per_1k: 0.1 } }, { cost: { input_per_1k: 5, output_per_1k: 5 } }]);
+  const pool = makePool([
+    { cost: { input_per_1k: 1, output_per_1k: 1 } },
+    { cost: { input_per_1k: 0.1, output_per_1k: 0.1 } },
+    { cost: { input_per_1k: 5, output_per_1k: 5 } },
+  ]);
   const clock = new FakeClock();
   const s = createHealth(pool, { seed: 2, weights: { uptime: 0, latency: 0, errors: 0, cost: 1 }, top_fraction: 0.3 }, clock);
   assert.deepEqual(picks(s, pool, 100), { t1: 100 });

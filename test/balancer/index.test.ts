@@ -11,7 +11,8 @@ test("every strategy named in the config schema has a factory", () => {
 
 test("every strategy rejects an unknown option by its name", () => {
   const pool = makePool([{}]);
-  for (const name of STRATEGIES) assert.throws(() => STRATEGY_FACTORIES[name](pool, { bogus: 1 }), { message: `strategy_options.${name}.bogus: unknown option` });
+  for (const name of STRATEGIES)
+    assert.throws(() => STRATEGY_FACTORIES[name](pool, { bogus: 1 }), { message: `strategy_options.${name}.bogus: unknown option` });
 });
 
 test("every strategy returns an eligible target or no decision, whatever the eligible subset", () => {
@@ -28,20 +29,23 @@ test("every strategy returns an eligible target or no decision, whatever the eli
     const s = STRATEGY_FACTORIES[name](pool, name === "tiered" ? { within: "weighted" } : {}, clock);
     const ctx = makeCtx({ headers: { "x-session-id": "s1" }, json: { model: "m", messages: [], max_tokens: 50 } });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 4 }), fc.boolean()), { maxLength: 30 }), (steps) => {
-        for (const [mask, inFlight, fail] of steps) {
-          const eligible = pool.filter((_, i) => mask & (1 << i));
-          pool.forEach((t) => (t.stats.inFlight = 0));
-          const t = s.pick(eligible, ctx);
-          if (eligible.length === 0) assert.equal(t, undefined, name);
-          if (t === undefined) continue;
-          assert.ok(eligible.includes(t), `${name} picked ineligible ${t.id}`);
-          clock.t += 5;
-          t.stats.onStart(clock.t);
-          t.stats.inFlight += inFlight;
-          finish(s, t, fail ? "server_error" : "ok", 5 + inFlight, clock.t);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 4 }), fc.boolean()), { maxLength: 30 }),
+        (steps) => {
+          for (const [mask, inFlight, fail] of steps) {
+            const eligible = pool.filter((_, i) => mask & (1 << i));
+            pool.forEach((t) => (t.stats.inFlight = 0));
+            const t = s.pick(eligible, ctx);
+            if (eligible.length === 0) assert.equal(t, undefined, name);
+            if (t === undefined) continue;
+            assert.ok(eligible.includes(t), `${name} picked ineligible ${t.id}`);
+            clock.t += 5;
+            t.stats.onStart(clock.t);
+            t.stats.inFlight += inFlight;
+            finish(s, t, fail ? "server_error" : "ok", 5 + inFlight, clock.t);
+          }
+        },
+      ),
       { numRuns: 100, seed: 3 },
     );
     assert.equal(typeof s.name, "string");

@@ -56,7 +56,10 @@ test("latency jumps to a peak at once and weighs in-flight calls", () => {
   const s = createLatency(pool, {}, clock);
   const peak = s as PeakEwma;
   const [a, b] = pool as [(typeof pool)[0], (typeof pool)[0]];
-  for (const [t, ms] of [[a, 10], [b, 30]] as const) {
+  for (const [t, ms] of [
+    [a, 10],
+    [b, 30],
+  ] as const) {
     t.stats.onStart(clock.t);
     finish(s, t, "ok", ms, clock.t);
   }
@@ -111,5 +114,7 @@ test("latency counts a fast failure as the failure penalty", () => {
 test("latency names bad options", () => {
   const pool = makePool([{}]);
   assert.throws(() => createLatency(pool, { half_life_s: 0 }), { message: "strategy_options.latency.half_life_s: must be > 0" });
-  assert.throws(() => createLatency(pool, { cold_start: "wait" }), { message: "strategy_options.latency.cold_start: must be probe or fallback" });
+  assert.throws(() => createLatency(pool, { cold_start: "wait" }), {
+    message: "strategy_options.latency.cold_start: must be probe or fallback",
+  });
 });

@@ -16,7 +16,10 @@ test("least-connections breaks ties by weight, then by rotation", () => {
   const pool = makePool([{ weight: 1 }, { weight: 3 }, { weight: 3 }, { weight: 1 }]);
   const s = createLeastConnections(pool, {});
   const picks = sequence(s, pool, 6);
-  assert.ok(picks.every((id) => id === "t1" || id === "t2"), picks.join());
+  assert.ok(
+    picks.every((id) => id === "t1" || id === "t2"),
+    picks.join(),
+  );
   assert.equal(picks.filter((id) => id === "t1").length, 3);
   const equal = makePool([{}, {}, {}]);
   assert.deepEqual(sequence(createLeastConnections(equal, {}), equal, 6), ["t0", "t1", "t2", "t0", "t1", "t2"]);

@@ -24,7 +24,14 @@ test("least-recently-used never reuses a key inside its window while another key
   fc.assert(
     fc.property(
       fc.integer({ min: 2, max: 6 }),
-      fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), duration: fc.integer({ min: 1, max: 300 }), eligibleMask: fc.integer({ min: 1, max: 63 }) }), { minLength: 1, maxLength: 80 }),
+      fc.array(
+        fc.record({
+          gap: fc.integer({ min: 0, max: 400 }),
+          duration: fc.integer({ min: 1, max: 300 }),
+          eligibleMask: fc.integer({ min: 1, max: 63 }),
+        }),
+        { minLength: 1, maxLength: 80 },
+      ),
       (size, steps) => {
         const pool = makePool(Array.from({ length: size }, () => ({})));
         const clock = new FakeClock();
@@ -49,7 +56,8 @@ test("least-recently-used never reuses a key inside its window while another key
           const anyRested = eligible.some(rested);
           const t = s.pick(eligible, makeCtx())!;
           assert.ok(eligible.includes(t));
-          if (anyRested) assert.ok(rested(t), `picked ${t.id}, used ${clock.t - (lastUse.get(t) ?? 0)} ms ago, while another key had rested`);
+          if (anyRested)
+            assert.ok(rested(t), `picked ${t.id}, used ${clock.t - (lastUse.get(t) ?? 0)} ms ago, while another key had rested`);
           t.stats.onStart(clock.t);
           lastUse.set(t, clock.t);
           running.push({ t, end: clock.t + step.duration });
@@ -91,5 +99,7 @@ test("least-recently-used with none_rested: fallback hands over when every key w
 });
 
 test("least-recently-used names bad options", () => {
-  assert.throws(() => createLeastRecentlyUsed(makePool([{}]), { window_s: -1 }), { message: "strategy_options.least-recently-used.window_s: must be >= 0" });
+  assert.throws(() => createLeastRecentlyUsed(makePool([{}]), { window_s: -1 }), {
+    message: "strategy_options.least-recently-used.window_s: must be >= 0",
+  });
 });

@@ -51,7 +51,11 @@ test("p2c keeps load balanced under concurrency (far tighter than random) and we
   assert.ok(p2c <= 10 && p2c * 2 <= random, `p2c spread ${p2c}, random spread ${random}`);
 
   const weighted = makePool([{ weight: 3 }, { weight: 1 }]);
-  const ids = simulate(createP2C(weighted, { seed: 2 }), weighted, new FakeClock(), { requests: 4000, concurrency: 16, latencyOf: () => 10 });
+  const ids = simulate(createP2C(weighted, { seed: 2 }), weighted, new FakeClock(), {
+    requests: 4000,
+    concurrency: 16,
+    latencyOf: () => 10,
+  });
   const c = countBy(ids);
   assert.ok(c.t0! / 4000 > 0.7, `weight 3 target got ${c.t0}`);
 });

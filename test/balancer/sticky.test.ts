@@ -34,7 +34,10 @@ test("sticky moves only the removed target's sessions (about 1/N) and moves them
   const s = createSticky(pool, {});
   const before = assign(s, pool);
   const removed = pool[2]!;
-  const after = assign(s, pool.filter((t) => t !== removed));
+  const after = assign(
+    s,
+    pool.filter((t) => t !== removed),
+  );
   let moved = 0;
   for (const [key, id] of before) {
     if (id === removed.id) {
@@ -79,13 +82,18 @@ test("sticky reads the key from a header, the body, or the client credential, in
   const clients = new Set<string>();
   for (let i = 0; i < 40; i++) clients.add(custom.pick(pool, makeCtx({ headers: { authorization: `Bearer key-${i}` } }))!.id);
   assert.ok(clients.size >= 5, "client keys spread");
-  assert.equal(custom.pick(pool, makeCtx({ headers: { authorization: "Bearer key-3" } })), custom.pick(pool, makeCtx({ headers: { authorization: "Bearer key-3" } })));
+  assert.equal(
+    custom.pick(pool, makeCtx({ headers: { authorization: "Bearer key-3" } })),
+    custom.pick(pool, makeCtx({ headers: { authorization: "Bearer key-3" } })),
+  );
 });
 
 test("sticky honours weights and names bad options", () => {
   const pool = makePool([{ weight: 3 }, { weight: 1 }]);
   const s = createSticky(pool, {});
   assert.ok(Math.abs((s.targetStatus!(pool[0]!).ring_share as number) - 0.75) < 0.05);
-  assert.throws(() => createSticky(pool, { key: ["cookie:sid"] }), { message: 'strategy_options.sticky.key.0: must be "header:<name>", "body:<field>" or "client"' });
+  assert.throws(() => createSticky(pool, { key: ["cookie:sid"] }), {
+    message: 'strategy_options.sticky.key.0: must be "header:<name>", "body:<field>" or "client"',
+  });
   assert.throws(() => createSticky(pool, { vnodes: 0 }), { message: "strategy_options.sticky.vnodes: must be > 0" });
 });

@@ -5,7 +5,11 @@ import { makePool, sequence } from "./fixtures.js";
 import { countBy } from "../helpers/count.js";
 
 test("weighted-random lands within 1 percentage point of 70/20/10 over 100,000 picks", () => {
-  const pool = makePool([{ id: "a", weight: 70 }, { id: "b", weight: 20 }, { id: "c", weight: 10 }]);
+  const pool = makePool([
+    { id: "a", weight: 70 },
+    { id: "b", weight: 20 },
+    { id: "c", weight: 10 },
+  ]);
   const counts = countBy(sequence(createWeightedRandom(pool, { seed: 7 }), pool, 100_000));
   assert.ok(Math.abs(counts.a! / 1000 - 70) < 1, `a ${counts.a}`);
   assert.ok(Math.abs(counts.b! / 1000 - 20) < 1, `b ${counts.b}`);
@@ -29,5 +33,7 @@ test("weighted-random never picks an ineligible target", () => {
 });
 
 test("weighted-random names a bad seed", () => {
-  assert.throws(() => createWeightedRandom(makePool([{}]), { seed: 1.5 }), { message: "strategy_options.weighted-random.seed: must be an integer" });
+  assert.throws(() => createWeightedRandom(makePool([{}]), { seed: 1.5 }), {
+    message: "strategy_options.weighted-random.seed: must be an integer",
+  });
 });

@@ -33,7 +33,12 @@ routes:
   const client = new Pool(url, { connections: 50 });
   const body = JSON.stringify({ model: "demo", messages: [{ role: "user", content: "hi" }] });
   const inflight = Array.from({ length: 50 }, async () => {
-    const res = await client.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" }, body });
+    const res = await client.request({
+      path: "/v1/chat/completions",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     const json = (await res.body.json()) as { choices?: unknown[] };
     return { status: res.statusCode, ok: Array.isArray(json.choices) };
   });
@@ -43,7 +48,10 @@ routes:
   cli.child.kill("SIGTERM");
   const results = await Promise.all(inflight);
   assert.equal(results.length, 50);
-  assert.deepEqual(results.filter((r) => r.status !== 200 || !r.ok), []);
+  assert.deepEqual(
+    results.filter((r) => r.status !== 200 || !r.ok),
+    [],
+  );
   assert.equal(await cli.exited, 0);
   // Nothing listens any more.
   await assert.rejects(fetch(`${url}/healthz`));

@@ -4,21 +4,34 @@ import { configFromEnv } from "../../src/config/env.js";
 import { ConfigError } from "../../src/errors.js";
 
 test("one provider and many weighted keys from the environment", () => {
-  const cfg = configFromEnv({ SWITCHYARD_PROVIDER: "openai", SWITCHYARD_API_KEYS: "sk-one:1, sk-two:3,sk-three", SWITCHYARD_STRATEGY: "round-robin", SWITCHYARD_PORT: "9000" });
+  const cfg = configFromEnv({
+    SWITCHYARD_PROVIDER: "openai",
+    SWITCHYARD_API_KEYS: "sk-one:1, sk-two:3,sk-three",
+    SWITCHYARD_STRATEGY: "round-robin",
+    SWITCHYARD_PORT: "9000",
+  });
   const route = cfg.routes[0]!;
   assert.equal(route.surface, "openai");
   assert.deepEqual(route.models, ["*"]);
   assert.equal(route.strategy, "round-robin");
   assert.equal(cfg.server.port, 9000);
-  assert.deepEqual(route.targets.map((t) => [t.id, t.key, t.weight, t.base_url]), [
-    ["openai-key-1", "sk-one", 1, "https://api.openai.com/v1"],
-    ["openai-key-2", "sk-two", 3, "https://api.openai.com/v1"],
-    ["openai-key-3", "sk-three", 1, "https://api.openai.com/v1"],
-  ]);
+  assert.deepEqual(
+    route.targets.map((t) => [t.id, t.key, t.weight, t.base_url]),
+    [
+      ["openai-key-1", "sk-one", 1, "https://api.openai.com/v1"],
+      ["openai-key-2", "sk-two", 3, "https://api.openai.com/v1"],
+      ["openai-key-3", "sk-three", 1, "https://api.openai.com/v1"],
+    ],
+  );
 });
 
 test("rest provider needs a base URL and gets a service", () => {
-  const cfg = configFromEnv({ SWITCHYARD_PROVIDER: "rest", SWITCHYARD_BASE_URL: "http://127.0.0.1:9/api", SWITCHYARD_SERVICE: "quotes", SWITCHYARD_API_KEYS: "k1" });
+  const cfg = configFromEnv({
+    SWITCHYARD_PROVIDER: "rest",
+    SWITCHYARD_BASE_URL: "http://127.0.0.1:9/api",
+    SWITCHYARD_SERVICE: "quotes",
+    SWITCHYARD_API_KEYS: "k1",
+  });
   assert.equal(cfg.routes[0]!.service, "quotes");
 });
 

@@ -44,7 +44,9 @@ test("a whole-value reference becomes a number", () => {
 });
 
 test("a missing variable names the path and the variable", () => {
-  assert.deepEqual(problems(good), ["routes[0].targets[0].key: environment variable KEY_A is not set (write ${KEY_A:-default} for a default)"]);
+  assert.deepEqual(problems(good), [
+    "routes[0].targets[0].key: environment variable KEY_A is not set (write ${KEY_A:-default} for a default)",
+  ]);
 });
 
 test("every problem is reported with its exact path", () => {
@@ -71,7 +73,11 @@ routes:
     'routes[0].targets[1]: unknown field "colour"',
     "routes[1].targets: must list at least one target",
   ];
-  for (const e of expect) assert.ok(p.some((x) => x.startsWith(e)), `missing "${e}" in:\n${p.join("\n")}`);
+  for (const e of expect)
+    assert.ok(
+      p.some((x) => x.startsWith(e)),
+      `missing "${e}" in:\n${p.join("\n")}`,
+    );
 });
 
 test("cross-field rules: duplicate names and ids, models claimed twice, rest needs a service", () => {

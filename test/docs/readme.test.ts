@@ -26,7 +26,16 @@ test("the example configs in examples/ are valid", async () => {
   const { parseProvidersYaml } = await import("../../src/simulator/cli.js");
   const sims = parseProvidersYaml(readFileSync(new URL("../../examples/sims.yaml", import.meta.url), "utf8"));
   assert.equal(sims.length, 4);
-  const cfg = parseConfigText(readFileSync(new URL("../../examples/switchyard.yaml", import.meta.url), "utf8"), "examples/switchyard.yaml", {});
+  const cfg = parseConfigText(
+    readFileSync(new URL("../../examples/switchyard.yaml", import.meta.url), "utf8"),
+    "examples/switchyard.yaml",
+    {},
+  );
   await createGateway(cfg).close();
-  for (const route of cfg.routes) for (const t of route.targets) assert.ok(sims.some((s) => t.base_url.includes(`:${s.port}`)), `${t.id} points at a simulator of examples/sims.yaml`);
+  for (const route of cfg.routes)
+    for (const t of route.targets)
+      assert.ok(
+        sims.some((s) => t.base_url.includes(`:${s.port}`)),
+        `${t.id} points at a simulator of examples/sims.yaml`,
+      );
 });

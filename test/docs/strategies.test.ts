@@ -27,7 +27,9 @@ test("docs/strategies.md has a section for every strategy", () => {
 });
 
 test("every option the strategies doc lists is one the strategy accepts", () => {
-  const pool = [new Target(targetSchema.parse({ id: "a", provider: "openai", base_url: "http://127.0.0.1:1/v1" }), "r", 0, DEFAULT_TIMEOUTS)];
+  const pool = [
+    new Target(targetSchema.parse({ id: "a", provider: "openai", base_url: "http://127.0.0.1:1/v1" }), "r", 0, DEFAULT_TIMEOUTS),
+  ];
   let checked = 0;
   for (const [name, text] of sections()) {
     const factory = STRATEGY_FACTORIES[name as keyof typeof STRATEGY_FACTORIES];

@@ -36,32 +36,26 @@ function benchedBehindQueue(benchMs: number, queueTimeoutMs: number): FakeGatewa
   return f;
 }
 
-test(
-  "the deadline cuts a queue wait short: 504 at total_ms, not 503 at queue.timeout_ms",
-  async (t) => {
-    const f = benchedBehindQueue(2_000, 600);
-    t.after(() => f.close());
+test("the deadline cuts a queue wait short: 504 at total_ms, not 503 at queue.timeout_ms", async (t) => {
+  const f = benchedBehindQueue(2_000, 600);
+  t.after(() => f.close());
 
-    const started = performance.now();
-    const err = await gatewayError(chat(f));
-    const elapsed = performance.now() - started;
+  const started = performance.now();
+  const err = await gatewayError(chat(f));
+  const elapsed = performance.now() - started;
 
-    assert.equal(err.code, "upstream_timeout");
-    assert.ok(elapsed < 400, `answered after ${Math.round(elapsed)} ms`);
-  },
-);
+  assert.equal(err.code, "upstream_timeout");
+  assert.ok(elapsed < 400, `answered after ${Math.round(elapsed)} ms`);
+});
 
-test(
-  "a request woken from the queue after its deadline calls no upstream",
-  async (t) => {
-    // The key comes back at 120 ms, after the 100 ms deadline; the upstream takes 250 ms.
-    const f = benchedBehindQueue(120, 1_000);
-    t.after(() => f.close());
-    chatAt(f.agent, "a").reply(200, completion(), { headers: JSON_HEADERS }).delay(250);
+test("a request woken from the queue after its deadline calls no upstream", async (t) => {
+  // The key comes back at 120 ms, after the 100 ms deadline; the upstream takes 250 ms.
+  const f = benchedBehindQueue(120, 1_000);
+  t.after(() => f.close());
+  chatAt(f.agent, "a").reply(200, completion(), { headers: JSON_HEADERS }).delay(250);
 
-    const err = await gatewayError(chat(f));
+  const err = await gatewayError(chat(f));
 
-    assert.equal(err.code, "upstream_timeout");
-    assert.deepEqual(f.attempts, [], "no attempt started after the deadline");
-  },
-);
+  assert.equal(err.code, "upstream_timeout");
+  assert.deepEqual(f.attempts, [], "no attempt started after the deadline");
+});

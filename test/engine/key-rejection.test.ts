@@ -86,19 +86,16 @@ const bodySignalled: BodySignalled[] = [
 ];
 
 for (const c of bodySignalled) {
-  test(
-    `a 400 from ${c.provider} that says the key is bad disables the key (${c.reason})`,
-    async (t) => {
-      const targets = ["k1", "k2"].map((id, i) => ({ id, tier: i + 1, provider: c.provider, base_url: origin(id), key: `${id}-test-key` }));
-      const f = gatewayWith({ routes: [{ ...c.route, strategy: "tiered", retry: { attempts: 1 }, targets }] });
-      t.after(() => f.close());
-      f.agent.get(origin("k1")).intercept({ path: c.path, method: "POST" }).reply(400, c.error, { headers: JSON_HEADERS });
+  test(`a 400 from ${c.provider} that says the key is bad disables the key (${c.reason})`, async (t) => {
+    const targets = ["k1", "k2"].map((id, i) => ({ id, tier: i + 1, provider: c.provider, base_url: origin(id), key: `${id}-test-key` }));
+    const f = gatewayWith({ routes: [{ ...c.route, strategy: "tiered", retry: { attempts: 1 }, targets }] });
+    t.after(() => f.close());
+    f.agent.get(origin("k1")).intercept({ path: c.path, method: "POST" }).reply(400, c.error, { headers: JSON_HEADERS });
 
-      await f.gateway.request(c.route.name, c.request).catch(() => undefined);
+    await f.gateway.request(c.route.name, c.request).catch(() => undefined);
 
-      const keys = f.route().policies.keys;
-      assert.equal(keys.isDisabled(f.target("k1")), true);
-      assert.equal(keys.reason(f.target("k1")), c.reason);
-    },
-  );
+    const keys = f.route().policies.keys;
+    assert.equal(keys.isDisabled(f.target("k1")), true);
+    assert.equal(keys.reason(f.target("k1")), c.reason);
+  });
 }

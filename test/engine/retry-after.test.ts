@@ -37,7 +37,12 @@ test("a 429 benches the only key: the client gets 429 with its Retry-After at on
 
 test("with queue.wait_when_unavailable, the request waits out the bench in the queue and the key is tried again", async (t) => {
   const f = gatewayWith({
-    routes: [chatRoute([openaiTarget("a")], { retry: { attempts: 2, backoff: NO_BACKOFF }, queue: { size: 4, timeout_ms: 2_000, wait_when_unavailable: true } })],
+    routes: [
+      chatRoute([openaiTarget("a")], {
+        retry: { attempts: 2, backoff: NO_BACKOFF },
+        queue: { size: 4, timeout_ms: 2_000, wait_when_unavailable: true },
+      }),
+    ],
   });
   t.after(() => f.close());
   chatAt(f.agent, "a").reply(429, apiError("slow down"), { headers: { ...JSON_HEADERS, "retry-after-ms": String(RETRY_AFTER_MS) } });

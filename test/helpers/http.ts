@@ -10,14 +10,22 @@ export interface Reply {
 }
 
 /** One request; the body is read whole and parsed as JSON when it is JSON. Throws on connection errors (err.code is undici's). */
-export async function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal } = {}): Promise<Reply> {
+export async function call(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (opts.body !== undefined) {
     body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await request(url, { method: (opts.method ?? (body === undefined ? "GET" : "POST")) as "GET", headers, body, signal: opts.signal });
+  const res = await request(url, {
+    method: (opts.method ?? (body === undefined ? "GET" : "POST")) as "GET",
+    headers,
+    body,
+    signal: opts.signal,
+  });
   const text = await res.body.text();
   let json: unknown;
   try {
@@ -31,13 +39,20 @@ export async function call(url: string, opts: { method?: string; headers?: Recor
 }
 
 /** POST a JSON body (a string is sent as is); the answer's headers as a Headers object (`get` gives null when absent). */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Omit<Reply, "headers"> & { headers: Headers }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Omit<Reply, "headers"> & { headers: Headers }> {
   const r = await call(url, { method: "POST", headers, body });
   return { ...r, headers: new Headers(r.headers) };
 }
 
 /** POSTs a JSON body and reads the streamed answer chunk by chunk; returns what arrived and the error that ended it, if any. */
-export async function readStream(url: string, opts: { headers?: Record<string, string>; body: unknown }): Promise<{
+export async function readStream(
+  url: string,
+  opts: { headers?: Record<string, string>; body: unknown },
+): Promise<{
   status: number;
   text: string;
   error: (Error & { code?: string }) | undefined;
@@ -64,7 +79,12 @@ export async function readStream(url: string, opts: { headers?: Record<string, s
 }
 
 /** Sends one request exactly as written (no client-side path normalisation) and returns status and body. */
-export function rawRequest(url: string, requestLine: string, headers: Record<string, string> = {}, body = ""): Promise<{ status: number; body: string }> {
+export function rawRequest(
+  url: string,
+  requestLine: string,
+  headers: Record<string, string> = {},
+  body = "",
+): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(u.port), u.hostname);

@@ -10,7 +10,12 @@ export interface Shot {
 }
 
 /** Sends `count` chat completions with `concurrency` clients; every answer is recorded. */
-export async function fire(url: string, count: number, concurrency: number, opts: { model?: string; headers?: Record<string, string>; body?: unknown; onShot?: (i: number, s: Shot) => void } = {}): Promise<Shot[]> {
+export async function fire(
+  url: string,
+  count: number,
+  concurrency: number,
+  opts: { model?: string; headers?: Record<string, string>; body?: unknown; onShot?: (i: number, s: Shot) => void } = {},
+): Promise<Shot[]> {
   const client = new Pool(url, { connections: concurrency });
   const body = JSON.stringify(opts.body ?? { model: opts.model ?? "demo", messages: [{ role: "user", content: "hi" }] });
   const shots: Shot[] = [];
@@ -21,9 +26,20 @@ export async function fire(url: string, count: number, concurrency: number, opts
         while (next < count) {
           const i = next++;
           const t0 = performance.now();
-          const res = await client.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json", ...opts.headers }, body });
+          const res = await client.request({
+            path: "/v1/chat/completions",
+            method: "POST",
+            headers: { "content-type": "application/json", ...opts.headers },
+            body,
+          });
           const text = await res.body.text();
-          const shot = { status: res.statusCode, target: String(res.headers["x-switchyard-target"] ?? ""), ms: performance.now() - t0, headers: res.headers, body: text };
+          const shot = {
+            status: res.statusCode,
+            target: String(res.headers["x-switchyard-target"] ?? ""),
+            ms: performance.now() - t0,
+            headers: res.headers,
+            body: text,
+          };
           shots.push(shot);
           opts.onShot?.(i, shot);
         }

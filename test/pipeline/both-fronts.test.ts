@@ -16,11 +16,20 @@ import { Client } from "undici";
 const oai = await startSimProvider({ dialect: "openai", name: "oai", latency_ms: 2 });
 const slow = await startSimProvider({ dialect: "openai", name: "slow", latency_ms: 2_000 });
 const claude = await startSimProvider({ dialect: "anthropic", name: "claude" });
-const vendor = await startSimProvider({ dialect: "rest", name: "vendor", rest_response: (r) => ({ symbol: r.query.symbol ?? null, path: r.path }) });
+const vendor = await startSimProvider({
+  dialect: "rest",
+  name: "vendor",
+  rest_response: (r) => ({ symbol: r.query.symbol ?? null, path: r.path }),
+});
 const gw = await startGateway({
   server: { max_body_bytes: 2048 },
   routes: [
-    { name: "chat", surface: "openai", models: ["demo"], targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: "sk-fronts-0001" }] },
+    {
+      name: "chat",
+      surface: "openai",
+      models: ["demo"],
+      targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: "sk-fronts-0001" }],
+    },
     {
       name: "slow",
       surface: "openai",
@@ -34,7 +43,12 @@ const gw = await startGateway({
       models: ["smart"],
       targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-fronts-0003", model: "claude-sonnet-4" }],
     },
-    { name: "quotes", surface: "rest", service: "quotes", targets: [{ id: "vendor", provider: "rest", base_url: vendor.url, key: "rest-fronts-0004" }] },
+    {
+      name: "quotes",
+      surface: "rest",
+      service: "quotes",
+      targets: [{ id: "vendor", provider: "rest", base_url: vendor.url, key: "rest-fronts-0004" }],
+    },
   ],
 });
 // An admission step: the seam client keys and limits plug into, run by both fronts.
@@ -77,7 +91,11 @@ interface Row {
   sameBody?: boolean;
 }
 
-const chat = (model: string, extra: Record<string, unknown> = {}) => ({ model, messages: [{ role: "user", content: "hello fronts" }], ...extra });
+const chat = (model: string, extra: Record<string, unknown> = {}) => ({
+  model,
+  messages: [{ role: "user", content: "hello fronts" }],
+  ...extra,
+});
 
 const ROWS: Row[] = [
   {
@@ -94,13 +112,23 @@ const ROWS: Row[] = [
   },
   {
     name: "a queue priority that is not one: 400 naming the header",
-    http: { method: "POST", path: "/v1/chat/completions", headers: { "x-switchyard-priority": "urgent" }, body: JSON.stringify(chat("demo")) },
+    http: {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { "x-switchyard-priority": "urgent" },
+      body: JSON.stringify(chat("demo")),
+    },
     lib: { route: "chat", req: { headers: { "x-switchyard-priority": "urgent" }, body: chat("demo") } },
     expect: { status: 400, code: "invalid_request" },
   },
   {
     name: "a valid queue priority passes",
-    http: { method: "POST", path: "/v1/chat/completions", headers: { "x-switchyard-priority": "high" }, body: JSON.stringify(chat("demo")) },
+    http: {
+      method: "POST",
+      path: "/v1/chat/completions",
+      headers: { "x-switchyard-priority": "high" },
+      body: JSON.stringify(chat("demo")),
+    },
     lib: { route: "chat", req: { headers: { "x-switchyard-priority": "high" }, body: chat("demo") } },
     expect: { status: 200, target: "oai" },
   },
@@ -188,7 +216,15 @@ async function viaLibrary(row: Row, requestId: string): Promise<Result> {
     };
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
-    return { status: err.status, code: err.code, target: null, attempts: null, retryAfter: err.headers?.["retry-after"] !== undefined, warnings: null, body: null };
+    return {
+      status: err.status,
+      code: err.code,
+      target: null,
+      attempts: null,
+      retryAfter: err.headers?.["retry-after"] !== undefined,
+      warnings: null,
+      body: null,
+    };
   }
 }
 
@@ -204,10 +240,17 @@ for (const row of ROWS) {
       // An error the server answers is a thrown GatewayError in the library: its status, code and
       // Retry-After are what both must share; an answer's headers likewise.
       if (server.code !== null && (key === "target" || key === "attempts" || key === "warnings")) continue;
-      assert.deepEqual(library[key], server[key], `${key}: library ${JSON.stringify(library[key])} vs server ${JSON.stringify(server[key])}`);
+      assert.deepEqual(
+        library[key],
+        server[key],
+        `${key}: library ${JSON.stringify(library[key])} vs server ${JSON.stringify(server[key])}`,
+      );
     }
     if (row.sameBody === true) assert.deepEqual(library.body, server.body);
-    assert.ok(serverRecord !== undefined && libraryRecord !== undefined && serverRecord !== libraryRecord, "each front published a request event");
+    assert.ok(
+      serverRecord !== undefined && libraryRecord !== undefined && serverRecord !== libraryRecord,
+      "each front published a request event",
+    );
     const { durationMs: _a, ...s } = serverRecord;
     const { durationMs: _b, ...l } = libraryRecord;
     assert.deepEqual(l, s, "the same request event from both fronts");

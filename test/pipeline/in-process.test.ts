@@ -7,8 +7,21 @@ const rest = await startSimProvider({ dialect: "rest", name: "vendor-a", rest_re
 const chat = await startSimProvider({ dialect: "openai", name: "oai" });
 const gw = createGateway({
   routes: [
-    { name: "quotes", surface: "rest", service: "quotes", targets: [{ id: "a", provider: "rest", base_url: rest.url, key: "rest-key-0001" }, { id: "dead", provider: "rest", base_url: "http://127.0.0.1:1", key: "x" }] },
-    { name: "chat", surface: "openai", models: ["demo"], targets: [{ id: "oai", provider: "openai", base_url: chat.url, key: "sk-lib-0002" }] },
+    {
+      name: "quotes",
+      surface: "rest",
+      service: "quotes",
+      targets: [
+        { id: "a", provider: "rest", base_url: rest.url, key: "rest-key-0001" },
+        { id: "dead", provider: "rest", base_url: "http://127.0.0.1:1", key: "x" },
+      ],
+    },
+    {
+      name: "chat",
+      surface: "openai",
+      models: ["demo"],
+      targets: [{ id: "oai", provider: "openai", base_url: chat.url, key: "sk-lib-0002" }],
+    },
   ],
 });
 after(async () => {

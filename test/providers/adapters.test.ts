@@ -16,7 +16,20 @@ import { startSimProvider } from "../../src/simulator/sim-provider.js";
 import { startGateway, postJson } from "../helpers/harness.js";
 
 const named = (provider: string, extra: Record<string, unknown> = {}) =>
-  parseConfig({ routes: [{ name: "r", surface: PROVIDERS[provider as keyof typeof PROVIDERS].wire, models: ["*"], service: "s", targets: [{ id: "t", provider, key: "secret-key-0001", ...extra }] }] }, "test");
+  parseConfig(
+    {
+      routes: [
+        {
+          name: "r",
+          surface: PROVIDERS[provider as keyof typeof PROVIDERS].wire,
+          models: ["*"],
+          service: "s",
+          targets: [{ id: "t", provider, key: "secret-key-0001", ...extra }],
+        },
+      ],
+    },
+    "test",
+  );
 
 test("every provider in the registry: a default base_url is used, a missing required one is a config error naming it", () => {
   for (const name of PROVIDER_NAMES) {
@@ -27,7 +40,11 @@ test("every provider in the registry: a default base_url is used, a missing requ
     }
     assert.throws(
       () => named(name),
-      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith("routes[0].targets[0].base_url: is required for provider") && p.includes(adapter.baseUrlExample)),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some(
+          (p) => p.startsWith("routes[0].targets[0].base_url: is required for provider") && p.includes(adapter.baseUrlExample),
+        ),
       name,
     );
   }
@@ -55,14 +72,18 @@ test("the named OpenAI-compatible providers users ask for are there, each with i
 });
 
 test("each provider's default auth: anthropic x-api-key (with anthropic-version), gemini x-goog-api-key, azure api-key plus api-version", () => {
-  const target = (provider: string, extra: Record<string, unknown> = {}) => new Target(targetSchema.parse({ id: "t", provider, key: "k-0001", ...extra }), "r", 0, DEFAULT_TIMEOUTS);
+  const target = (provider: string, extra: Record<string, unknown> = {}) =>
+    new Target(targetSchema.parse({ id: "t", provider, key: "k-0001", ...extra }), "r", 0, DEFAULT_TIMEOUTS);
   const a = target("anthropic");
   assert.deepEqual([a.authHeaderName, a.defaultHeaders["anthropic-version"]], ["x-api-key", "2023-06-01"]);
   assert.equal(target("gemini").authHeaderName, "x-goog-api-key");
   const z = target("azure", { base_url: "https://res.openai.azure.com/openai/deployments/{model}", model: "gpt-4o-prod" });
   assert.equal(z.authHeaderName, "api-key");
   assert.equal(z.address.fixedQuery, "api-version=2024-10-21");
-  const pinned = target("azure", { base_url: "https://res.openai.azure.com/openai/deployments/{model}", query: { "api-version": "2025-01-01-preview" } });
+  const pinned = target("azure", {
+    base_url: "https://res.openai.azure.com/openai/deployments/{model}",
+    query: { "api-version": "2025-01-01-preview" },
+  });
   assert.equal(pinned.address.fixedQuery, "api-version=2025-01-01-preview", "the target's own api-version wins");
 });
 
@@ -77,7 +98,10 @@ test("the environment shortcut takes a named provider without a base URL", () =>
       ["deepseek", "https://api.deepseek.com/v1", 1],
     ],
   );
-  assert.throws(() => configFromEnv({ SWITCHYARD_PROVIDER: "azure", SWITCHYARD_API_KEYS: "k" }), (e: unknown) => e instanceof ConfigError && /SWITCHYARD_BASE_URL: is required for provider azure/.test(e.problems.join()));
+  assert.throws(
+    () => configFromEnv({ SWITCHYARD_PROVIDER: "azure", SWITCHYARD_API_KEYS: "k" }),
+    (e: unknown) => e instanceof ConfigError && /SWITCHYARD_BASE_URL: is required for provider azure/.test(e.problems.join()),
+  );
 });
 
 // --- Through the gateway ---
@@ -91,7 +115,15 @@ const azure = createServer((req, res) => {
   req.resume();
   res.setHeader("content-type", "application/json");
   if ((req.url ?? "").includes("/chat/completions"))
-    res.end(JSON.stringify({ id: "c1", object: "chat.completion", created: 1, model: "gpt-4o", choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }] }));
+    res.end(
+      JSON.stringify({
+        id: "c1",
+        object: "chat.completion",
+        created: 1,
+        model: "gpt-4o",
+        choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+      }),
+    );
   else res.end(JSON.stringify({ data: [{ id: "gpt-4o" }] }));
 });
 await new Promise<void>((r) => azure.listen(0, "127.0.0.1", r));
@@ -99,8 +131,19 @@ const azureUrl = `http://127.0.0.1:${(azure.address() as AddressInfo).port}`;
 
 const gw = await startGateway({
   routes: [
-    { name: "groq", surface: "openai", models: ["llama"], targets: [{ id: "groq", provider: "groq", base_url: `${oai.url}`, key: "gsk-test-0001" }] },
-    { name: "gem", surface: "gemini", models: ["gemini-demo"], retry: { attempts: 1 }, targets: [{ id: "gem", provider: "gemini", base_url: gemini.url, key: "gem-key-0002" }] },
+    {
+      name: "groq",
+      surface: "openai",
+      models: ["llama"],
+      targets: [{ id: "groq", provider: "groq", base_url: `${oai.url}`, key: "gsk-test-0001" }],
+    },
+    {
+      name: "gem",
+      surface: "gemini",
+      models: ["gemini-demo"],
+      retry: { attempts: 1 },
+      targets: [{ id: "gem", provider: "gemini", base_url: gemini.url, key: "gem-key-0002" }],
+    },
     {
       name: "azure",
       surface: "openai",
@@ -138,7 +181,9 @@ test("a named provider (groq) works end to end with its Bearer key", async () =>
 
 test("regression: a Gemini 429 benches the key for its RetryInfo delay (the Gemini rate-limit parser runs in production)", async () => {
   const before = Date.now();
-  const r = await postJson(`${gw.url}/v1beta/models/gemini-demo:generateContent`, { contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+  const r = await postJson(`${gw.url}/v1beta/models/gemini-demo:generateContent`, {
+    contents: [{ role: "user", parts: [{ text: "hi" }] }],
+  });
   assert.equal(r.status, 429);
   assert.equal(r.headers.get("retry-after"), "3", "the body's retryDelay 3s, not the 1 s default");
   const status = await gw.status();
@@ -149,10 +194,22 @@ test("regression: a Gemini 429 benches the key for its RetryInfo delay (the Gemi
 
 test("regression: the health probe of an Azure target carries its api-version, key header and a filled {model}", async () => {
   const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline && !(seen.some((s) => s.headers["api-key"] === "azure-key-0003") && seen.some((s) => s.headers["api-key"] === "azure-key-0004"))) await new Promise((r) => setTimeout(r, 20));
+  while (
+    Date.now() < deadline &&
+    !(seen.some((s) => s.headers["api-key"] === "azure-key-0003") && seen.some((s) => s.headers["api-key"] === "azure-key-0004"))
+  )
+    await new Promise((r) => setTimeout(r, 20));
   const probe = (key: string) => seen.find((s) => s.method === "GET" && s.headers["api-key"] === key);
-  assert.equal(probe("azure-key-0003")?.path, "/openai/models?api-version=2024-10-21", "azure: the resource's model list, with the default api-version");
-  assert.equal(probe("azure-key-0004")?.path, "/openai/deployments/gpt-4o-mini-prod/models?api-version=2024-06-01", "Azure-style: {model} filled, the target's api-version");
+  assert.equal(
+    probe("azure-key-0003")?.path,
+    "/openai/models?api-version=2024-10-21",
+    "azure: the resource's model list, with the default api-version",
+  );
+  assert.equal(
+    probe("azure-key-0004")?.path,
+    "/openai/deployments/gpt-4o-mini-prod/models?api-version=2024-06-01",
+    "Azure-style: {model} filled, the target's api-version",
+  );
   for (const s of seen) assert.ok(!s.path.includes("{model}") && !s.path.includes("%7Bmodel%7D"), s.path);
   const status = await gw.status();
   const targets = status.routes.find((x: { name: string }) => x.name === "azure").targets;
@@ -164,10 +221,17 @@ test("regression: the health probe of an Azure target carries its api-version, k
 
 test("a call through an Azure target goes to its deployment with api-version and the api-key header", async () => {
   seen.length = 0;
-  for (let i = 0; i < 4; i++) assert.equal((await postJson(`${gw.url}/v1/chat/completions`, { model: "az", messages: [{ role: "user", content: "hi" }] })).status, 200);
+  for (let i = 0; i < 4; i++)
+    assert.equal(
+      (await postJson(`${gw.url}/v1/chat/completions`, { model: "az", messages: [{ role: "user", content: "hi" }] })).status,
+      200,
+    );
   const calls = seen.filter((s) => s.method === "POST").map((s) => [s.path, s.headers["api-key"], s.headers.authorization ?? null]);
-  assert.deepEqual(new Set(calls.map((c) => JSON.stringify(c))), new Set([
-    JSON.stringify(["/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21", "azure-key-0003", null]),
-    JSON.stringify(["/openai/deployments/gpt-4o-mini-prod/chat/completions?api-version=2024-06-01", "azure-key-0004", null]),
-  ]));
+  assert.deepEqual(
+    new Set(calls.map((c) => JSON.stringify(c))),
+    new Set([
+      JSON.stringify(["/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21", "azure-key-0003", null]),
+      JSON.stringify(["/openai/deployments/gpt-4o-mini-prod/chat/completions?api-version=2024-06-01", "azure-key-0004", null]),
+    ]),
+  );
 });

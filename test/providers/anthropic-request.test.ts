@@ -16,7 +16,11 @@ const weatherTool = {
   function: {
     name: "get_weather",
     description: "Get the current weather in a given location",
-    parameters: { type: "object", properties: { location: { type: "string" }, unit: { type: "string", enum: ["celsius", "fahrenheit"] } }, required: ["location"] },
+    parameters: {
+      type: "object",
+      properties: { location: { type: "string" }, unit: { type: "string", enum: ["celsius", "fahrenheit"] } },
+      required: ["location"],
+    },
   },
 };
 
@@ -27,8 +31,22 @@ test("toAnthropicRequest: system, merged turns, images, tools, tool results, par
       { role: "system", content: "You are terse." },
       { role: "developer", content: [{ type: "text", text: "Answer in French." }] },
       { role: "user", content: "Hi" },
-      { role: "user", content: [{ type: "text", text: "What's this?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }, { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } }] },
-      { role: "assistant", content: "Let me check.", tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' } }, { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"location":"Lyon"}' } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What's this?" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+          { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: "Let me check.",
+        tool_calls: [
+          { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' } },
+          { id: "call_2", type: "function", function: { name: "get_weather", arguments: '{"location":"Lyon"}' } },
+        ],
+      },
       { role: "tool", tool_call_id: "call_1", content: "18C" },
       { role: "tool", tool_call_id: "call_2", content: [{ type: "text", text: "20C" }], is_error: true },
       { role: "user", content: "Thanks" },
@@ -83,7 +101,9 @@ test("toAnthropicRequest: system, merged turns, images, tools, tool results, par
     temperature: 0.3,
     top_p: 0.9,
     stop_sequences: ["END"],
-    tools: [{ name: "get_weather", description: "Get the current weather in a given location", input_schema: weatherTool.function.parameters }],
+    tools: [
+      { name: "get_weather", description: "Get the current weather in a given location", input_schema: weatherTool.function.parameters },
+    ],
     tool_choice: { type: "any", disable_parallel_tool_use: true },
     metadata: { user_id: "u-42" },
   });
@@ -91,13 +111,24 @@ test("toAnthropicRequest: system, merged turns, images, tools, tool results, par
 
 test("toAnthropicRequest: max_tokens defaults, single system is a string, named tool_choice", () => {
   const { body } = toAnthropicRequest(
-    { model: "m", messages: [{ role: "system", content: "S" }, { role: "user", content: "Q" }], tools: [weatherTool], tool_choice: { type: "function", function: { name: "get_weather" } } },
+    {
+      model: "m",
+      messages: [
+        { role: "system", content: "S" },
+        { role: "user", content: "Q" },
+      ],
+      tools: [weatherTool],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+    },
     drop,
   );
   assert.equal(body.max_tokens, 4096);
   assert.equal(body.system, "S");
   assert.deepEqual(body.tool_choice, { type: "tool", name: "get_weather" });
-  assert.equal(toAnthropicRequest({ model: "m", messages: [{ role: "user", content: "Q" }] }, { ...drop, defaultMaxTokens: 1000 }).body.max_tokens, 1000);
+  assert.equal(
+    toAnthropicRequest({ model: "m", messages: [{ role: "user", content: "Q" }] }, { ...drop, defaultMaxTokens: 1000 }).body.max_tokens,
+    1000,
+  );
 });
 
 test("toAnthropicRequest: JSON mode, n, seed, logprobs are dropped with warnings, or rejected", () => {
@@ -112,7 +143,10 @@ test("toAnthropicRequest: JSON mode, n, seed, logprobs are dropped with warnings
   };
   const { body, warnings } = toAnthropicRequest(req, drop);
   assert.equal(body.temperature, 1);
-  assert.ok(warnings.some((w) => w.startsWith("response_format:")), warnings.join("|"));
+  assert.ok(
+    warnings.some((w) => w.startsWith("response_format:")),
+    warnings.join("|"),
+  );
   assert.ok(warnings.some((w) => w.startsWith("n:")));
   assert.ok(warnings.some((w) => w.startsWith("seed:")));
   assert.ok(warnings.some((w) => w.startsWith("logprobs:")));
@@ -123,7 +157,15 @@ test("toAnthropicRequest: JSON mode, n, seed, logprobs are dropped with warnings
     (e: unknown) => e instanceof UnsupportedFieldError && e.field === "temperature" && e.dialect === "anthropic",
   );
   assert.throws(
-    () => toAnthropicRequest({ model: "m", messages: [{ role: "user", content: "Q" }], response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } } }, reject),
+    () =>
+      toAnthropicRequest(
+        {
+          model: "m",
+          messages: [{ role: "user", content: "Q" }],
+          response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } },
+        },
+        reject,
+      ),
     (e: unknown) => e instanceof UnsupportedFieldError && e.field === "response_format",
   );
 });
@@ -132,7 +174,14 @@ test("toAnthropicRequest: unsupported images and audio name their field", () => 
   const req: ChatRequest = {
     model: "m",
     messages: [
-      { role: "user", content: [{ type: "text", text: "look" }, { type: "image_url", image_url: { url: "data:image/bmp;base64,AAAA" } }, { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "look" },
+          { type: "image_url", image_url: { url: "data:image/bmp;base64,AAAA" } },
+          { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
+        ],
+      },
     ],
   };
   const { body, warnings } = toAnthropicRequest(req, drop);
@@ -140,13 +189,28 @@ test("toAnthropicRequest: unsupported images and audio name their field", () => 
   assert.equal(warnings.length, 2);
   assert.ok(warnings[0]?.startsWith("messages[0].content[1]:"));
   assert.ok(warnings[1]?.startsWith("messages[0].content[2]:"));
-  assert.throws(() => toAnthropicRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[0].content[1]");
+  assert.throws(
+    () => toAnthropicRequest(req, reject),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[0].content[1]",
+  );
 });
 
 test("toAnthropicRequest: vendor fields from another dialect are unsupported, from Anthropic re-sent", () => {
-  const gem: ChatRequest = { model: "m", messages: [{ role: "user", content: "Q" }], vendor: { dialect: "gemini", fields: { safetySettings: [] } } };
+  const gem: ChatRequest = {
+    model: "m",
+    messages: [{ role: "user", content: "Q" }],
+    vendor: { dialect: "gemini", fields: { safetySettings: [] } },
+  };
   assert.deepEqual(toAnthropicRequest(gem, drop).warnings, ["safetySettings: gemini-only field, dropped"]);
-  const ant: ChatRequest = { model: "m", messages: [{ role: "user", content: "Q" }], vendor: { dialect: "anthropic", fields: { thinking: { type: "enabled", budget_tokens: 2048 } }, tools: [{ type: "web_search_20250305", name: "web_search" }] } };
+  const ant: ChatRequest = {
+    model: "m",
+    messages: [{ role: "user", content: "Q" }],
+    vendor: {
+      dialect: "anthropic",
+      fields: { thinking: { type: "enabled", budget_tokens: 2048 } },
+      tools: [{ type: "web_search_20250305", name: "web_search" }],
+    },
+  };
   const { body } = toAnthropicRequest(ant, reject);
   assert.deepEqual(body.thinking, { type: "enabled", budget_tokens: 2048 });
   assert.deepEqual(body.tools, [{ type: "web_search_20250305", name: "web_search" }]);
@@ -157,7 +221,16 @@ test("toAnthropicRequest: a request with only a system prompt cannot be carried"
 });
 
 test("toAnthropicRequest: prefill trailing whitespace is trimmed with a note", () => {
-  const { body, warnings } = toAnthropicRequest({ model: "m", messages: [{ role: "user", content: "Q" }, { role: "assistant", content: "The answer is " }] }, reject);
+  const { body, warnings } = toAnthropicRequest(
+    {
+      model: "m",
+      messages: [
+        { role: "user", content: "Q" },
+        { role: "assistant", content: "The answer is " },
+      ],
+    },
+    reject,
+  );
   assert.deepEqual(body.messages[1], { role: "assistant", content: [{ type: "text", text: "The answer is" }] });
   assert.equal(warnings.length, 1);
 });
@@ -185,17 +258,36 @@ test("tool-call round trip: canonical → anthropic → simulated anthropic answ
   assert.equal(choice.finish_reason, "tool_calls");
   assert.equal(choice.message.content, "I'll check the weather.");
   const call = at(choice.message.tool_calls ?? [], 0, "tool_calls");
-  assert.deepEqual(call, { id: "toolu_01A09q90qw90lq917835lq9", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris","unit":"celsius"}' } });
-  assert.deepEqual(c.usage, { prompt_tokens: 572, completion_tokens: 89, total_tokens: 661, prompt_tokens_details: { cached_tokens: 100 } });
+  assert.deepEqual(call, {
+    id: "toolu_01A09q90qw90lq917835lq9",
+    type: "function",
+    function: { name: "get_weather", arguments: '{"location":"Paris","unit":"celsius"}' },
+  });
+  assert.deepEqual(c.usage, {
+    prompt_tokens: 572,
+    completion_tokens: 89,
+    total_tokens: 661,
+    prompt_tokens_details: { cached_tokens: 100 },
+  });
 
   // The client runs the tool and continues; the next Anthropic request pairs the result.
-  const next: ChatRequest = { ...req, messages: [...req.messages, { role: "assistant", content: choice.message.content, tool_calls: [call] }, { role: "tool", tool_call_id: call.id, content: "18C" }] };
+  const next: ChatRequest = {
+    ...req,
+    messages: [
+      ...req.messages,
+      { role: "assistant", content: choice.message.content, tool_calls: [call] },
+      { role: "tool", tool_call_id: call.id, content: "18C" },
+    ],
+  };
   const { body: body2 } = toAnthropicRequest(next, reject);
   assert.deepEqual(body2.messages[1]?.content, [
     { type: "text", text: "I'll check the weather." },
     { type: "tool_use", id: "toolu_01A09q90qw90lq917835lq9", name: "get_weather", input: { location: "Paris", unit: "celsius" } },
   ]);
-  assert.deepEqual(body2.messages[2], { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01A09q90qw90lq917835lq9", content: "18C" }] });
+  assert.deepEqual(body2.messages[2], {
+    role: "user",
+    content: [{ type: "tool_result", tool_use_id: "toolu_01A09q90qw90lq917835lq9", content: "18C" }],
+  });
 });
 
 test("fromAnthropicRequest: a client body becomes canonical, tool results become tool messages", () => {
@@ -204,11 +296,32 @@ test("fromAnthropicRequest: a client body becomes canonical, tool results become
     max_tokens: 1024,
     system: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }],
     messages: [
-      { role: "user", content: [{ type: "text", text: "Look" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] },
-      { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "sig" }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { location: "Paris" } }] },
-      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "18C", is_error: false }, { type: "text", text: "and?" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Look" },
+          { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [
+          { type: "thinking", thinking: "hmm", signature: "sig" },
+          { type: "tool_use", id: "toolu_1", name: "get_weather", input: { location: "Paris" } },
+        ],
+      },
+      {
+        role: "user",
+        content: [
+          { type: "tool_result", tool_use_id: "toolu_1", content: "18C", is_error: false },
+          { type: "text", text: "and?" },
+        ],
+      },
     ],
-    tools: [{ name: "get_weather", description: "weather", input_schema: { type: "object", properties: { location: { type: "string" } } } }, { type: "web_search_20250305", name: "web_search", max_uses: 3 }],
+    tools: [
+      { name: "get_weather", description: "weather", input_schema: { type: "object", properties: { location: { type: "string" } } } },
+      { type: "web_search_20250305", name: "web_search", max_uses: 3 },
+    ],
     tool_choice: { type: "auto", disable_parallel_tool_use: true },
     stop_sequences: ["STOP"],
     temperature: 0.5,
@@ -223,8 +336,18 @@ test("fromAnthropicRequest: a client body becomes canonical, tool results become
     max_tokens: 1024,
     messages: [
       { role: "system", content: [{ type: "text", text: "Be brief." }] },
-      { role: "user", content: [{ type: "text", text: "Look" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }] },
-      { role: "assistant", content: null, tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Look" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"location":"Paris"}' } }],
+      },
       { role: "tool", tool_call_id: "toolu_1", content: "18C" },
       { role: "user", content: [{ type: "text", text: "and?" }] },
     ],
@@ -234,10 +357,23 @@ test("fromAnthropicRequest: a client body becomes canonical, tool results become
     user: "abc",
     stream: true,
     stream_options: { include_usage: true },
-    tools: [{ type: "function", function: { name: "get_weather", description: "weather", parameters: { type: "object", properties: { location: { type: "string" } } } } }],
+    tools: [
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "weather",
+          parameters: { type: "object", properties: { location: { type: "string" } } },
+        },
+      },
+    ],
     tool_choice: "auto",
     parallel_tool_calls: false,
-    vendor: { dialect: "anthropic", fields: { thinking: { type: "enabled", budget_tokens: 1024 } }, tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 3 }] },
+    vendor: {
+      dialect: "anthropic",
+      fields: { thinking: { type: "enabled", budget_tokens: 1024 } },
+      tools: [{ type: "web_search_20250305", name: "web_search", max_uses: 3 }],
+    },
   });
 });
 
@@ -249,7 +385,10 @@ test("fromAnthropicRequest: validation errors name the field", () => {
     [{ ...base, messages: [{ role: "robot", content: "x" }] }, "messages[0].role"],
     [{ model: "m", messages: [{ role: "user", content: "x" }] }, "max_tokens"],
     [{ ...base, messages: [{ role: "user", content: [{ type: "video" }] }] }, "messages[0].content[0].type"],
-    [{ ...base, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "f" } }] }] }, "messages[0].content[0].source"],
+    [
+      { ...base, messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "f" } }] }] },
+      "messages[0].content[0].source",
+    ],
     [{ ...base, messages: [{ role: "assistant", content: [{ type: "tool_result", tool_use_id: "x" }] }] }, "messages[0].content[0].type"],
     ["not an object", ""],
   ];

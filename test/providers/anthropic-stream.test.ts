@@ -10,7 +10,19 @@ const ev = (data: object): SseEvent => ({ event: (data as { type: string }).type
 
 /** The tool-use stream from docs.claude.com "Streaming Messages", with a thinking block and pings. */
 const TOOL_STREAM: SseEvent[] = [
-  ev({ type: "message_start", message: { id: "msg_014p7gG3wDgGV9EUtLvnow3U", type: "message", role: "assistant", model: "claude-sonnet-4-5-20250929", stop_sequence: null, usage: { input_tokens: 472, output_tokens: 2, cache_read_input_tokens: 400 }, content: [], stop_reason: null } }),
+  ev({
+    type: "message_start",
+    message: {
+      id: "msg_014p7gG3wDgGV9EUtLvnow3U",
+      type: "message",
+      role: "assistant",
+      model: "claude-sonnet-4-5-20250929",
+      stop_sequence: null,
+      usage: { input_tokens: 472, output_tokens: 2, cache_read_input_tokens: 400 },
+      content: [],
+      stop_reason: null,
+    },
+  }),
   ev({ type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }),
   ev({ type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "The user wants weather…" } }),
   ev({ type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "EqQBCgIYAhIM" } }),
@@ -20,7 +32,11 @@ const TOOL_STREAM: SseEvent[] = [
   ev({ type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Okay" } }),
   ev({ type: "content_block_delta", index: 1, delta: { type: "text_delta", text: ", let's check the weather for São Paulo 🌦:" } }),
   ev({ type: "content_block_stop", index: 1 }),
-  ev({ type: "content_block_start", index: 2, content_block: { type: "tool_use", id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", input: {} } }),
+  ev({
+    type: "content_block_start",
+    index: 2,
+    content_block: { type: "tool_use", id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", input: {} },
+  }),
   ev({ type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: "" } }),
   ev({ type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: '{"location":' } }),
   ev({ type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: ' "São Paulo", "unit": "celsius"}' } }),
@@ -46,7 +62,12 @@ test("anthropic upstream stream → canonical: text, two tool calls, finish, usa
       { id: "toolu_02", name: "get_time", args: '{"tz":"America/Sao_Paulo"}' },
     ]);
     assert.deepEqual(a.finish, ["tool_calls"]);
-    assert.deepEqual(a.usage, { prompt_tokens: 872, completion_tokens: 89, total_tokens: 961, prompt_tokens_details: { cached_tokens: 400 } });
+    assert.deepEqual(a.usage, {
+      prompt_tokens: 872,
+      completion_tokens: 89,
+      total_tokens: 961,
+      prompt_tokens_details: { cached_tokens: 400 },
+    });
     const first = at(chunks, 0, "chunks");
     assert.equal(first.choices[0]?.delta.role, "assistant");
     assert.equal(first.id, "msg_014p7gG3wDgGV9EUtLvnow3U");
@@ -108,7 +129,11 @@ test("canonical → anthropic client stream: the documented event sequence", () 
   assert.equal(data[0].message.id, "msg_x");
   assert.deepEqual(data[5].content_block, { type: "tool_use", id: "call_9", name: "get_weather", input: {} });
   assert.equal(data[6].index, 1);
-  assert.deepEqual(data[9], { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { input_tokens: 15, output_tokens: 7, cache_read_input_tokens: 5 } });
+  assert.deepEqual(data[9], {
+    type: "message_delta",
+    delta: { stop_reason: "tool_use", stop_sequence: null },
+    usage: { input_tokens: 15, output_tokens: 7, cache_read_input_tokens: 5 },
+  });
 });
 
 test("canonical → anthropic → canonical keeps text and tool arguments", () => {

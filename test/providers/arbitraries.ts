@@ -1,5 +1,13 @@
 import fc from "fast-check";
-import type { ChatCompletionChunk, ChatRequest, ContentPart, FunctionTool, Message, TextPart, ToolChoice } from "../../src/providers/canonical.js";
+import type {
+  ChatCompletionChunk,
+  ChatRequest,
+  ContentPart,
+  FunctionTool,
+  Message,
+  TextPart,
+  ToolChoice,
+} from "../../src/providers/canonical.js";
 
 /**
  * fast-check generators of valid canonical requests: the conversations an OpenAI client can
@@ -10,7 +18,9 @@ import type { ChatCompletionChunk, ChatRequest, ContentPart, FunctionTool, Messa
 export const text = fc.string({ unit: "grapheme", minLength: 1, maxLength: 24 }).filter((s) => s.trim().length > 0);
 const toolName = fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,15}$/);
 const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== "__proto__");
-export const argsJson = fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4, noNullPrototype: true }).map((o) => JSON.stringify(o));
+export const argsJson = fc
+  .dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4, noNullPrototype: true })
+  .map((o) => JSON.stringify(o));
 
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk";
 const textPart = text.map((t): TextPart => ({ type: "text", text: t }));
@@ -25,14 +35,24 @@ const systemMsg = fc.oneof(
 );
 const userMsg = fc.oneof(
   text.map((t): Message => ({ role: "user", content: t })),
-  fc.array(fc.oneof({ weight: 3, arbitrary: textPart }, { weight: 1, arbitrary: imagePart }), { minLength: 1, maxLength: 3 }).map((parts): Message => ({ role: "user", content: parts })),
+  fc
+    .array(fc.oneof({ weight: 3, arbitrary: textPart }, { weight: 1, arbitrary: imagePart }), { minLength: 1, maxLength: 3 })
+    .map((parts): Message => ({ role: "user", content: parts })),
 );
 
 /** An assistant turn: text and/or tool calls; calls are followed by one tool message each. */
 const assistantTurn = fc
   .record({
     text: fc.option(fc.oneof(text, fc.array(textPart, { minLength: 1, maxLength: 2 })), { nil: undefined }),
-    calls: fc.array(fc.record({ name: toolName, args: argsJson, result: fc.oneof(text, fc.array(textPart, { minLength: 1, maxLength: 2 })), isError: fc.boolean() }), { maxLength: 3 }),
+    calls: fc.array(
+      fc.record({
+        name: toolName,
+        args: argsJson,
+        result: fc.oneof(text, fc.array(textPart, { minLength: 1, maxLength: 2 })),
+        isError: fc.boolean(),
+      }),
+      { maxLength: 3 },
+    ),
   })
   .filter((t) => t.text !== undefined || t.calls.length > 0);
 
@@ -42,7 +62,13 @@ const conversation = fc
   .tuple(
     fc.array(systemMsg, { maxLength: 2 }),
     userMsg,
-    fc.array(fc.oneof(userMsg.map((m): Turn => ({ kind: "user", m })), assistantTurn.map((t): Turn => ({ kind: "assistant", t }))), { maxLength: 5 }),
+    fc.array(
+      fc.oneof(
+        userMsg.map((m): Turn => ({ kind: "user", m })),
+        assistantTurn.map((t): Turn => ({ kind: "assistant", t })),
+      ),
+      { maxLength: 5 },
+    ),
     userMsg,
   )
   .map(([systems, first, turns, last]) => {
@@ -57,9 +83,12 @@ const conversation = fc
       messages.push({
         role: "assistant",
         content: turn.t.text ?? null,
-        ...(calls.length > 0 ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.args } })) } : {}),
+        ...(calls.length > 0
+          ? { tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.name, arguments: c.args } })) }
+          : {}),
       });
-      for (const c of calls) messages.push({ role: "tool", tool_call_id: c.id, content: c.result, ...(c.isError ? { is_error: true } : {}) });
+      for (const c of calls)
+        messages.push({ role: "tool", tool_call_id: c.id, content: c.result, ...(c.isError ? { is_error: true } : {}) });
     }
     // Ends with the user (or tool results) so the request asks for a new answer, not a prefill.
     if (messages.at(-1)!.role === "assistant") messages.push(last);
@@ -93,10 +122,17 @@ const parametersSchema = fc
     ),
   );
 
-const tools = fc.uniqueArray(fc.record({ name: toolName, description: fc.option(text, { nil: undefined }), parameters: fc.option(parametersSchema, { nil: undefined }) }), {
-  maxLength: 3,
-  selector: (t) => t.name,
-});
+const tools = fc.uniqueArray(
+  fc.record({
+    name: toolName,
+    description: fc.option(text, { nil: undefined }),
+    parameters: fc.option(parametersSchema, { nil: undefined }),
+  }),
+  {
+    maxLength: 3,
+    selector: (t) => t.name,
+  },
+);
 
 /** Any valid canonical request. */
 export const chatRequest: fc.Arbitrary<ChatRequest> = fc
@@ -112,7 +148,17 @@ export const chatRequest: fc.Arbitrary<ChatRequest> = fc
       max_completion_tokens: fc.option(fc.integer({ min: 1, max: 8192 }), { nil: undefined }),
       stop: fc.option(fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 4 })), { nil: undefined }),
       response_format: fc.option(
-        fc.constantFrom<ChatRequest["response_format"]>({ type: "text" }, { type: "json_object" }, { type: "json_schema", json_schema: { name: "out", schema: { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false } } }),
+        fc.constantFrom<ChatRequest["response_format"]>(
+          { type: "text" },
+          { type: "json_object" },
+          {
+            type: "json_schema",
+            json_schema: {
+              name: "out",
+              schema: { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false },
+            },
+          },
+        ),
         { nil: undefined },
       ),
       n: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
@@ -127,12 +173,31 @@ export const chatRequest: fc.Arbitrary<ChatRequest> = fc
     const req: ChatRequest = { model: "canonical-model", messages: r.messages };
     const [firstTool] = r.tools;
     if (firstTool) {
-      req.tools = r.tools.map((t): FunctionTool => ({ type: "function", function: { name: t.name, ...(t.description ? { description: t.description } : {}), ...(t.parameters ? { parameters: t.parameters } : {}) } }));
+      req.tools = r.tools.map((t): FunctionTool => ({
+        type: "function",
+        function: {
+          name: t.name,
+          ...(t.description ? { description: t.description } : {}),
+          ...(t.parameters ? { parameters: t.parameters } : {}),
+        },
+      }));
       const choice: ToolChoice | undefined = r.choice === "named" ? { type: "function", function: { name: firstTool.name } } : r.choice;
       if (choice) req.tool_choice = choice;
       if (r.parallel !== undefined) req.parallel_tool_calls = r.parallel;
     }
-    for (const k of ["temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "response_format", "n", "seed", "user", "stream", "presence_penalty"] as const) {
+    for (const k of [
+      "temperature",
+      "top_p",
+      "max_tokens",
+      "max_completion_tokens",
+      "stop",
+      "response_format",
+      "n",
+      "seed",
+      "user",
+      "stream",
+      "presence_penalty",
+    ] as const) {
       if (r[k] !== undefined) (req as unknown as Record<string, unknown>)[k] = r[k];
     }
     return req;
@@ -148,15 +213,32 @@ export const chunkStream = fc
   })
   .map((s) => {
     const base = { id: "chatcmpl-p", object: "chat.completion.chunk" as const, created: 1, model: "m" };
-    const chunks: ChatCompletionChunk[] = [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }];
+    const chunks: ChatCompletionChunk[] = [
+      { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
+    ];
     for (const t of s.texts) chunks.push({ ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] });
     const tools = s.tools.map((t, k) => ({ id: `call_${k}`, name: t.name, args: t.args }));
     s.tools.forEach((t, k) => {
       const points = [...new Set(t.cuts.map((c) => Math.min(c, t.args.length)))].sort((a, b) => a - b);
-      chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: k, id: `call_${k}`, type: "function", function: { name: t.name, arguments: "" } }] }, finish_reason: null }] });
+      chunks.push({
+        ...base,
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: [{ index: k, id: `call_${k}`, type: "function", function: { name: t.name, arguments: "" } }] },
+            finish_reason: null,
+          },
+        ],
+      });
       let prev = 0;
       for (const p of [...points, t.args.length]) {
-        if (p > prev) chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: k, function: { arguments: t.args.slice(prev, p) } }] }, finish_reason: null }] });
+        if (p > prev)
+          chunks.push({
+            ...base,
+            choices: [
+              { index: 0, delta: { tool_calls: [{ index: k, function: { arguments: t.args.slice(prev, p) } }] }, finish_reason: null },
+            ],
+          });
         prev = p;
       }
     });

@@ -13,13 +13,44 @@ test("toGeminiRequest: systemInstruction, roles, inline images, function calls a
     model: "smart",
     messages: [
       { role: "system", content: "Be brief." },
-      { role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" } }, { type: "image_url", image_url: { url: "gs://bucket/cat.png" } }] },
-      { role: "assistant", content: "Checking.", tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":"cat"}' }, extra_content: { google: { thought_signature: "c2ln" } } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is this?" },
+          { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/4AAQ" } },
+          { type: "image_url", image_url: { url: "gs://bucket/cat.png" } },
+        ],
+      },
+      {
+        role: "assistant",
+        content: "Checking.",
+        tool_calls: [
+          {
+            id: "call_1",
+            type: "function",
+            function: { name: "lookup", arguments: '{"q":"cat"}' },
+            extra_content: { google: { thought_signature: "c2ln" } },
+          },
+        ],
+      },
       { role: "tool", tool_call_id: "call_1", content: '{"answer":"a cat"}' },
       { role: "tool", tool_call_id: "call_1", content: "second", is_error: true },
     ],
     tools: [
-      { type: "function", function: { name: "lookup", description: "Look up", parameters: { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { q: { type: "string", format: "email" }, n: { type: ["integer", "null"] } }, required: ["q"], additionalProperties: false } } },
+      {
+        type: "function",
+        function: {
+          name: "lookup",
+          description: "Look up",
+          parameters: {
+            $schema: "http://json-schema.org/draft-07/schema#",
+            type: "object",
+            properties: { q: { type: "string", format: "email" }, n: { type: ["integer", "null"] } },
+            required: ["q"],
+            additionalProperties: false,
+          },
+        },
+      },
       { type: "function", function: { name: "now", parameters: { type: "object", properties: {} } } },
     ],
     tool_choice: { type: "function", function: { name: "lookup" } },
@@ -35,8 +66,18 @@ test("toGeminiRequest: systemInstruction, roles, inline images, function calls a
   const { body, warnings } = toGeminiRequest(req, reject);
   assert.deepEqual(body, {
     contents: [
-      { role: "user", parts: [{ text: "What is this?" }, { inlineData: { mimeType: "image/jpeg", data: "/9j/4AAQ" } }, { fileData: { fileUri: "gs://bucket/cat.png" } }] },
-      { role: "model", parts: [{ text: "Checking." }, { functionCall: { name: "lookup", args: { q: "cat" }, id: "call_1" }, thoughtSignature: "c2ln" }] },
+      {
+        role: "user",
+        parts: [
+          { text: "What is this?" },
+          { inlineData: { mimeType: "image/jpeg", data: "/9j/4AAQ" } },
+          { fileData: { fileUri: "gs://bucket/cat.png" } },
+        ],
+      },
+      {
+        role: "model",
+        parts: [{ text: "Checking." }, { functionCall: { name: "lookup", args: { q: "cat" }, id: "call_1" }, thoughtSignature: "c2ln" }],
+      },
       {
         role: "user",
         parts: [
@@ -49,7 +90,11 @@ test("toGeminiRequest: systemInstruction, roles, inline images, function calls a
     tools: [
       {
         functionDeclarations: [
-          { name: "lookup", description: "Look up", parameters: { type: "object", properties: { q: { type: "string" }, n: { type: "integer", nullable: true } }, required: ["q"] } },
+          {
+            name: "lookup",
+            description: "Look up",
+            parameters: { type: "object", properties: { q: { type: "string" }, n: { type: "integer", nullable: true } }, required: ["q"] },
+          },
           { name: "now" },
         ],
       },
@@ -73,7 +118,12 @@ test("toGeminiRequest: systemInstruction, roles, inline images, function calls a
 test("toGeminiRequest: jsonSchema option sends full JSON Schema untouched", () => {
   const params = { type: "object", properties: { q: { type: "string" } }, additionalProperties: false };
   const { body, warnings } = toGeminiRequest(
-    { model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: params } }], response_format: { type: "json_schema", json_schema: { name: "o", schema: params } } },
+    {
+      model: "m",
+      messages: [{ role: "user", content: "q" }],
+      tools: [{ type: "function", function: { name: "f", parameters: params } }],
+      response_format: { type: "json_schema", json_schema: { name: "o", schema: params } },
+    },
     { ...reject, jsonSchema: true },
   );
   assert.deepEqual(body.tools, [{ functionDeclarations: [{ name: "f", parametersJsonSchema: params }] }]);
@@ -84,10 +134,20 @@ test("toGeminiRequest: jsonSchema option sends full JSON Schema untouched", () =
 test("toGeminiRequest: $ref inlined, recursion unsupported, oneOf/allOf rewritten", () => {
   const params = {
     type: "object",
-    $defs: { Pt: { type: "object", properties: { x: { type: "number" } } }, Node: { type: "object", properties: { next: { $ref: "#/$defs/Node" } } } },
-    properties: { p: { $ref: "#/$defs/Pt" }, u: { oneOf: [{ type: "string" }, { type: "number" }] }, m: { allOf: [{ type: "object", properties: { a: { type: "string" } } }, { properties: { b: { type: "string" } } }] } },
+    $defs: {
+      Pt: { type: "object", properties: { x: { type: "number" } } },
+      Node: { type: "object", properties: { next: { $ref: "#/$defs/Node" } } },
+    },
+    properties: {
+      p: { $ref: "#/$defs/Pt" },
+      u: { oneOf: [{ type: "string" }, { type: "number" }] },
+      m: { allOf: [{ type: "object", properties: { a: { type: "string" } } }, { properties: { b: { type: "string" } } }] },
+    },
   };
-  const { body } = toGeminiRequest({ model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: params } }] }, reject);
+  const { body } = toGeminiRequest(
+    { model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: params } }] },
+    reject,
+  );
   assert.deepEqual(body.tools?.[0]?.functionDeclarations?.[0]?.parameters, {
     type: "object",
     properties: {
@@ -98,7 +158,11 @@ test("toGeminiRequest: $ref inlined, recursion unsupported, oneOf/allOf rewritte
   });
   const rec = { type: "object", $defs: params.$defs, properties: { n: { $ref: "#/$defs/Node" } } };
   assert.throws(
-    () => toGeminiRequest({ model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: rec } }] }, reject),
+    () =>
+      toGeminiRequest(
+        { model: "m", messages: [{ role: "user", content: "q" }], tools: [{ type: "function", function: { name: "f", parameters: rec } }] },
+        reject,
+      ),
     (e: unknown) => e instanceof UnsupportedFieldError && e.field === "tools[0].function.parameters",
   );
 });
@@ -106,7 +170,15 @@ test("toGeminiRequest: $ref inlined, recursion unsupported, oneOf/allOf rewritte
 test("toGeminiRequest: http image URLs, logprobs, parallel_tool_calls=false are unsupported", () => {
   const req: ChatRequest = {
     model: "m",
-    messages: [{ role: "user", content: [{ type: "text", text: "x" }, { type: "image_url", image_url: { url: "https://example.com/a.png" } }] }],
+    messages: [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "x" },
+          { type: "image_url", image_url: { url: "https://example.com/a.png" } },
+        ],
+      },
+    ],
     logprobs: true,
     tools: [{ type: "function", function: { name: "f" } }],
     parallel_tool_calls: false,
@@ -118,12 +190,24 @@ test("toGeminiRequest: http image URLs, logprobs, parallel_tool_calls=false are 
     warnings.map((w) => w.split(":")[0]),
     ["messages[0].content[1]", "parallel_tool_calls", "logprobs", "user"],
   );
-  assert.throws(() => toGeminiRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[0].content[1]");
+  assert.throws(
+    () => toGeminiRequest(req, reject),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[0].content[1]",
+  );
 });
 
 test("toGeminiRequest: a tool result with an unknown call id cannot be named", () => {
-  const req: ChatRequest = { model: "m", messages: [{ role: "user", content: "q" }, { role: "tool", tool_call_id: "nope", content: "x" }] };
-  assert.throws(() => toGeminiRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[1].tool_call_id");
+  const req: ChatRequest = {
+    model: "m",
+    messages: [
+      { role: "user", content: "q" },
+      { role: "tool", tool_call_id: "nope", content: "x" },
+    ],
+  };
+  assert.throws(
+    () => toGeminiRequest(req, reject),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "messages[1].tool_call_id",
+  );
   assert.equal(toGeminiRequest(req, drop).body.contents.length, 1);
 });
 
@@ -132,7 +216,14 @@ test("toGeminiRequest: vendor Gemini fields come back, generationConfig extras m
     model: "m",
     messages: [{ role: "user", content: "q" }],
     temperature: 0.1,
-    vendor: { dialect: "gemini", fields: { safetySettings: [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }], generationConfig: { thinkingConfig: { thinkingBudget: 0 } } }, tools: [{ googleSearch: {} }] },
+    vendor: {
+      dialect: "gemini",
+      fields: {
+        safetySettings: [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }],
+        generationConfig: { thinkingConfig: { thinkingBudget: 0 } },
+      },
+      tools: [{ googleSearch: {} }],
+    },
   };
   const { body } = toGeminiRequest(req, reject);
   assert.deepEqual(body.safetySettings, [{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }]);
@@ -150,12 +241,38 @@ test("fromGeminiRequest: a client body becomes canonical; calls and responses ar
     systemInstruction: { parts: [{ text: "Be brief." }] },
     contents: [
       { role: "user", parts: [{ text: "Weather in Paris and Rome?" }, { inlineData: { mimeType: "image/png", data: "AAAA" } }] },
-      { role: "model", parts: [{ text: "thinking…", thought: true }, { functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: "sig1" }, { functionCall: { name: "get_weather", args: { city: "Rome" } } }] },
-      { role: "user", parts: [{ functionResponse: { name: "get_weather", response: { output: "18C" } } }, { functionResponse: { name: "get_weather", response: { temp: 25 } } }] },
+      {
+        role: "model",
+        parts: [
+          { text: "thinking…", thought: true },
+          { functionCall: { name: "get_weather", args: { city: "Paris" } }, thoughtSignature: "sig1" },
+          { functionCall: { name: "get_weather", args: { city: "Rome" } } },
+        ],
+      },
+      {
+        role: "user",
+        parts: [
+          { functionResponse: { name: "get_weather", response: { output: "18C" } } },
+          { functionResponse: { name: "get_weather", response: { temp: 25 } } },
+        ],
+      },
     ],
-    tools: [{ functionDeclarations: [{ name: "get_weather", description: "w", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } } } }] }, { googleSearch: {} }],
+    tools: [
+      {
+        functionDeclarations: [
+          { name: "get_weather", description: "w", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } } } },
+        ],
+      },
+      { googleSearch: {} },
+    ],
     toolConfig: { functionCallingConfig: { mode: "AUTO" } },
-    generationConfig: { temperature: 0.4, maxOutputTokens: 100, stopSequences: ["x"], responseMimeType: "application/json", thinkingConfig: { thinkingBudget: 512 } },
+    generationConfig: {
+      temperature: 0.4,
+      maxOutputTokens: 100,
+      stopSequences: ["x"],
+      responseMimeType: "application/json",
+      thinkingConfig: { thinkingBudget: 512 },
+    },
     safetySettings: [],
   };
   const req = fromGeminiRequest(body, { model: "gemini-2.5-flash", stream: true });
@@ -163,12 +280,23 @@ test("fromGeminiRequest: a client body becomes canonical; calls and responses ar
     model: "gemini-2.5-flash",
     messages: [
       { role: "system", content: "Be brief." },
-      { role: "user", content: [{ type: "text", text: "Weather in Paris and Rome?" }, { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "Weather in Paris and Rome?" },
+          { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+        ],
+      },
       {
         role: "assistant",
         content: null,
         tool_calls: [
-          { id: "call_1_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' }, extra_content: { google: { thought_signature: "sig1" } } },
+          {
+            id: "call_1_1",
+            type: "function",
+            function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+            extra_content: { google: { thought_signature: "sig1" } },
+          },
           { id: "call_1_2", type: "function", function: { name: "get_weather", arguments: '{"city":"Rome"}' } },
         ],
       },
@@ -178,13 +306,22 @@ test("fromGeminiRequest: a client body becomes canonical; calls and responses ar
     stream: true,
     stream_options: { include_usage: true },
     // Gemini's upper-case OpenAPI types become JSON Schema's lower-case ones.
-    tools: [{ type: "function", function: { name: "get_weather", description: "w", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+    tools: [
+      {
+        type: "function",
+        function: { name: "get_weather", description: "w", parameters: { type: "object", properties: { city: { type: "string" } } } },
+      },
+    ],
     tool_choice: "auto",
     stop: ["x"],
     temperature: 0.4,
     max_tokens: 100,
     response_format: { type: "json_object" },
-    vendor: { dialect: "gemini", fields: { generationConfig: { thinkingConfig: { thinkingBudget: 512 } }, safetySettings: [] }, tools: [{ googleSearch: {} }] },
+    vendor: {
+      dialect: "gemini",
+      fields: { generationConfig: { thinkingConfig: { thinkingBudget: 512 } }, safetySettings: [] },
+      tools: [{ googleSearch: {} }],
+    },
   });
 });
 
@@ -195,9 +332,15 @@ test("fromGeminiRequest: ANY with several allowed names offers only those tools"
     toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["a", "c"] } },
   };
   const req = fromGeminiRequest(body, { model: "g", stream: false });
-  assert.deepEqual(req.tools?.map((t) => t.function.name), ["a", "c"]);
+  assert.deepEqual(
+    req.tools?.map((t) => t.function.name),
+    ["a", "c"],
+  );
   assert.equal(req.tool_choice, "required");
-  const one = fromGeminiRequest({ ...body, toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["b"] } } }, { model: "g", stream: false });
+  const one = fromGeminiRequest(
+    { ...body, toolConfig: { functionCallingConfig: { mode: "ANY", allowedFunctionNames: ["b"] } } },
+    { model: "g", stream: false },
+  );
   assert.deepEqual(one.tool_choice, { type: "function", function: { name: "b" } });
 });
 
@@ -210,7 +353,11 @@ test("fromGeminiRequest: validation errors name the field", () => {
     [{ contents: [{ parts: [{ text: "x" }] }], generationConfig: { temperature: "hot" } }, "generationConfig.temperature"],
   ];
   for (const [body, field] of cases) {
-    assert.throws(() => fromGeminiRequest(body, { model: "g", stream: false }), (e: unknown) => e instanceof RequestValidationError && e.field === field, field);
+    assert.throws(
+      () => fromGeminiRequest(body, { model: "g", stream: false }),
+      (e: unknown) => e instanceof RequestValidationError && e.field === field,
+      field,
+    );
   }
 });
 
@@ -218,8 +365,14 @@ test("toGeminiRequest: more than 5 stop sequences are cut or rejected; participa
   const req: ChatRequest = { model: "m", messages: [{ role: "user", content: "q", name: "ann" }], stop: ["1", "2", "3", "4", "5", "6"] };
   const { body, warnings } = toGeminiRequest(req, drop);
   assert.deepEqual(body.generationConfig?.stopSequences, ["1", "2", "3", "4", "5"]);
-  assert.deepEqual(warnings, ["messages[0].name: participant names are not carried", "stop: Gemini takes at most 5 stop sequences, the first 5 sent"]);
-  assert.throws(() => toGeminiRequest(req, reject), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "stop");
+  assert.deepEqual(warnings, [
+    "messages[0].name: participant names are not carried",
+    "stop: Gemini takes at most 5 stop sequences, the first 5 sent",
+  ]);
+  assert.throws(
+    () => toGeminiRequest(req, reject),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "stop",
+  );
 });
 
 test("schemaFromOpenApi: a Gemini client's OpenAPI schema becomes JSON Schema (types lower-cased, nullable, example)", async () => {
@@ -228,12 +381,20 @@ test("schemaFromOpenApi: a Gemini client's OpenAPI schema becomes JSON Schema (t
     schemaFromOpenApi({
       type: "OBJECT",
       propertyOrdering: ["a", "b"],
-      properties: { a: { type: "STRING", nullable: true, example: "x" }, b: { type: "ARRAY", items: { type: "INTEGER" } }, c: { anyOf: [{ type: "NUMBER" }], nullable: true } },
+      properties: {
+        a: { type: "STRING", nullable: true, example: "x" },
+        b: { type: "ARRAY", items: { type: "INTEGER" } },
+        c: { anyOf: [{ type: "NUMBER" }], nullable: true },
+      },
       required: ["a"],
     }),
     {
       type: "object",
-      properties: { a: { type: ["string", "null"], examples: ["x"] }, b: { type: "array", items: { type: "integer" } }, c: { anyOf: [{ type: "number" }, { type: "null" }] } },
+      properties: {
+        a: { type: ["string", "null"], examples: ["x"] },
+        b: { type: "array", items: { type: "integer" } },
+        c: { anyOf: [{ type: "number" }, { type: "null" }] },
+      },
       required: ["a"],
     },
   );

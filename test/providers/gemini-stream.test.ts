@@ -11,13 +11,27 @@ const meta = { modelVersion: "gemini-2.5-flash", responseId: "r-1" };
 
 /** `streamGenerateContent?alt=sse`: each data line a whole GenerateContentResponse; no [DONE]. */
 const STREAM: SseEvent[] = [
-  ev({ candidates: [{ content: { role: "model", parts: [{ text: "Let me think", thought: true }] }, index: 0 }], usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, ...meta }),
-  ev({ candidates: [{ content: { role: "model", parts: [{ text: "Bonjour, " }] }, index: 0 }], usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 2, totalTokenCount: 14 }, ...meta }),
+  ev({
+    candidates: [{ content: { role: "model", parts: [{ text: "Let me think", thought: true }] }, index: 0 }],
+    usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 },
+    ...meta,
+  }),
+  ev({
+    candidates: [{ content: { role: "model", parts: [{ text: "Bonjour, " }] }, index: 0 }],
+    usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 2, totalTokenCount: 14 },
+    ...meta,
+  }),
   ev({ candidates: [{ content: { role: "model", parts: [{ text: "ça va ? 🙂" }] }, index: 0 }], ...meta }),
   ev({
     candidates: [
       {
-        content: { role: "model", parts: [{ functionCall: { name: "get_weather", args: { city: "Paris", days: [1, 2] } }, thoughtSignature: "sig" }, { functionCall: { id: "fc-2", name: "get_time", args: {} } }] },
+        content: {
+          role: "model",
+          parts: [
+            { functionCall: { name: "get_weather", args: { city: "Paris", days: [1, 2] } }, thoughtSignature: "sig" },
+            { functionCall: { id: "fc-2", name: "get_time", args: {} } },
+          ],
+        },
         finishReason: "STOP",
         index: 0,
       },
@@ -41,7 +55,12 @@ test("gemini upstream stream → canonical: text, whole function calls, finish, 
     assert.deepEqual({ ...at(tools, 0), id: "" }, { id: "", name: "get_weather", args: '{"city":"Paris","days":[1,2]}' });
     assert.deepEqual(tools[1], { id: "fc-2", name: "get_time", args: "{}" });
     assert.deepEqual(a.finish, ["tool_calls"]);
-    assert.deepEqual(a.usage, { prompt_tokens: 12, completion_tokens: 13, total_tokens: 25, completion_tokens_details: { reasoning_tokens: 4 } });
+    assert.deepEqual(a.usage, {
+      prompt_tokens: 12,
+      completion_tokens: 13,
+      total_tokens: 25,
+      completion_tokens_details: { reasoning_tokens: 4 },
+    });
     const first = at(chunks, 0, "chunks");
     assert.equal(first.id, "r-1");
     assert.equal(first.choices[0]?.delta.role, "assistant");
@@ -71,7 +90,13 @@ test("gemini stream: a blocked prompt ends with content_filter", () => {
 
 test("gemini stream with two candidates keeps them apart", () => {
   const two = [
-    ev({ candidates: [{ content: { parts: [{ text: "A1" }] }, index: 0 }, { content: { parts: [{ text: "B1" }] }, index: 1 }], ...meta }),
+    ev({
+      candidates: [
+        { content: { parts: [{ text: "A1" }] }, index: 0 },
+        { content: { parts: [{ text: "B1" }] }, index: 1 },
+      ],
+      ...meta,
+    }),
     ev({ candidates: [{ content: { parts: [{ text: "A2" }] }, finishReason: "STOP", index: 0 }], ...meta }),
     ev({ candidates: [{ content: { parts: [{ text: "B2" }] }, finishReason: "MAX_TOKENS", index: 1 }], ...meta }),
   ];
@@ -91,9 +116,19 @@ test("canonical → gemini client stream: text at once, calls whole with finish 
   });
   const events = runClient(new CanonicalToGeminiStream({ model: "gemini-alias", id: "r-9" }), chunks);
   const data = events.map((e) => JSON.parse(e.data));
-  assert.deepEqual(data[0], { candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] }, index: 0 }], modelVersion: "gemini-alias", responseId: "r-9" });
+  assert.deepEqual(data[0], {
+    candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] }, index: 0 }],
+    modelVersion: "gemini-alias",
+    responseId: "r-9",
+  });
   assert.deepEqual(data.at(-1), {
-    candidates: [{ content: { role: "model", parts: [{ functionCall: { id: "call_1", name: "f", args: { a: 1 } } }] }, finishReason: "STOP", index: 0 }],
+    candidates: [
+      {
+        content: { role: "model", parts: [{ functionCall: { id: "call_1", name: "f", args: { a: 1 } } }] },
+        finishReason: "STOP",
+        index: 0,
+      },
+    ],
     modelVersion: "gemini-alias",
     responseId: "r-9",
     usageMetadata: { promptTokenCount: 7, candidatesTokenCount: 3, totalTokenCount: 10 },

@@ -14,7 +14,13 @@ test("fromOpenAIRequest keeps known fields and sets unknown top-level fields asi
     model: "gpt-4o-mini",
     messages: [
       { role: "system", content: "S" },
-      { role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "https://x/y.png", detail: "low" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "hi" },
+          { type: "image_url", image_url: { url: "https://x/y.png", detail: "low" } },
+        ],
+      },
     ],
     temperature: 0.2,
     stream: true,
@@ -29,9 +35,28 @@ test("fromOpenAIRequest keeps known fields and sets unknown top-level fields asi
 
 test("fromOpenAIRequest names the bad field", () => {
   const cases: [unknown, string, string][] = [
-    [{ model: "m", messages: [{ role: "user", content: "a" }, { role: "assistant", content: "b" }, { role: "user", content: 5 }] }, "messages[2].content", "must be a string or an array of content parts"],
-    [{ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] }, "messages[0].content[0].image_url.url", "is required"],
-    [{ model: "m", messages: [{ role: "function", content: "x" }] }, "messages[0].role", "must be a message with role system, developer, user, assistant or tool"],
+    [
+      {
+        model: "m",
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+          { role: "user", content: 5 },
+        ],
+      },
+      "messages[2].content",
+      "must be a string or an array of content parts",
+    ],
+    [
+      { model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: {} }] }] },
+      "messages[0].content[0].image_url.url",
+      "is required",
+    ],
+    [
+      { model: "m", messages: [{ role: "function", content: "x" }] },
+      "messages[0].role",
+      "must be a message with role system, developer, user, assistant or tool",
+    ],
     [{ model: "m", messages: [] }, "messages", "must hold at least one message"],
     [{ messages: [{ role: "user", content: "x" }] }, "model", "is required"],
     [{ model: "m", messages: [{ role: "user", content: "x" }], temperature: "hot" }, "temperature", "must be a number"],
@@ -51,7 +76,13 @@ test("toOpenAIRequest renames the model, strips extensions, asks for stream usag
     model: "alias",
     messages: [
       { role: "user", content: "q" },
-      { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" }, extra_content: { google: { thought_signature: "sig" } } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "c1", type: "function", function: { name: "f", arguments: "{}" }, extra_content: { google: { thought_signature: "sig" } } },
+        ],
+      },
       { role: "tool", tool_call_id: "c1", content: "boom", is_error: true },
     ],
     stream: true,
@@ -71,34 +102,67 @@ test("toOpenAIRequest renames the model, strips extensions, asks for stream usag
 });
 
 test("toOpenAIRequest: top_k and other dialects' vendor fields are unsupported", () => {
-  const req: ChatRequest = { model: "m", messages: [{ role: "user", content: "q" }], top_k: 5, vendor: { dialect: "anthropic", fields: { thinking: {} } } };
+  const req: ChatRequest = {
+    model: "m",
+    messages: [{ role: "user", content: "q" }],
+    top_k: 5,
+    vendor: { dialect: "anthropic", fields: { thinking: {} } },
+  };
   const { body, warnings } = toOpenAIRequest(req, { model: "m", onUnsupported: "drop" });
   assert.equal("top_k" in body, false);
   assert.equal("thinking" in body, false);
   assert.deepEqual(warnings, ["top_k: not an OpenAI parameter, dropped", "thinking: anthropic-only field, dropped"]);
   assert.throws(() => toOpenAIRequest(req, { model: "m", onUnsupported: "reject" }), UnsupportedFieldError);
-  const own: ChatRequest = { model: "m", messages: [{ role: "user", content: "q" }], vendor: { dialect: "openai", fields: { prediction: 1 } } };
+  const own: ChatRequest = {
+    model: "m",
+    messages: [{ role: "user", content: "q" }],
+    vendor: { dialect: "openai", fields: { prediction: 1 } },
+  };
   assert.equal(toOpenAIRequest(own, { model: "m", onUnsupported: "reject" }).body.prediction, 1);
 });
 
 test("openai errors → canonical and back", () => {
-  assert.deepEqual(fromOpenAIError(429, { error: { message: "You exceeded your current quota", type: "insufficient_quota", param: null, code: "insufficient_quota" } }), {
-    status: 429,
-    type: "rate_limit_error",
-    message: "You exceeded your current quota",
-    code: "insufficient_quota",
-  });
-  assert.equal(fromOpenAIError(503, { error: { message: "overloaded", type: "server_error", code: "server_is_overloaded" } }).type, "overloaded_error");
-  assert.deepEqual(fromOpenAIError(400, { error: { message: "bad", type: "invalid_request_error", param: "messages", code: null } }), { status: 400, type: "invalid_request_error", message: "bad", param: "messages" });
-  assert.deepEqual(toOpenAIError({ status: 400, type: "invalid_request_error", message: "messages[0].content: bad", param: "messages[0].content" }), {
+  assert.deepEqual(
+    fromOpenAIError(429, {
+      error: { message: "You exceeded your current quota", type: "insufficient_quota", param: null, code: "insufficient_quota" },
+    }),
+    {
+      status: 429,
+      type: "rate_limit_error",
+      message: "You exceeded your current quota",
+      code: "insufficient_quota",
+    },
+  );
+  assert.equal(
+    fromOpenAIError(503, { error: { message: "overloaded", type: "server_error", code: "server_is_overloaded" } }).type,
+    "overloaded_error",
+  );
+  assert.deepEqual(fromOpenAIError(400, { error: { message: "bad", type: "invalid_request_error", param: "messages", code: null } }), {
     status: 400,
-    body: { error: { message: "messages[0].content: bad", type: "invalid_request_error", param: "messages[0].content", code: null } },
+    type: "invalid_request_error",
+    message: "bad",
+    param: "messages",
   });
-  assert.deepEqual(toOpenAIError({ status: 529, type: "overloaded_error", message: "Overloaded" }), { status: 503, body: { error: { message: "Overloaded", type: "server_error", param: null, code: "server_is_overloaded" } } });
+  assert.deepEqual(
+    toOpenAIError({ status: 400, type: "invalid_request_error", message: "messages[0].content: bad", param: "messages[0].content" }),
+    {
+      status: 400,
+      body: { error: { message: "messages[0].content: bad", type: "invalid_request_error", param: "messages[0].content", code: null } },
+    },
+  );
+  assert.deepEqual(toOpenAIError({ status: 529, type: "overloaded_error", message: "Overloaded" }), {
+    status: 503,
+    body: { error: { message: "Overloaded", type: "server_error", param: null, code: "server_is_overloaded" } },
+  });
 });
 
 test("openai upstream stream: chunks pass through, [DONE] ends, mid-stream error is reported", () => {
-  const chunks = openaiChunks({ texts: ["a", "b"], tools: [{ id: "c", name: "f", fragments: ['{"x"', ":1}"] }], finish: "tool_calls", usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } });
+  const chunks = openaiChunks({
+    texts: ["a", "b"],
+    tools: [{ id: "c", name: "f", fragments: ['{"x"', ":1}"] }],
+    finish: "tool_calls",
+    usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 },
+  });
   const bytes = wire([...chunks.map((c) => ({ data: JSON.stringify(c) })), { data: "[DONE]" }]);
   const t = new OpenAIToCanonicalStream();
   const out = runUpstream(t, bytes, 11);
@@ -108,7 +172,14 @@ test("openai upstream stream: chunks pass through, [DONE] ends, mid-stream error
   assert.deepEqual(t.usage, { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });
 
   const e = new OpenAIToCanonicalStream();
-  runUpstream(e, wire([{ data: JSON.stringify(chunks[0]) }, { data: '{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}' }]), 4);
+  runUpstream(
+    e,
+    wire([
+      { data: JSON.stringify(chunks[0]) },
+      { data: '{"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}' },
+    ]),
+    4,
+  );
   assert.deepEqual(e.error, { status: 500, type: "api_error", message: "The server had an error" });
 
   const cut = new OpenAIToCanonicalStream();

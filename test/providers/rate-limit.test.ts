@@ -108,7 +108,15 @@ test("Gemini 429: RetryInfo retryDelay in the body", () => {
       message: "You exceeded your current quota",
       status: "RESOURCE_EXHAUSTED",
       details: [
-        { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [{ quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests", quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier" }] },
+        {
+          "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+          violations: [
+            {
+              quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+              quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            },
+          ],
+        },
         { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "37s" },
       ],
     },

@@ -35,10 +35,10 @@ function cut(buf: Buffer, points: number[]): Buffer[] {
 }
 
 const ANTHROPIC_WIRE =
-  "event: message_start\r\ndata: {\"type\":\"message_start\"}\r\n\r\n" +
+  'event: message_start\r\ndata: {"type":"message_start"}\r\n\r\n' +
   ": keep-alive comment\r\n\r\n" +
-  "event: content_block_delta\r\ndata: {\"text\":\"héllo wörld 🚀\"}\r\n\r\n" +
-  "event: ping\ndata: {\"type\": \"ping\"}\n\n" +
+  'event: content_block_delta\r\ndata: {"text":"héllo wörld 🚀"}\r\n\r\n' +
+  'event: ping\ndata: {"type": "ping"}\n\n' +
   "id: 7\nevent: multi\ndata: line one\ndata:line two\ndata\n\n";
 
 const EXPECTED: SseEvent[] = [
@@ -106,7 +106,14 @@ test("sse writer splits multi-line data into data lines", () => {
 test("property: any events, encoded and cut anywhere, parse back the same", () => {
   const field = fc.string({ unit: "grapheme", maxLength: 12 }).filter((s) => !/[\r\n\0]/.test(s) && !s.startsWith(" "));
   const data = fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => s.replace(/\r\n?/g, "\n"));
-  const event = fc.record({ event: fc.option(field.filter((s) => s.length > 0), { nil: undefined }), data, id: fc.option(field, { nil: undefined }) });
+  const event = fc.record({
+    event: fc.option(
+      field.filter((s) => s.length > 0),
+      { nil: undefined },
+    ),
+    data,
+    id: fc.option(field, { nil: undefined }),
+  });
   fc.assert(
     fc.property(fc.array(event, { maxLength: 8 }), fc.array(fc.nat(2000), { maxLength: 6 }), (events, points) => {
       const wire = Buffer.from(events.map((e) => encodeSse(e)).join(""), "utf8");

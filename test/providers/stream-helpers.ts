@@ -66,8 +66,21 @@ export function openaiChunks(opts: {
   const out: ChatCompletionChunk[] = [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }];
   for (const t of opts.texts) out.push({ ...base, choices: [{ index: 0, delta: { content: t }, finish_reason: null }] });
   (opts.tools ?? []).forEach((tool, k) => {
-    out.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: k, id: tool.id, type: "function", function: { name: tool.name, arguments: "" } }] }, finish_reason: null }] });
-    for (const f of tool.fragments) out.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index: k, function: { arguments: f } }] }, finish_reason: null }] });
+    out.push({
+      ...base,
+      choices: [
+        {
+          index: 0,
+          delta: { tool_calls: [{ index: k, id: tool.id, type: "function", function: { name: tool.name, arguments: "" } }] },
+          finish_reason: null,
+        },
+      ],
+    });
+    for (const f of tool.fragments)
+      out.push({
+        ...base,
+        choices: [{ index: 0, delta: { tool_calls: [{ index: k, function: { arguments: f } }] }, finish_reason: null }],
+      });
   });
   out.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: opts.finish }] });
   if (opts.usage) out.push({ ...base, choices: [], usage: opts.usage });

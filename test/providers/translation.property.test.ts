@@ -24,7 +24,10 @@ const RUNS = { numRuns: Number(process.env.PROP_RUNS ?? 250) };
 
 function accepted(schema: typeof anthropicAcceptedRequest | typeof geminiAcceptedRequest, body: unknown): void {
   const r = schema.safeParse(body);
-  if (!r.success) assert.fail(`provider would refuse:\n${JSON.stringify(r.error.issues.slice(0, 3), null, 1)}\nbody: ${JSON.stringify(body).slice(0, 1500)}`);
+  if (!r.success)
+    assert.fail(
+      `provider would refuse:\n${JSON.stringify(r.error.issues.slice(0, 3), null, 1)}\nbody: ${JSON.stringify(body).slice(0, 1500)}`,
+    );
 }
 
 /** Everything a conversation says, in order, by role; tool arguments parsed (whitespace is not meaning). */
@@ -95,7 +98,10 @@ test("property: canonical → Anthropic → canonical keeps every text, image, s
 test("property: canonical → Gemini → canonical keeps every text, image, system text, tool call and result", () => {
   fc.assert(
     fc.property(chatRequest, (req) => {
-      const back = fromGeminiRequest(toGeminiRequest(req, { model: "gemini-x", onUnsupported: "drop" }).body, { model: "gemini-x", stream: false });
+      const back = fromGeminiRequest(toGeminiRequest(req, { model: "gemini-x", onUnsupported: "drop" }).body, {
+        model: "gemini-x",
+        stream: false,
+      });
       assert.deepEqual(meaning(back), meaning(req));
     }),
     RUNS,
@@ -107,7 +113,8 @@ test("property: canonical → OpenAI body → canonical is the identity on what 
     fc.property(chatRequest, (req) => {
       const { body } = toOpenAIRequest(req, { model: "canonical-model", onUnsupported: "drop", streamUsage: false });
       const back = fromOpenAIRequest(JSON.parse(JSON.stringify(body)));
-      const strip = (r: ChatRequest) => JSON.parse(JSON.stringify({ ...r, messages: r.messages.map((m) => (m.role === "tool" ? { ...m, is_error: undefined } : m)) }));
+      const strip = (r: ChatRequest) =>
+        JSON.parse(JSON.stringify({ ...r, messages: r.messages.map((m) => (m.role === "tool" ? { ...m, is_error: undefined } : m)) }));
       assert.deepEqual(strip(back), strip(req));
     }),
     RUNS,
@@ -116,9 +123,24 @@ test("property: canonical → OpenAI body → canonical is the identity on what 
 
 type Pair = { name: string; client: () => FromCanonicalStream; upstream: () => ToCanonicalStream; argsExact: boolean };
 const PAIRS: Pair[] = [
-  { name: "anthropic", client: () => new CanonicalToAnthropicStream({ model: "m" }), upstream: () => new AnthropicToCanonicalStream({ includeUsage: true }), argsExact: true },
-  { name: "gemini", client: () => new CanonicalToGeminiStream({ model: "m" }), upstream: () => new GeminiToCanonicalStream({ includeUsage: true }), argsExact: false },
-  { name: "openai", client: () => new CanonicalToOpenAIStream({ includeUsage: true }), upstream: () => new OpenAIToCanonicalStream(), argsExact: true },
+  {
+    name: "anthropic",
+    client: () => new CanonicalToAnthropicStream({ model: "m" }),
+    upstream: () => new AnthropicToCanonicalStream({ includeUsage: true }),
+    argsExact: true,
+  },
+  {
+    name: "gemini",
+    client: () => new CanonicalToGeminiStream({ model: "m" }),
+    upstream: () => new GeminiToCanonicalStream({ includeUsage: true }),
+    argsExact: false,
+  },
+  {
+    name: "openai",
+    client: () => new CanonicalToOpenAIStream({ includeUsage: true }),
+    upstream: () => new OpenAIToCanonicalStream(),
+    argsExact: true,
+  },
 ];
 
 for (const pair of PAIRS) {

@@ -8,7 +8,10 @@ test("warnings header value: joined with '; ', ASCII only, no CR/LF, capped", ()
   assert.equal(warningsHeaderValue(["a: b, dropped", "c: d"]), "a: b, dropped; c: d");
   assert.equal(warningsHeaderValue(["née\r\nX-Evil: 1"]), "n?e??X-Evil: 1");
   assert.equal(warningsHeaderValue([]), "");
-  const long = warningsHeaderValue(Array.from({ length: 100 }, (_, i) => `field${i}: not supported, dropped`), 200);
+  const long = warningsHeaderValue(
+    Array.from({ length: 100 }, (_, i) => `field${i}: not supported, dropped`),
+    200,
+  );
   assert.ok(long.length <= 205 && long.endsWith("; ..."), long);
 });
 
@@ -19,5 +22,8 @@ test("Fidelity: unsupported drops with a warning or throws; notes never throw", 
   assert.deepEqual(drop.warnings, ["n: one choice, dropped", "user: ignored"]);
   const strict = new Fidelity("anthropic", "reject");
   strict.note("user", "ignored");
-  assert.throws(() => strict.unsupported("n", "one choice"), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "n" && e.code === "SWY_ERR_UNSUPPORTED_FIELD");
+  assert.throws(
+    () => strict.unsupported("n", "one choice"),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "n" && e.code === "SWY_ERR_UNSUPPORTED_FIELD",
+  );
 });

@@ -34,13 +34,21 @@ test("a target going down mid-load: no client error, its breaker opens, then hal
     },
   });
   assert.equal(shots.length, 2000);
-  assert.deepEqual(countBy(shots, (s) => String(s.status)), { "200": 2000 }, "zero client-visible errors");
+  assert.deepEqual(
+    countBy(shots, (s) => String(s.status)),
+    { "200": 2000 },
+    "zero client-visible errors",
+  );
   assert.ok(transitions.includes("closed->open"), `breaker opened: ${transitions.join(", ")}`);
   // After it is back, probes close the breaker (more traffic may be needed for the probes).
-  const closed = await until(async () => {
-    await fire(gw.url, 20, 4);
-    return transitions.includes("half_open->closed");
-  }, 10_000, 100);
+  const closed = await until(
+    async () => {
+      await fire(gw.url, 20, 4);
+      return transitions.includes("half_open->closed");
+    },
+    10_000,
+    100,
+  );
   assert.ok(closed, `breaker closed again: ${transitions.join(", ")}`);
   down.resetStats();
   const after = await fire(gw.url, 90, 6);

@@ -11,16 +11,34 @@ const f = await simRoute({
     { dialect: "openai", name: "streaming", stream_chunks: 200, chunk_interval_ms: 20 },
   ],
   routes: ([slow, streaming]) => [
-    { name: "slow", surface: "openai", models: ["slow"], targets: [{ id: "slow", provider: "openai", base_url: slow.url, key: "sk-slow-0001" }] },
-    { name: "streaming", surface: "openai", models: ["streaming"], targets: [{ id: "streaming", provider: "openai", base_url: streaming.url, key: "sk-stream-0002" }] },
+    {
+      name: "slow",
+      surface: "openai",
+      models: ["slow"],
+      targets: [{ id: "slow", provider: "openai", base_url: slow.url, key: "sk-slow-0001" }],
+    },
+    {
+      name: "streaming",
+      surface: "openai",
+      models: ["streaming"],
+      targets: [{ id: "streaming", provider: "openai", base_url: streaming.url, key: "sk-stream-0002" }],
+    },
   ],
 });
-const { gw, sims: [slow, streaming] } = f;
+const {
+  gw,
+  sims: [slow, streaming],
+} = f;
 after(() => f.close());
 
 test("a client that disconnects before the answer cancels the upstream call", async () => {
   const ac = new AbortController();
-  const pending = request(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chatBody("slow")), signal: ac.signal });
+  const pending = request(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(chatBody("slow")),
+    signal: ac.signal,
+  });
   assert.ok(await until(() => slow.stats().in_flight === 1, 2000));
   ac.abort();
   await assert.rejects(pending);
@@ -30,7 +48,12 @@ test("a client that disconnects before the answer cancels the upstream call", as
 
 test("a client that disconnects mid-stream cancels the upstream stream", async () => {
   const ac = new AbortController();
-  const res = await request(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(chatBody("streaming", { stream: true })), signal: ac.signal });
+  const res = await request(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(chatBody("streaming", { stream: true })),
+    signal: ac.signal,
+  });
   let chunks = 0;
   await assert.rejects(
     (async () => {

@@ -22,7 +22,10 @@ const f = await simRoute({
     { id: "b", key: "rest-b-0002" },
   ],
 });
-const { gw, sims: [a] } = f;
+const {
+  gw,
+  sims: [a],
+} = f;
 after(() => f.close());
 
 async function served(n: number): Promise<Record<string, number>> {

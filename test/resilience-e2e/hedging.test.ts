@@ -15,7 +15,10 @@ const f = await simRoute({
     { id: "fast", key: "sk-hedge-0002" },
   ],
 });
-const { gw, sims: [slow] } = f;
+const {
+  gw,
+  sims: [slow],
+} = f;
 after(() => f.close());
 
 test("hedging: a call stuck on the 1 s target is answered by a hedge after 100 ms and the loser is cancelled", async () => {
@@ -24,7 +27,10 @@ test("hedging: a call stuck on the 1 s target is answered by a hedge after 100 m
   const hedged = shots.filter((s) => s.headers["x-switchyard-attempts"] === "2");
   assert.ok(hedged.length >= 10, `about half the requests started on the slow target and were hedged (${hedged.length})`);
   assert.ok(hedged.every((s) => s.target === "fast"));
-  assert.ok(shots.every((s) => s.ms < 900), "no request waited for the slow target");
+  assert.ok(
+    shots.every((s) => s.ms < 900),
+    "no request waited for the slow target",
+  );
   // The losers' upstream calls were aborted: the slow simulator saw them closed before answering.
   assert.ok(await until(() => slow.stats().in_flight === 0, 3000));
   assert.equal(slow.stats().aborted, slow.stats().requests, "every call to the slow target was cancelled");

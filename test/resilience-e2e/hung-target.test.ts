@@ -16,7 +16,10 @@ const f = await simRoute({
     { id: "ok", key: "sk-ok-0002" },
   ],
 });
-const { gw, sims: [hung] } = f;
+const {
+  gw,
+  sims: [hung],
+} = f;
 after(() => f.close());
 
 test("a hung target: the 1 s first-byte timeout fails over, the request completes in < 1.5 s, the hung connection is closed", async () => {

@@ -15,14 +15,20 @@ const f = await simRoute({
     { id: "roomy", key: "sk-roomy-0002" },
   ],
 });
-const { gw, sims: [limited] } = f;
+const {
+  gw,
+  sims: [limited],
+} = f;
 after(() => f.close());
 
 test("a key whose provider says its quota is nearly spent gets a smaller share until the reset, before any 429", async () => {
   // Round-robin would give the limited key 94 of 188 calls; its share starts shrinking once fewer
   // than 10 % of its 100 remain, so it ends a little under that, with a handful left.
   const first = await fire(gw.url, 188, 1);
-  assert.deepEqual(countBy(first, (s) => String(s.status)), { "200": 188 });
+  assert.deepEqual(
+    countBy(first, (s) => String(s.status)),
+    { "200": 188 },
+  );
   const used = limited.stats().requests;
   assert.ok(used >= 85 && used <= 94, `limited key used ${used} of its 100`);
   const status = await gw.status();
@@ -30,7 +36,10 @@ test("a key whose provider says its quota is nearly spent gets a smaller share u
   assert.ok(share !== undefined && share < 1, `the limited key's share is lowered (${share})`);
   // From now on it takes much less than half, and no client sees its quota run out.
   const next = await fire(gw.url, 40, 1);
-  assert.deepEqual(countBy(next, (s) => String(s.status)), { "200": 40 });
+  assert.deepEqual(
+    countBy(next, (s) => String(s.status)),
+    { "200": 40 },
+  );
   const byTarget = countBy(next, (s) => s.target);
   assert.ok((byTarget.limited ?? 0) < 12, `the limited key took ${byTarget.limited ?? 0} of 40 (round-robin alone: 20)`);
   assert.equal(limited.stats().by_status["429"], undefined, "it never reached a 429");

@@ -23,7 +23,10 @@ const f = await simRoute({
     },
   ],
 });
-const { gw, sims: [sim] } = f;
+const {
+  gw,
+  sims: [sim],
+} = f;
 const client = new Pool(gw.url, { connections: 128 });
 after(async () => {
   await client.close();

@@ -17,7 +17,10 @@ test("a key answering 429 with Retry-After: 2 gets no call for 2 s, others take 
   await limited.set({ rate_limit_rate: 1, retry_after_s: 2 });
   // Load until the limited key has answered its 429.
   const before = await fire(gw.url, 30, 3);
-  assert.deepEqual(countBy(before, (s) => String(s.status)), { "200": 30 });
+  assert.deepEqual(
+    countBy(before, (s) => String(s.status)),
+    { "200": 30 },
+  );
   const log429 = limited.stats().log.filter((e) => e.status === 429);
   assert.equal(log429.length, 1, "exactly one call reached the limited key before it was benched");
   const benchedAt = log429[0]!.at;

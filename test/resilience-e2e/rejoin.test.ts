@@ -51,7 +51,12 @@ function steadyLoad(url: string): { shots: Shot[]; stop: () => Promise<void> } {
   const body = JSON.stringify({ model: "demo", messages: [{ role: "user", content: "hi" }] });
   const client = async () => {
     while (running) {
-      const res = await pool.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" }, body });
+      const res = await pool.request({
+        path: "/v1/chat/completions",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       await res.body.text();
       shots.push({ at: Date.now(), status: res.statusCode, target: String(res.headers["x-switchyard-target"] ?? "") });
       await new Promise((r) => setTimeout(r, 20));
@@ -101,6 +106,9 @@ for (const [name, run, outageS] of [
     assert.deepEqual(errors, [], "every client request answered 200 through the outage");
     const during = shots.filter((s) => s.at > downAt + 200 && s.at < backAt);
     assert.ok(during.length > outageS * 20, `steady load during the outage (${during.length} requests)`);
-    assert.ok(during.every((s) => s.target !== "t1"), "the down target served nothing while down");
+    assert.ok(
+      during.every((s) => s.target !== "t1"),
+      "the down target served nothing while down",
+    );
   });
 }

@@ -23,10 +23,20 @@ const f = await simRoute({
         { id: "b", provider: "openai" as const, base_url: b.url, key: "sk-retry-b-0002" },
       ],
     });
-    return [route("next", "next"), route("same", "same"), { ...route("by-kind", "next"), retry: { attempts: 3, target: "next" as const, same_target_on: ["server_error" as const], backoff: { base_ms: 1, max_ms: 5 } } }];
+    return [
+      route("next", "next"),
+      route("same", "same"),
+      {
+        ...route("by-kind", "next"),
+        retry: { attempts: 3, target: "next" as const, same_target_on: ["server_error" as const], backoff: { base_ms: 1, max_ms: 5 } },
+      },
+    ];
   },
 });
-const { gw, sims: [a, b] } = f;
+const {
+  gw,
+  sims: [a, b],
+} = f;
 after(() => f.close());
 
 test("retry.target: next fails over to the other target at once", async () => {
@@ -62,7 +72,13 @@ test("the breaker's open wait follows its open_backoff policy", () => {
   const p = new RoutePolicies(
     {
       ...(gw.gateway.route("next")!.config as any),
-      breaker: { ...gw.gateway.route("next")!.config.breaker, failure_threshold: 1, open_s: 1, max_open_s: 10, open_backoff: { kind: "linear", factor: 2, jitter: "none" } },
+      breaker: {
+        ...gw.gateway.route("next")!.config.breaker,
+        failure_threshold: 1,
+        open_s: 1,
+        max_open_s: 10,
+        open_backoff: { kind: "linear", factor: 2, jitter: "none" },
+      },
     },
     gw.gateway.route("next")!.targets,
     new MemoryStore(),

@@ -22,12 +22,18 @@ const f = await simRoute({
     },
   ],
 });
-const { gw, sims: [sim] } = f;
+const {
+  gw,
+  sims: [sim],
+} = f;
 after(() => f.close());
 
 test("a revoked key (401) is disabled, never called again until re-enabled, and clients never see its 401", async () => {
   const shots = await fire(gw.url, 300, 8);
-  assert.deepEqual(countBy(shots, (s) => String(s.status)), { "200": 300 });
+  assert.deepEqual(
+    countBy(shots, (s) => String(s.status)),
+    { "200": 300 },
+  );
   const calls = sim.stats().by_key["sk-revoked-0002"]!;
   assert.ok(calls >= 1 && calls <= 8, `only the calls already under way when the first 401 came back reached it (${calls})`);
   const status = await gw.status();

@@ -15,7 +15,10 @@ const f = await simRoute({
     { id: "steady", key: "sk-steady-0002" },
   ],
 });
-const { gw, sims: [slowing] } = f;
+const {
+  gw,
+  sims: [slowing],
+} = f;
 after(() => f.close());
 
 test("a target whose latency jumps from 20 ms to 2 s is opened by the slow-call rule before any error", async () => {
@@ -31,7 +34,10 @@ test("a target whose latency jumps from 20 ms to 2 s is opened by the slow-call 
   assert.ok(await until(() => reasons.length > 0, 15_000, 50), "the breaker opened");
   const shots = await load;
   assert.deepEqual(reasons, ["slow_call_rate"]);
-  assert.ok(shots.every((s) => s.status === 200), "no client saw an error");
+  assert.ok(
+    shots.every((s) => s.status === 200),
+    "no client saw an error",
+  );
   const status = await gw.status();
   const t = status.routes[0].targets[0];
   assert.equal(t.breaker.state, "open");

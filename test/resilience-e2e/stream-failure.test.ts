@@ -13,7 +13,12 @@ const f = await simRoute({
     { dialect: "anthropic", name: "claude", stream_chunks: 20, drop_after_chunks: 5 },
   ],
   routes: ([dropper, healthy, claude]) => [
-    { name: "drops", surface: "openai", models: ["drops"], targets: [{ id: "dropper", provider: "openai", base_url: dropper.url, key: "sk-drop-0001" }] },
+    {
+      name: "drops",
+      surface: "openai",
+      models: ["drops"],
+      targets: [{ id: "dropper", provider: "openai", base_url: dropper.url, key: "sk-drop-0001" }],
+    },
     {
       name: "mixed",
       surface: "openai",
@@ -24,14 +29,26 @@ const f = await simRoute({
         { id: "healthy", provider: "openai", base_url: healthy.url, key: "sk-healthy-0002" },
       ],
     },
-    { name: "claude", surface: "anthropic", models: ["claude"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0003" }] },
+    {
+      name: "claude",
+      surface: "anthropic",
+      models: ["claude"],
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0003" }],
+    },
   ],
 });
-const { gw, sims: [dropper] } = f;
+const {
+  gw,
+  sims: [dropper],
+} = f;
 after(() => f.close());
 
 async function stream(path: string, body: unknown) {
-  const res = await request(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await request(`${gw.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const events: string[] = [];
   for await (const d of sseData(res.body)) events.push(d);
   return { status: res.statusCode, headers: res.headers, events };

@@ -35,7 +35,10 @@ test("a 10 s outage of every target under steady load: bounded upstream calls, 5
   assert.equal(statuses["200"], undefined, "nothing succeeded during the outage");
   assert.ok((statuses["503"] ?? 0) > clientRequests * 0.8, `mostly 503s: ${JSON.stringify(statuses)}`);
   const unavailable = shots.filter((s) => s.status === 503);
-  assert.ok(unavailable.every((s) => Number(s.headers["retry-after"]) >= 1), "every 503 carries Retry-After");
+  assert.ok(
+    unavailable.every((s) => Number(s.headers["retry-after"]) >= 1),
+    "every 503 carries Retry-After",
+  );
   assert.equal(JSON.parse(unavailable[0]!.body).error.code, "no_target_available");
   // Recovery: the upstreams heal, traffic resumes by itself.
   await Promise.all(sims.map((s) => s.set({ error_rate: 0 })));

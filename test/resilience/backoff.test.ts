@@ -9,9 +9,18 @@ const series = (b: { delay(n: number): number }, n: number) => Array.from({ leng
 test("curves without jitter: fixed, linear, exponential, fibonacci, each capped", () => {
   assert.deepEqual(series(createBackoff(cfg({ kind: "fixed", base_ms: 100, jitter: "none" })), 4), [100, 100, 100, 100]);
   assert.deepEqual(series(createBackoff(cfg({ kind: "linear", base_ms: 100, jitter: "none" })), 4), [100, 200, 300, 400]);
-  assert.deepEqual(series(createBackoff(cfg({ kind: "exponential", base_ms: 100, max_ms: 1000, jitter: "none" })), 6), [100, 200, 400, 800, 1000, 1000]);
-  assert.deepEqual(series(createBackoff(cfg({ kind: "exponential", base_ms: 100, factor: 3, max_ms: 10_000, jitter: "none" })), 3), [100, 300, 900]);
-  assert.deepEqual(series(createBackoff(cfg({ kind: "fibonacci", base_ms: 10, max_ms: 10_000, jitter: "none" })), 6), [10, 20, 30, 50, 80, 130]);
+  assert.deepEqual(
+    series(createBackoff(cfg({ kind: "exponential", base_ms: 100, max_ms: 1000, jitter: "none" })), 6),
+    [100, 200, 400, 800, 1000, 1000],
+  );
+  assert.deepEqual(
+    series(createBackoff(cfg({ kind: "exponential", base_ms: 100, factor: 3, max_ms: 10_000, jitter: "none" })), 3),
+    [100, 300, 900],
+  );
+  assert.deepEqual(
+    series(createBackoff(cfg({ kind: "fibonacci", base_ms: 10, max_ms: 10_000, jitter: "none" })), 6),
+    [10, 20, 30, 50, 80, 130],
+  );
   assert.equal(createBackoff(cfg({ kind: "fibonacci", base_ms: 10, max_ms: 5000, jitter: "none" })).delay(500), 5000);
 });
 

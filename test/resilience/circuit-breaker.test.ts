@@ -112,7 +112,11 @@ test("half-open admits exactly half_open_calls probes; success_threshold success
   assert.equal(b.state, "half_open");
   b.onResult("ok", 10, t);
   assert.equal(b.state, "closed");
-  assert.deepEqual(events, ["r/t0 closed>open:consecutive_failures", "r/t0 open>half_open:wait_elapsed", "r/t0 half_open>closed:probes_succeeded"]);
+  assert.deepEqual(events, [
+    "r/t0 closed>open:consecutive_failures",
+    "r/t0 open>half_open:wait_elapsed",
+    "r/t0 half_open>closed:probes_succeeded",
+  ]);
 });
 
 test("release() frees an abandoned probe slot", () => {
@@ -244,5 +248,8 @@ test("a recovery probe answered ends the open wait at once; admin actions reach 
   assert.equal(b.state, "forced_open");
   list.act("reset-breaker", pool[0]!, T0);
   assert.equal(b.state, "closed");
-  assert.throws(() => list.act("no-such-action", pool[0]!, T0), (e: { code?: string }) => e.code === "unknown_action");
+  assert.throws(
+    () => list.act("no-such-action", pool[0]!, T0),
+    (e: { code?: string }) => e.code === "unknown_action",
+  );
 });

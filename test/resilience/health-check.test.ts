@@ -62,7 +62,10 @@ test("default check per provider: the cheap models call with the target's key", 
     { provider: "rest", base_url: `${s.url}/api`, key: "r-key", auth: { type: "query", name: "apikey" } },
   ]);
   for (const t of pool) assert.equal((await probeTarget(t, cfg())).pass, true);
-  assert.deepEqual(s.seen.map((r) => `${r.method} ${r.url}`), ["GET /v1/models", "GET /v1/models", "GET /v1beta/models", "GET /api/health?apikey=r-key"]);
+  assert.deepEqual(
+    s.seen.map((r) => `${r.method} ${r.url}`),
+    ["GET /v1/models", "GET /v1/models", "GET /v1beta/models", "GET /api/health?apikey=r-key"],
+  );
   assert.equal(s.seen[0]!.headers.authorization, "Bearer sk-oai");
   assert.equal(s.seen[1]!.headers["x-api-key"], "sk-ant");
   assert.equal(s.seen[1]!.headers["anthropic-version"], "2023-06-01");
@@ -125,7 +128,13 @@ test("a JSON status of down fails a 200; degraded passes but is reported", async
   assert.equal(r.pass, false);
   assert.match(r.detail, /"down"/);
   assert.equal(hc.state(t!), "unhealthy");
-  assert.deepEqual(events.map((e) => [e.to, e.degraded]), [["healthy", true], ["unhealthy", false]]);
+  assert.deepEqual(
+    events.map((e) => [e.to, e.degraded]),
+    [
+      ["healthy", true],
+      ["unhealthy", false],
+    ],
+  );
 });
 
 test("custom path and expected status; connection refused fails", async () => {

@@ -65,7 +65,13 @@ test("401 disables permanently: no probes, only enable() brings it back", async 
   assert.equal(k.isDisabled(t!), true);
   k.enable(t!, T0 + 5);
   assert.equal(k.isDisabled(t!), false);
-  assert.deepEqual(events.map((e) => [e.disabled, e.reason]), [[true, "auth"], [false, "operator"]]);
+  assert.deepEqual(
+    events.map((e) => [e.disabled, e.reason]),
+    [
+      [true, "auth"],
+      [false, "operator"],
+    ],
+  );
 });
 
 test("quota exhaustion: OpenAI insufficient_quota, Anthropic credit, 402; a plain 429 is not", () => {

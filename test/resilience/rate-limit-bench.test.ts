@@ -30,7 +30,11 @@ test("a 429 benches until its Retry-After; the newest, later deadline wins; a sh
 test("no Retry-After: the provider's reset header, else the 1 s default; capped at 300 s", () => {
   const [oai, rest] = makePool([{ provider: "openai" }, { provider: "rest" }]);
   const b = make();
-  const until = b.observe(oai!, r429(), T0, { "x-ratelimit-limit-requests": "100", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "6s" });
+  const until = b.observe(oai!, r429(), T0, {
+    "x-ratelimit-limit-requests": "100",
+    "x-ratelimit-remaining-requests": "0",
+    "x-ratelimit-reset-requests": "6s",
+  });
   assert.equal(until, T0 + 6000);
   assert.equal(b.observe(rest!, r429(), T0), T0 + 1000);
   const [x] = makePool([{}]);
@@ -41,7 +45,11 @@ test("Anthropic reset timestamps are read too", () => {
   const [a] = makePool([{ provider: "anthropic", base_url: "http://127.0.0.1:1" }]);
   const b = make();
   const reset = new Date(T0 + 42_000).toISOString();
-  const until = b.observe(a!, r429(), T0, { "anthropic-ratelimit-requests-limit": "50", "anthropic-ratelimit-requests-remaining": "0", "anthropic-ratelimit-requests-reset": reset });
+  const until = b.observe(a!, r429(), T0, {
+    "anthropic-ratelimit-requests-limit": "50",
+    "anthropic-ratelimit-requests-remaining": "0",
+    "anthropic-ratelimit-requests-reset": reset,
+  });
   assert.equal(until, T0 + 42_000);
 });
 
@@ -59,15 +67,30 @@ test("proactive: low remaining quota shrinks the share until reset; none left be
   const [t] = makePool([{}]);
   const b = make();
   const ok = new Outcome("ok", 200, "ok");
-  b.observe(t!, ok, T0, { "x-ratelimit-limit-requests": "1000", "x-ratelimit-remaining-requests": "500", "x-ratelimit-reset-requests": "30s" });
+  b.observe(t!, ok, T0, {
+    "x-ratelimit-limit-requests": "1000",
+    "x-ratelimit-remaining-requests": "500",
+    "x-ratelimit-reset-requests": "30s",
+  });
   assert.equal(b.share(t!, T0), 1, "50 % left: full share");
-  b.observe(t!, ok, T0, { "x-ratelimit-limit-requests": "1000", "x-ratelimit-remaining-requests": "50", "x-ratelimit-reset-requests": "30s", "x-ratelimit-limit-tokens": "100000", "x-ratelimit-remaining-tokens": "9000", "x-ratelimit-reset-tokens": "10s" });
+  b.observe(t!, ok, T0, {
+    "x-ratelimit-limit-requests": "1000",
+    "x-ratelimit-remaining-requests": "50",
+    "x-ratelimit-reset-requests": "30s",
+    "x-ratelimit-limit-tokens": "100000",
+    "x-ratelimit-remaining-tokens": "9000",
+    "x-ratelimit-reset-tokens": "10s",
+  });
   assert.equal(b.share(t!, T0), 0.5, "50 of 1000 = half the 10 % threshold; the tighter of requests and tokens");
   assert.equal(b.share(t!, T0 + 30_000), 1, "back to full after the reset");
   b.observe(t!, ok, T0, { "x-ratelimit-limit-tokens": "100000", "x-ratelimit-remaining-tokens": "1", "x-ratelimit-reset-tokens": "10s" });
   assert.equal(b.share(t!, T0), 0.1, "floored at min_share");
   assert.equal(b.isEligible(t!, T0), true);
-  b.observe(t!, ok, T0, { "x-ratelimit-limit-requests": "1000", "x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s" });
+  b.observe(t!, ok, T0, {
+    "x-ratelimit-limit-requests": "1000",
+    "x-ratelimit-remaining-requests": "0",
+    "x-ratelimit-reset-requests": "2s",
+  });
   assert.equal(b.isEligible(t!, T0 + 1999), false, "nothing left: benched before the certain 429");
   assert.equal(b.isEligible(t!, T0 + 2000), true);
 });

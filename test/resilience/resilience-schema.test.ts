@@ -42,7 +42,13 @@ test("retry defaults: 3 attempts, retry on every target failure, exponential 100
 
 test("other blocks parse from {} with their documented defaults", () => {
   assert.deepEqual(hedgeSchema.parse({}), { enabled: false, delay_ms: "p95", max_hedges: 1 });
-  assert.deepEqual(queueSchema.parse({}), { size: 0, timeout_ms: 30_000, priority_header: "x-switchyard-priority", default_priority: "normal", wait_when_unavailable: false });
+  assert.deepEqual(queueSchema.parse({}), {
+    size: 0,
+    timeout_ms: 30_000,
+    priority_header: "x-switchyard-priority",
+    default_priority: "normal",
+    wait_when_unavailable: false,
+  });
   assert.deepEqual(slowStartSchema.parse({}), { enabled: true, window_s: 30, min_weight: 0.1, aggression: 1 });
   assert.equal(keyDisableSchema.parse({}).failure_rate, 0.5);
   assert.deepEqual(keyDisableSchema.parse({}).auth_statuses, [401, 403]);
@@ -57,12 +63,21 @@ test("bad values get messages that name the mistake", () => {
   const r = breakerSchema.safeParse({ failure_rate: 50, open_s: 100, max_open_s: 50, bogus: 1 });
   assert.equal(r.success, false);
   const msgs = r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-  assert.ok(msgs.some((m) => m.startsWith("failure_rate: must be <= 1")), msgs.join("\n"));
-  assert.ok(msgs.some((m) => m.includes("bogus")), msgs.join("\n"));
+  assert.ok(
+    msgs.some((m) => m.startsWith("failure_rate: must be <= 1")),
+    msgs.join("\n"),
+  );
+  assert.ok(
+    msgs.some((m) => m.includes("bogus")),
+    msgs.join("\n"),
+  );
   assert.match(hedgeSchema.safeParse({ delay_ms: "p99" }).error!.issues[0]!.message, /"p95"/);
   assert.match(retryPolicySchema.safeParse({ retry_on: ["ok"] }).error!.issues[0]!.message, /outcome kinds/);
   assert.match(healthCheckSchema.safeParse({ path: "health" }).error!.issues[0]!.message, /start with \//);
-  assert.match(breakerSchema.safeParse({ window: "count", window_calls: 10, min_calls: 20 }).error!.issues[0]!.message, /min_calls must be <= window_calls/);
+  assert.match(
+    breakerSchema.safeParse({ window: "count", window_calls: 10, min_calls: 20 }).error!.issues[0]!.message,
+    /min_calls must be <= window_calls/,
+  );
 });
 
 test("a target override inherits every field it does not set, nested blocks included", () => {

@@ -11,7 +11,8 @@ const T0 = 1_700_000_000_000;
 
 test("retries the configured kinds only", () => {
   const p = new RetryPolicy(retryPolicySchema.parse({}));
-  for (const k of ["rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const) assert.equal(p.retries(k), true, k);
+  for (const k of ["rate_limited", "overloaded", "server_error", "timeout", "connection_failure", "broken_stream"] as const)
+    assert.equal(p.retries(k), true, k);
   assert.equal(p.retries("client_error"), false);
   assert.equal(p.retries("ok"), false);
   assert.equal(new RetryPolicy(retryPolicySchema.parse({ retry_on: ["timeout"] })).retries("server_error"), false);
@@ -31,7 +32,12 @@ test("same target: the longer of backoff and Retry-After; beyond max_retry_after
 });
 
 test("the retry budget is the route's policy and can be turned off", () => {
-  const route = (retry: Record<string, unknown>) => configSchema.parse({ routes: [{ name: "r", surface: "rest", service: "s", retry, targets: [{ id: "t", provider: "rest", base_url: "http://127.0.0.1:1" }] }] }).routes[0]!;
+  const route = (retry: Record<string, unknown>) =>
+    configSchema.parse({
+      routes: [
+        { name: "r", surface: "rest", service: "s", retry, targets: [{ id: "t", provider: "rest", base_url: "http://127.0.0.1:1" }] },
+      ],
+    }).routes[0]!;
   const policies = (retry: Record<string, unknown>) => new RoutePolicies(route(retry), [], new MemoryStore(), new GatewayEvents());
   assert.ok(policies({}).budget);
   assert.equal(policies({ budget: { enabled: false } }).budget, null);

@@ -18,11 +18,40 @@ const seen: Record<string, RestRequestInfo[]> = { a: [], b: [], c: [] };
 
 const vendors = ([a, b, c]: readonly [SimProvider, SimProvider, SimProvider], tiers: boolean) => [
   // A: symbol in the path, key in a header.
-  { id: "vendor-a", provider: "rest" as const, base_url: a.url, key: "key-a-0001", auth: { type: "header" as const, name: "x-api-key" }, path: "/v2/quote/{symbol}", response_mapper: "vendor-a.mjs", tier: 1 },
+  {
+    id: "vendor-a",
+    provider: "rest" as const,
+    base_url: a.url,
+    key: "key-a-0001",
+    auth: { type: "header" as const, name: "x-api-key" },
+    path: "/v2/quote/{symbol}",
+    response_mapper: "vendor-a.mjs",
+    tier: 1,
+  },
   // B: one query endpoint with a fixed function, the symbol renamed, the key in the query.
-  { id: "vendor-b", provider: "rest" as const, base_url: b.url, key: "key-b-0002", auth: { type: "query" as const, name: "apikey" }, path: "/query", query: { function: "GLOBAL_QUOTE" }, params: { symbol: "ticker" }, response_mapper: "vendor-b.ts", tier: tiers ? 2 : 1 },
+  {
+    id: "vendor-b",
+    provider: "rest" as const,
+    base_url: b.url,
+    key: "key-b-0002",
+    auth: { type: "query" as const, name: "apikey" },
+    path: "/query",
+    query: { function: "GLOBAL_QUOTE" },
+    params: { symbol: "ticker" },
+    response_mapper: "vendor-b.ts",
+    tier: tiers ? 2 : 1,
+  },
   // C: a path per client path, the symbol renamed, a bearer key.
-  { id: "vendor-c", provider: "rest" as const, base_url: `${c.url}/api`, key: "key-c-0003", path: { "/quote": "/prices" }, params: { symbol: "s" }, response_mapper: "vendor-c.mjs", tier: tiers ? 3 : 1 },
+  {
+    id: "vendor-c",
+    provider: "rest" as const,
+    base_url: `${c.url}/api`,
+    key: "key-c-0003",
+    path: { "/quote": "/prices" },
+    params: { symbol: "s" },
+    response_mapper: "vendor-c.mjs",
+    tier: tiers ? 3 : 1,
+  },
 ];
 const f = await simRoute({
   sims: [
@@ -47,16 +76,31 @@ const f = await simRoute({
       name: "vendor-c",
       rest_response: (r) => {
         seen.c!.push(r);
-        return { data: [{ s: "MSFT", p: 40000, scale: 2, ccy: "USD" }, { s: r.query.s, p: 10150, scale: 2, ccy: "USD" }] };
+        return {
+          data: [
+            { s: "MSFT", p: 40000, scale: 2, ccy: "USD" },
+            { s: r.query.s, p: 10150, scale: 2, ccy: "USD" },
+          ],
+        };
       },
     },
   ],
   routes: (sims) => [
     { name: "quotes", surface: "rest", service: "quotes", strategy: "round-robin", targets: vendors(sims, false) },
-    { name: "quotes-ordered", surface: "rest", service: "quotes-ordered", strategy: "tiered", retry: { attempts: 3 }, targets: vendors(sims, true) },
+    {
+      name: "quotes-ordered",
+      surface: "rest",
+      service: "quotes-ordered",
+      strategy: "tiered",
+      retry: { attempts: 3 },
+      targets: vendors(sims, true),
+    },
   ],
 });
-const { gw, sims: [a, b, c] } = f;
+const {
+  gw,
+  sims: [a, b, c],
+} = f;
 await loadResponseMappers(gw.gateway.config, MAPPERS);
 after(() => f.close());
 beforeEach(async () => {
@@ -69,7 +113,13 @@ const EXPECTED = { symbol: "IBM", price: 101.5, currency: "USD" };
 async function quote(service: string, symbol = "IBM") {
   const res = await fetch(`${gw.url}/rest/${service}/quote?symbol=${symbol}&range=1d`);
   const text = await res.text();
-  return { status: res.status, target: res.headers.get("x-switchyard-target"), length: res.headers.get("content-length"), body: JSON.parse(text), text };
+  return {
+    status: res.status,
+    target: res.headers.get("x-switchyard-target"),
+    length: res.headers.get("content-length"),
+    body: JSON.parse(text),
+    text,
+  };
 }
 
 test("three vendors of different shapes give the client the same mapped JSON", async () => {
@@ -110,7 +160,9 @@ test("with the first vendor down, the next one serves the same answer", async ()
 
 test("the library maps too: without loadResponseMappers, a mapper module loads on first use", async () => {
   const lib = createGateway({
-    routes: [{ name: "q", surface: "rest", service: "q", targets: [{ ...vendors(f.sims, false)[2]!, response_mapper: `${MAPPERS}vendor-c.mjs` }] }],
+    routes: [
+      { name: "q", surface: "rest", service: "q", targets: [{ ...vendors(f.sims, false)[2]!, response_mapper: `${MAPPERS}vendor-c.mjs` }] },
+    ],
   });
   try {
     const res = await lib.request("q", { path: "/quote?symbol=IBM" });
@@ -146,7 +198,20 @@ test("a mapper module that is missing or exports no function stops start-up with
 
 test("config: path, params and response_mapper belong to rest targets only", () => {
   assert.throws(
-    () => createGateway({ routes: [{ name: "c", surface: "openai", models: ["m"], targets: [{ id: "o", provider: "openai", base_url: a.url, path: "/x", response_mapper: "m.mjs" }] }] }),
-    (err: unknown) => err instanceof ConfigError && /targets\[0\]\.path: only applies to provider rest/.test(err.message) && /response_mapper: only applies/.test(err.message),
+    () =>
+      createGateway({
+        routes: [
+          {
+            name: "c",
+            surface: "openai",
+            models: ["m"],
+            targets: [{ id: "o", provider: "openai", base_url: a.url, path: "/x", response_mapper: "m.mjs" }],
+          },
+        ],
+      }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /targets\[0\]\.path: only applies to provider rest/.test(err.message) &&
+      /response_mapper: only applies/.test(err.message),
   );
 });

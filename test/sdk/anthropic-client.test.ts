@@ -7,20 +7,43 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { LONG_TURN, MODES, TOOL_RESULT, UPSTREAMS, UPSTREAM_MODEL, WEATHER_SCHEMA, startMatrix, targetId, type Upstream } from "../helpers/llm-matrix.js";
+import {
+  LONG_TURN,
+  MODES,
+  TOOL_RESULT,
+  UPSTREAMS,
+  UPSTREAM_MODEL,
+  WEATHER_SCHEMA,
+  startMatrix,
+  targetId,
+  type Upstream,
+} from "../helpers/llm-matrix.js";
 
 const m = await startMatrix();
 after(() => m.close());
 const apiKeyClient = new Anthropic({ apiKey: "sk-ant-client-not-forwarded", baseURL: m.gw.url, maxRetries: 0 });
-const bearerClient = new Anthropic({ authToken: "sk-ant-bearer-not-forwarded", apiKey: null, baseURL: m.gw.url, maxRetries: 0, defaultHeaders: { "anthropic-version": "2024-01-01" } });
-const tools: Anthropic.Tool[] = [{ name: "get_weather", description: "Weather in a city", input_schema: WEATHER_SCHEMA as unknown as Anthropic.Tool.InputSchema }];
+const bearerClient = new Anthropic({
+  authToken: "sk-ant-bearer-not-forwarded",
+  apiKey: null,
+  baseURL: m.gw.url,
+  maxRetries: 0,
+  defaultHeaders: { "anthropic-version": "2024-01-01" },
+});
+const tools: Anthropic.Tool[] = [
+  { name: "get_weather", description: "Weather in a city", input_schema: WEATHER_SCHEMA as unknown as Anthropic.Tool.InputSchema },
+];
 
 interface Result {
   message: Anthropic.Message;
   target: string | null;
 }
 
-async function call(client: Anthropic, model: string, stream: boolean, params: Omit<Anthropic.MessageCreateParamsNonStreaming, "model" | "max_tokens">): Promise<Result> {
+async function call(
+  client: Anthropic,
+  model: string,
+  stream: boolean,
+  params: Omit<Anthropic.MessageCreateParamsNonStreaming, "model" | "max_tokens">,
+): Promise<Result> {
   const body = { model, max_tokens: 256, ...params };
   if (!stream) {
     const { data, response } = await client.messages.create(body).withResponse();
@@ -52,7 +75,10 @@ for (const u of UPSTREAMS) {
       const model = `via-${u}`;
       const stream = mode === "stream";
 
-      const sys = await call(apiKeyClient, model, stream, { system: `say exactly: pong from ${u}`, messages: [{ role: "user", content: "Hello" }] });
+      const sys = await call(apiKeyClient, model, stream, {
+        system: `say exactly: pong from ${u}`,
+        messages: [{ role: "user", content: "Hello" }],
+      });
       assert.equal(textOf(sys.message), `pong from ${u}`);
       assert.equal(sys.message.stop_reason, "end_turn");
       assertAnswer(sys, u);

@@ -5,14 +5,29 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { GoogleGenAI, Type, type Content, type FunctionCall, type GenerateContentConfig, type GenerateContentResponseUsageMetadata } from "@google/genai";
+import {
+  GoogleGenAI,
+  Type,
+  type Content,
+  type FunctionCall,
+  type GenerateContentConfig,
+  type GenerateContentResponseUsageMetadata,
+} from "@google/genai";
 import { LONG_TURN, MODES, TOOL_RESULT, UPSTREAMS, UPSTREAM_MODEL, startMatrix, targetId, type Upstream } from "../helpers/llm-matrix.js";
 
 const m = await startMatrix();
 after(() => m.close());
 const ai = new GoogleGenAI({ apiKey: "gemini-client-not-forwarded", httpOptions: { baseUrl: m.gw.url } });
 const tools: GenerateContentConfig["tools"] = [
-  { functionDeclarations: [{ name: "get_weather", description: "Weather in a city", parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } }, required: ["city"] } }] },
+  {
+    functionDeclarations: [
+      {
+        name: "get_weather",
+        description: "Weather in a city",
+        parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } }, required: ["city"] },
+      },
+    ],
+  },
 ];
 
 interface Result {
@@ -55,7 +70,10 @@ async function call(model: string, stream: boolean, contents: Content[] | string
 function assertAnswer(r: Result, u: Upstream): void {
   assert.equal(r.target, targetId(u));
   assert.equal(r.model, UPSTREAM_MODEL[u], "the answer names the upstream's model");
-  assert.ok(r.usage && (r.usage.promptTokenCount ?? 0) > 0 && (r.usage.candidatesTokenCount ?? 0) > 0, `usage present: ${JSON.stringify(r.usage)}`);
+  assert.ok(
+    r.usage && (r.usage.promptTokenCount ?? 0) > 0 && (r.usage.candidatesTokenCount ?? 0) > 0,
+    `usage present: ${JSON.stringify(r.usage)}`,
+  );
 }
 
 for (const u of UPSTREAMS) {
@@ -91,7 +109,11 @@ for (const u of UPSTREAMS) {
       const second = await call(
         model,
         stream,
-        [ask, { role: "model", parts: [{ functionCall: fc }] }, { role: "user", parts: [{ functionResponse: { id: fc.id, name: fc.name, response: { output: TOOL_RESULT } } }] }],
+        [
+          ask,
+          { role: "model", parts: [{ functionCall: fc }] },
+          { role: "user", parts: [{ functionResponse: { id: fc.id, name: fc.name, response: { output: TOOL_RESULT } } }] },
+        ],
         { tools },
       );
       assert.match(second.text, /^Tool result received: /);

@@ -5,12 +5,24 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { LONG_TURN, MODES, TOOL_RESULT, UPSTREAMS, UPSTREAM_MODEL, WEATHER_SCHEMA, startMatrix, targetId, type Upstream } from "../helpers/llm-matrix.js";
+import {
+  LONG_TURN,
+  MODES,
+  TOOL_RESULT,
+  UPSTREAMS,
+  UPSTREAM_MODEL,
+  WEATHER_SCHEMA,
+  startMatrix,
+  targetId,
+  type Upstream,
+} from "../helpers/llm-matrix.js";
 
 const m = await startMatrix();
 after(() => m.close());
 const client = new OpenAI({ apiKey: "sk-client-not-forwarded", baseURL: `${m.gw.url}/v1`, maxRetries: 0 });
-const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "get_weather", description: "Weather in a city", parameters: WEATHER_SCHEMA } }];
+const tools: OpenAI.ChatCompletionTool[] = [
+  { type: "function", function: { name: "get_weather", description: "Weather in a city", parameters: WEATHER_SCHEMA } },
+];
 
 interface Result {
   text: string;
@@ -28,15 +40,28 @@ async function call(model: string, stream: boolean, messages: OpenAI.ChatComplet
     const msg = data.choices[0]!.message;
     return {
       text: msg.content ?? "",
-      toolCalls: (msg.tool_calls ?? []).map((t) => (t.type === "function" ? { id: t.id, name: t.function.name, arguments: t.function.arguments } : { id: t.id, name: "", arguments: "" })),
+      toolCalls: (msg.tool_calls ?? []).map((t) =>
+        t.type === "function"
+          ? { id: t.id, name: t.function.name, arguments: t.function.arguments }
+          : { id: t.id, name: "", arguments: "" },
+      ),
       finish: data.choices[0]!.finish_reason,
       model: data.model,
       usage: data.usage,
       target: response.headers.get("x-switchyard-target"),
     };
   }
-  const { data, response } = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }).withResponse();
-  const r: Result = { text: "", toolCalls: [], finish: null, model: "", usage: undefined, target: response.headers.get("x-switchyard-target") };
+  const { data, response } = await client.chat.completions
+    .create({ ...params, stream: true, stream_options: { include_usage: true } })
+    .withResponse();
+  const r: Result = {
+    text: "",
+    toolCalls: [],
+    finish: null,
+    model: "",
+    usage: undefined,
+    target: response.headers.get("x-switchyard-target"),
+  };
   for await (const chunk of data) {
     r.model = chunk.model;
     if (chunk.usage) r.usage = chunk.usage;
@@ -83,7 +108,10 @@ for (const u of UPSTREAMS) {
       ]);
       assert.match(multi.text, /^Echo: What is next\?/);
       assertAnswer(multi, u);
-      assert.ok(multi.usage!.prompt_tokens >= short.usage!.prompt_tokens + 50, `earlier turns reached the upstream (${multi.usage!.prompt_tokens} vs ${short.usage!.prompt_tokens} prompt tokens)`);
+      assert.ok(
+        multi.usage!.prompt_tokens >= short.usage!.prompt_tokens + 50,
+        `earlier turns reached the upstream (${multi.usage!.prompt_tokens} vs ${short.usage!.prompt_tokens} prompt tokens)`,
+      );
 
       const ask: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "What's the weather in Paris?" }];
       const first = await call(model, stream, ask, true);
@@ -100,7 +128,11 @@ for (const u of UPSTREAMS) {
         stream,
         [
           ...ask,
-          { role: "assistant", content: null, tool_calls: [{ id: tc.id, type: "function", function: { name: tc.name, arguments: tc.arguments } }] },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: tc.id, type: "function", function: { name: tc.name, arguments: tc.arguments } }],
+          },
           { role: "tool", tool_call_id: tc.id, content: TOOL_RESULT },
         ],
         true,

@@ -23,7 +23,12 @@ test("with one of three targets refusing connections, 300 requests all succeed",
     Array.from({ length: 16 }, async () => {
       while (next < 300) {
         next++;
-        const res = await client.request({ path: "/v1/chat/completions", method: "POST", headers: { "content-type": "application/json" }, body });
+        const res = await client.request({
+          path: "/v1/chat/completions",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        });
         const json = (await res.body.json()) as { choices?: unknown[] };
         statuses.push(res.statusCode);
         assert.ok(Array.isArray(json.choices), "a chat completion came back");

@@ -4,7 +4,14 @@ import { Client } from "undici";
 import { startGateway } from "../helpers/harness.js";
 
 const gw = await startGateway({
-  routes: [{ name: "gem", surface: "gemini", models: ["g"], targets: [{ id: "g", provider: "gemini", base_url: "http://127.0.0.1:1", key: "k-0001" }] }],
+  routes: [
+    {
+      name: "gem",
+      surface: "gemini",
+      models: ["g"],
+      targets: [{ id: "g", provider: "gemini", base_url: "http://127.0.0.1:1", key: "k-0001" }],
+    },
+  ],
 });
 const client = new Client(gw.url);
 after(async () => {

@@ -14,7 +14,12 @@ const claude = await startSimProvider({ dialect: "anthropic", name: "claude-mode
 const gem = await startSimProvider({ dialect: "gemini", name: "gemini-models" });
 const gw = await startGateway({
   routes: [
-    { name: "named", surface: "openai", models: ["house-model"], targets: [{ id: "n", provider: "openai", base_url: `${oai.url}`, key: "sk-models-0001" }] },
+    {
+      name: "named",
+      surface: "openai",
+      models: ["house-model"],
+      targets: [{ id: "n", provider: "openai", base_url: `${oai.url}`, key: "sk-models-0001" }],
+    },
     {
       name: "anything",
       surface: "openai",
@@ -25,7 +30,12 @@ const gw = await startGateway({
         { id: "pinned", provider: "openai", base_url: `${oai.url}`, key: "sk-models-0004", model: "pinned-model" },
       ],
     },
-    { name: "gem-any", surface: "gemini", models: ["*"], targets: [{ id: "gem", provider: "gemini", base_url: gem.url, key: "gem-models-0005" }] },
+    {
+      name: "gem-any",
+      surface: "gemini",
+      models: ["*"],
+      targets: [{ id: "gem", provider: "gemini", base_url: gem.url, key: "gem-models-0005" }],
+    },
   ],
 });
 after(async () => {
@@ -41,12 +51,16 @@ test("a * route lists its targets' own models (their providers' lists, a pinned 
   const byId = Object.fromEntries(body.data.map((m) => [m.id, m.owned_by]));
   assert.equal(body.data[0]?.id, "house-model", "configured names first");
   assert.equal(byId["house-model"], "switchyard:named");
-  for (const id of ["gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "claude-haiku-4-5", "pinned-model"]) assert.equal(byId[id], "switchyard:anything", id);
+  for (const id of ["gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "claude-haiku-4-5", "pinned-model"])
+    assert.equal(byId[id], "switchyard:anything", id);
   assert.equal(new Set(body.data.map((m) => m.id)).size, body.data.length, "no id twice (demo is in two lists)");
 });
 
 test("the lists are fetched with each target's key and cached", async () => {
-  const seen = oai.stats().log.filter((e) => e.path === "/v1/models").map((e) => e.key);
+  const seen = oai
+    .stats()
+    .log.filter((e) => e.path === "/v1/models")
+    .map((e) => e.key);
   assert.deepEqual(seen, ["sk-models-0002"], "one fetch, with the * route's target key");
   await fetch(`${gw.url}/v1/models`);
   assert.equal(oai.stats().log.filter((e) => e.path === "/v1/models").length, 1, "the second listing comes from the cache");
@@ -54,8 +68,10 @@ test("the lists are fetched with each target's key and cached", async () => {
 
 test("Gemini clients get the Gemini shape", async () => {
   const body = (await (await fetch(`${gw.url}/v1beta/models`)).json()) as { models: { name: string }[] };
-  assert.deepEqual(
-    body.models.map((m) => m.name).sort(),
-    ["models/demo", "models/gemini-2.5-flash", "models/gemini-2.5-pro", "models/text-embedding-004"],
-  );
+  assert.deepEqual(body.models.map((m) => m.name).sort(), [
+    "models/demo",
+    "models/gemini-2.5-flash",
+    "models/gemini-2.5-pro",
+    "models/text-embedding-004",
+  ]);
 });

@@ -12,7 +12,13 @@ const upstream = createServer((req, res) => {
   req.on("data", (c) => (body += c));
   req.on("end", () => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
-    res.writeHead(200, { "content-type": "application/json", "x-upstream": "yes", "set-cookie": "s=1", "x-hop": "drop-me", connection: "x-hop" });
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "x-upstream": "yes",
+      "set-cookie": "s=1",
+      "x-hop": "drop-me",
+      connection: "x-hop",
+    });
     res.end(JSON.stringify({ ok: true, url: req.url }));
   });
 });
@@ -21,13 +27,33 @@ const base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
 const gw = await startGateway({
   routes: [
-    { name: "chat", surface: "openai", models: ["demo", "smart"], targets: [{ id: "up", provider: "openai", base_url: `${base}/v1`, key: "sk-provider-secret-9876", model: "gpt-4o" }] },
-    { name: "wild", surface: "openai", prefix: "/lb", models: ["*"], targets: [{ id: "lb", provider: "openai-compatible", base_url: `${base}/openai`, key: "sk-lb-1111" }] },
+    {
+      name: "chat",
+      surface: "openai",
+      models: ["demo", "smart"],
+      targets: [{ id: "up", provider: "openai", base_url: `${base}/v1`, key: "sk-provider-secret-9876", model: "gpt-4o" }],
+    },
+    {
+      name: "wild",
+      surface: "openai",
+      prefix: "/lb",
+      models: ["*"],
+      targets: [{ id: "lb", provider: "openai-compatible", base_url: `${base}/openai`, key: "sk-lb-1111" }],
+    },
     {
       name: "quotes",
       surface: "rest",
       service: "quotes",
-      targets: [{ id: "vendor", provider: "rest", base_url: `${base}/api`, key: "rest-secret-4242", auth: { type: "query", name: "apikey" }, headers: { "x-vendor": "v1" } }],
+      targets: [
+        {
+          id: "vendor",
+          provider: "rest",
+          base_url: `${base}/api`,
+          key: "rest-secret-4242",
+          auth: { type: "query", name: "apikey" },
+          headers: { "x-vendor": "v1" },
+        },
+      ],
     },
   ],
 });
@@ -38,7 +64,12 @@ after(async () => {
 
 test("the gateway injects the target's key, never forwards the client's, and rewrites an aliased model", async () => {
   seen.length = 0;
-  const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody("smart"), { authorization: "Bearer client-key", "x-api-key": "client-x", "x-request-id": "req-abc-123", "x-custom": "kept" });
+  const r = await postJson(`${gw.url}/v1/chat/completions`, chatBody("smart"), {
+    authorization: "Bearer client-key",
+    "x-api-key": "client-x",
+    "x-request-id": "req-abc-123",
+    "x-custom": "kept",
+  });
   assert.equal(r.status, 200);
   const got = seen[0]!;
   assert.equal(got.url, "/v1/chat/completions");
@@ -80,7 +111,11 @@ test("REST pass-through: method, path, query, auth in the query, extra headers",
   assert.equal(got.url, "/api/v1/quote?symbol=IBM&apikey=rest-secret-4242");
   assert.equal(got.headers.authorization, undefined);
   assert.equal(got.headers["x-vendor"], "v1");
-  const post = await fetch(`${gw.url}/rest/quotes/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"q":1}' });
+  const post = await fetch(`${gw.url}/rest/quotes/v1/orders`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: '{"q":1}',
+  });
   assert.equal(post.status, 200);
   assert.equal(seen[1]!.method, "POST");
   assert.equal(seen[1]!.body, '{"q":1}');

@@ -9,7 +9,10 @@ const f = await simRoute({
   sims: [{ dialect: "openai", name: "paced", stream_chunks: 50, chunk_interval_ms: 20 }],
   target: [{ id: "paced", key: "sk-stream-0001" }],
 });
-const { gw, sims: [sim] } = f;
+const {
+  gw,
+  sims: [sim],
+} = f;
 after(() => f.close());
 
 async function collect(url: string, onFirst?: () => void) {
@@ -58,9 +61,10 @@ test("SSE chunks reach the client while the upstream is still streaming, in orde
     body: JSON.stringify(chatBody("demo", { stream: true })),
   });
   const directContent: string[] = [];
-  for await (const d of sseData(res.body)) if (d !== "[DONE]") {
-    const c = JSON.parse(d).choices?.[0]?.delta?.content;
-    if (c) directContent.push(c);
-  }
+  for await (const d of sseData(res.body))
+    if (d !== "[DONE]") {
+      const c = JSON.parse(d).choices?.[0]?.delta?.content;
+      if (c) directContent.push(c);
+    }
   assert.deepEqual(content, directContent);
 });

@@ -27,8 +27,20 @@ const port = (s: { address(): unknown }) => (s.address() as AddressInfo).port;
 
 const gw = await startGateway({
   routes: [
-    { name: "garbage", surface: "openai", models: ["garbage"], targets: [{ id: "garbage", provider: "openai", base_url: `http://127.0.0.1:${port(garbage)}/v1`, key: "sk-garbage-0001" }] },
-    { name: "broken", surface: "openai", models: ["broken"], targets: [{ id: "broken-anthropic", provider: "anthropic", base_url: `http://127.0.0.1:${port(brokenJson)}`, key: "sk-ant-broken-0002" }] },
+    {
+      name: "garbage",
+      surface: "openai",
+      models: ["garbage"],
+      targets: [{ id: "garbage", provider: "openai", base_url: `http://127.0.0.1:${port(garbage)}/v1`, key: "sk-garbage-0001" }],
+    },
+    {
+      name: "broken",
+      surface: "openai",
+      models: ["broken"],
+      targets: [
+        { id: "broken-anthropic", provider: "anthropic", base_url: `http://127.0.0.1:${port(brokenJson)}`, key: "sk-ant-broken-0002" },
+      ],
+    },
   ],
 });
 after(async () => {

@@ -22,7 +22,10 @@ test("parseDuration and parseProvidersYaml", () => {
   assert.equal(parseDuration("3"), 3_000);
   assert.throws(() => parseDuration("soon"), /not a duration/);
   const list = parseProvidersYaml("- { name: a, dialect: openai, port: 0, latency_ms: 5 }\n- { name: b, dialect: rest }\n");
-  assert.deepEqual(list, [{ name: "a", dialect: "openai", port: 0, latency_ms: 5 }, { name: "b", dialect: "rest" }]);
+  assert.deepEqual(list, [
+    { name: "a", dialect: "openai", port: 0, latency_ms: 5 },
+    { name: "b", dialect: "rest" },
+  ]);
   assert.equal(parseProvidersYaml("providers:\n  - dialect: gemini\n").length, 1);
   assert.throws(() => parseProvidersYaml("- { dialect: cobol }"), /item 0: dialect/);
   assert.throws(() => parseProvidersYaml("- { dialect: openai, error_rate: 3 }"), /error_rate/);
@@ -34,11 +37,21 @@ test("simulate providers: starts the YAML's providers, prints their URLs and con
   writeFileSync(file, "- { name: p-openai, dialect: openai }\n- { name: p-rest, dialect: rest, rest_status_ignored: 1 }\n");
   try {
     let out = "";
-    await assert.rejects(program({ print: (t) => (out += t), untilStopped: async () => {} }).parseAsync(["node", "x", "simulate", "providers", "-c", file]), /rest_status_ignored/);
+    await assert.rejects(
+      program({ print: (t) => (out += t), untilStopped: async () => {} }).parseAsync(["node", "x", "simulate", "providers", "-c", file]),
+      /rest_status_ignored/,
+    );
     writeFileSync(file, "- { name: p-openai, dialect: openai }\n- { name: p-rest, dialect: rest }\n");
     let release!: () => void;
     const stopped = new Promise<void>((r) => (release = r));
-    const run = program({ print: (t) => (out += t), untilStopped: () => stopped }).parseAsync(["node", "x", "simulate", "providers", "-c", file]);
+    const run = program({ print: (t) => (out += t), untilStopped: () => stopped }).parseAsync([
+      "node",
+      "x",
+      "simulate",
+      "providers",
+      "-c",
+      file,
+    ]);
     await eventually(() => out.includes("p-rest"), 20_000, "p-rest in the output");
     const [, url, controlUrl] = /p-rest\s+rest\s+(\S+)\s+control (\S+)/.exec(out)!;
     assert.equal((await call(`${url}/ping`)).json.source, "p-rest");
@@ -57,7 +70,22 @@ test("simulate load prints progress and the report; simulate demo calls the inje
   const sim = await startSimProvider({ dialect: "openai" });
   try {
     let out = "";
-    await program({ print: (t) => (out += t) }).parseAsync(["node", "x", "simulate", "load", "--url", sim.url, "--path", "/chat/completions", "--key", "k1", "--concurrency", "2", "--requests", "6"]);
+    await program({ print: (t) => (out += t) }).parseAsync([
+      "node",
+      "x",
+      "simulate",
+      "load",
+      "--url",
+      sim.url,
+      "--path",
+      "/chat/completions",
+      "--key",
+      "k1",
+      "--concurrency",
+      "2",
+      "--requests",
+      "6",
+    ]);
     assert.match(out, /requests\s+6 in/);
     assert.match(out, /ok \(2xx\)\s+6/);
     assert.equal(sim.stats().by_key.k1, 6);

@@ -5,7 +5,11 @@ import { call, readStream } from "../helpers/http.js";
 import { parseSse } from "../helpers/sse.js";
 
 const auth = { "x-api-key": "sk-ant-test", "anthropic-version": "2023-06-01" };
-const tool = { name: "lookup", description: "Look up a symbol", input_schema: { type: "object", properties: { symbol: { type: "string" }, limit: { type: "number" }, exact: { type: "boolean" } } } };
+const tool = {
+  name: "lookup",
+  description: "Look up a symbol",
+  input_schema: { type: "object", properties: { symbol: { type: "string" }, limit: { type: "number" }, exact: { type: "boolean" } } },
+};
 
 test("anthropic message: JSON shape, system blocks accepted, usage, rate-limit headers (RFC 3339 resets)", async () => {
   const sim = await startSimProvider({ dialect: "anthropic" });
@@ -13,7 +17,12 @@ test("anthropic message: JSON shape, system blocks accepted, usage, rate-limit h
     assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const r = await call(`${sim.url}/v1/messages`, {
       headers: auth,
-      body: { model: "claude-sonnet-4", max_tokens: 100, system: [{ type: "text", text: "You are terse." }], messages: [{ role: "user", content: "Tell me a joke" }] },
+      body: {
+        model: "claude-sonnet-4",
+        max_tokens: 100,
+        system: [{ type: "text", text: "You are terse." }],
+        messages: [{ role: "user", content: "Tell me a joke" }],
+      },
     });
     assert.equal(r.status, 200);
     const b = r.json;
@@ -37,7 +46,12 @@ test("anthropic message: JSON shape, system blocks accepted, usage, rate-limit h
     // Bearer works too; a system string with "say exactly" fixes the answer.
     const exact = await call(`${sim.url}/v1/messages`, {
       headers: { authorization: "Bearer sk-ant-2" },
-      body: { model: "m", max_tokens: 10, system: "say exactly: Hallo Welt", messages: [{ role: "user", content: [{ type: "text", text: "Hello world" }] }] },
+      body: {
+        model: "m",
+        max_tokens: 10,
+        system: "say exactly: Hallo Welt",
+        messages: [{ role: "user", content: [{ type: "text", text: "Hello world" }] }],
+      },
     });
     assert.equal(exact.json.content[0].text, "Hallo Welt");
   } finally {
@@ -48,7 +62,10 @@ test("anthropic message: JSON shape, system blocks accepted, usage, rate-limit h
 test("anthropic stream: message_start, content_block_start, ping, text deltas, block stop, message_delta, message_stop", async () => {
   const sim = await startSimProvider({ dialect: "anthropic", stream_chunks: 4 });
   try {
-    const s = await readStream(`${sim.url}/v1/messages`, { headers: auth, body: { model: "claude-x", max_tokens: 50, stream: true, messages: [{ role: "user", content: "Stream this" }] } });
+    const s = await readStream(`${sim.url}/v1/messages`, {
+      headers: auth,
+      body: { model: "claude-x", max_tokens: 50, stream: true, messages: [{ role: "user", content: "Stream this" }] },
+    });
     assert.equal(s.status, 200);
     assert.equal(s.error, undefined);
     const events = parseSse(s.text);
@@ -71,7 +88,13 @@ test("anthropic stream: message_start, content_block_start, ping, text deltas, b
     assert.equal(data[0].message.role, "assistant");
     assert.deepEqual(data[0].message.content, []);
     assert.equal(data[1].content_block.type, "text");
-    const text = data.slice(3, 7).map((d) => { assert.equal(d.delta.type, "text_delta"); return d.delta.text; }).join("");
+    const text = data
+      .slice(3, 7)
+      .map((d) => {
+        assert.equal(d.delta.type, "text_delta");
+        return d.delta.text;
+      })
+      .join("");
     assert.match(text, /^Echo: Stream this/);
     assert.equal(data[8].delta.stop_reason, "end_turn");
     assert.equal(data[8].usage.output_tokens, 16);
@@ -84,7 +107,10 @@ test("anthropic stream: message_start, content_block_start, ping, text deltas, b
 test("anthropic tool_use (JSON and input_json_delta stream); tool_result answers text quoting it", async () => {
   const sim = await startSimProvider({ dialect: "anthropic" });
   try {
-    const r = await call(`${sim.url}/v1/messages`, { headers: auth, body: { model: "m", max_tokens: 50, tools: [tool], messages: [{ role: "user", content: "Look up IBM" }] } });
+    const r = await call(`${sim.url}/v1/messages`, {
+      headers: auth,
+      body: { model: "m", max_tokens: 50, tools: [tool], messages: [{ role: "user", content: "Look up IBM" }] },
+    });
     assert.equal(r.json.stop_reason, "tool_use");
     const use = r.json.content[0];
     assert.equal(use.type, "tool_use");
@@ -92,12 +118,21 @@ test("anthropic tool_use (JSON and input_json_delta stream); tool_result answers
     assert.equal(use.name, "lookup");
     assert.deepEqual(use.input, { symbol: "sample", limit: 1, exact: true });
 
-    const s = await readStream(`${sim.url}/v1/messages`, { headers: auth, body: { model: "m", max_tokens: 50, stream: true, tools: [tool], messages: [{ role: "user", content: "Look up IBM" }] } });
+    const s = await readStream(`${sim.url}/v1/messages`, {
+      headers: auth,
+      body: { model: "m", max_tokens: 50, stream: true, tools: [tool], messages: [{ role: "user", content: "Look up IBM" }] },
+    });
     const data = parseSse(s.text).map((e) => JSON.parse(e.data));
     const start = data.find((d) => d.type === "content_block_start");
     assert.equal(start.content_block.type, "tool_use");
     assert.equal(start.content_block.name, "lookup");
-    const json = data.filter((d) => d.type === "content_block_delta").map((d) => { assert.equal(d.delta.type, "input_json_delta"); return d.delta.partial_json; }).join("");
+    const json = data
+      .filter((d) => d.type === "content_block_delta")
+      .map((d) => {
+        assert.equal(d.delta.type, "input_json_delta");
+        return d.delta.partial_json;
+      })
+      .join("");
     assert.deepEqual(JSON.parse(json), { symbol: "sample", limit: 1, exact: true });
     assert.equal(data.find((d) => d.type === "message_delta").delta.stop_reason, "tool_use");
 
@@ -124,7 +159,10 @@ test("anthropic tool_use (JSON and input_json_delta stream); tool_result answers
 test("anthropic errors: 529 overloaded_error, missing max_tokens 400, unknown path 404", async () => {
   const sim = await startSimProvider({ dialect: "anthropic", error_rate: 1, error_status: 529 });
   try {
-    const r = await call(`${sim.url}/v1/messages`, { headers: auth, body: { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] } });
+    const r = await call(`${sim.url}/v1/messages`, {
+      headers: auth,
+      body: { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] },
+    });
     assert.equal(r.status, 529);
     assert.equal(r.json.type, "error");
     assert.equal(r.json.error.type, "overloaded_error");

@@ -5,7 +5,17 @@ import { call, readStream } from "../helpers/http.js";
 import { parseSse } from "../helpers/sse.js";
 
 const auth = { "x-goog-api-key": "g-key-1" };
-const tools = [{ functionDeclarations: [{ name: "find_flights", description: "Find flights", parameters: { type: "OBJECT", properties: { from: { type: "STRING" }, seats: { type: "INTEGER" } } } }] }];
+const tools = [
+  {
+    functionDeclarations: [
+      {
+        name: "find_flights",
+        description: "Find flights",
+        parameters: { type: "OBJECT", properties: { from: { type: "STRING" }, seats: { type: "INTEGER" } } },
+      },
+    ],
+  },
+];
 
 test("gemini generateContent: JSON shape, systemInstruction, usageMetadata; ?key= auth", async () => {
   const sim = await startSimProvider({ dialect: "gemini" });
@@ -73,7 +83,10 @@ test("gemini functionCall (JSON and stream); functionResponse answers text quoti
     assert.deepEqual(part.functionCall, { name: "find_flights", args: { from: "sample", seats: 1 } });
     assert.equal(r.json.candidates[0].finishReason, "STOP");
 
-    const s = await readStream(`${sim.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, { headers: auth, body: { tools, contents: [{ role: "user", parts: [{ text: "Flights" }] }] } });
+    const s = await readStream(`${sim.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+      headers: auth,
+      body: { tools, contents: [{ role: "user", parts: [{ text: "Flights" }] }] },
+    });
     const events = parseSse(s.text).map((e) => JSON.parse(e.data));
     assert.equal(events.at(-1).candidates[0].content.parts[0].functionCall.name, "find_flights");
 
@@ -111,7 +124,10 @@ test("gemini errors: 429 RESOURCE_EXHAUSTED with RetryInfo, 401 UNAUTHENTICATED 
     await sim.set({ rate_limit_rate: 0 });
     const models = await call(`${sim.url}/v1beta/models`, { headers: auth });
     assert.ok(models.json.models.some((m: { name: string }) => m.name === "models/gemini-2.5-flash"));
-    const e = await call(`${sim.url}/v1beta/models/text-embedding-004:embedContent`, { headers: auth, body: { content: { parts: [{ text: "hi" }] } } });
+    const e = await call(`${sim.url}/v1beta/models/text-embedding-004:embedContent`, {
+      headers: auth,
+      body: { content: { parts: [{ text: "hi" }] } },
+    });
     assert.equal(e.json.embedding.values.length, 8);
   } finally {
     await sim.close();

@@ -10,7 +10,11 @@ const weather = {
   function: {
     name: "get_weather",
     description: "Weather in a city",
-    parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" }, unit: { type: "string", enum: ["c", "f"] } }, required: ["city"] },
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" }, days: { type: "integer" }, unit: { type: "string", enum: ["c", "f"] } },
+      required: ["city"],
+    },
   },
 };
 
@@ -20,7 +24,13 @@ test("openai chat completion: JSON shape, model echo, usage, rate-limit headers"
     assert.match(sim.url, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
     const r = await call(`${sim.url}/chat/completions`, {
       headers: { ...auth, "x-request-id": "trace-1" },
-      body: { model: "gpt-4o-mini", messages: [{ role: "system", content: "be brief" }, { role: "user", content: "What is the capital of France?" }] },
+      body: {
+        model: "gpt-4o-mini",
+        messages: [
+          { role: "system", content: "be brief" },
+          { role: "user", content: "What is the capital of France?" },
+        ],
+      },
     });
     assert.equal(r.status, 200);
     const b = r.json;
@@ -51,12 +61,21 @@ test("openai chat completion: JSON shape, model echo, usage, rate-limit headers"
 test("openai completion_tokens sets the word count; 'say exactly' in the system prompt fixes the text", async () => {
   const sim = await startSimProvider({ dialect: "openai", completion_tokens: 5 });
   try {
-    const r = await call(`${sim.url}/chat/completions`, { headers: auth, body: { model: "m", messages: [{ role: "user", content: "hi" }] } });
+    const r = await call(`${sim.url}/chat/completions`, {
+      headers: auth,
+      body: { model: "m", messages: [{ role: "user", content: "hi" }] },
+    });
     assert.equal(r.json.choices[0].message.content, "Echo: hi the quick brown");
     assert.equal(r.json.usage.completion_tokens, 5);
     const exact = await call(`${sim.url}/chat/completions`, {
       headers: auth,
-      body: { model: "m", messages: [{ role: "system", content: "Translate. Say exactly: Bonjour le monde" }, { role: "user", content: [{ type: "text", text: "Hello world" }] }] },
+      body: {
+        model: "m",
+        messages: [
+          { role: "system", content: "Translate. Say exactly: Bonjour le monde" },
+          { role: "user", content: [{ type: "text", text: "Hello world" }] },
+        ],
+      },
     });
     assert.equal(exact.json.choices[0].message.content, "Bonjour le monde");
   } finally {
@@ -67,7 +86,12 @@ test("openai completion_tokens sets the word count; 'say exactly' in the system 
 test("openai stream: role first, content deltas, finish_reason, usage chunk with empty choices, [DONE]", async () => {
   const sim = await startSimProvider({ dialect: "openai", stream_chunks: 5 });
   try {
-    const body = { model: "gpt-4o", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "Stream me" }] };
+    const body = {
+      model: "gpt-4o",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "Stream me" }],
+    };
     const s = await readStream(`${sim.url}/chat/completions`, { headers: auth, body });
     assert.equal(s.status, 200);
     assert.equal(s.error, undefined);
@@ -81,13 +105,18 @@ test("openai stream: role first, content deltas, finish_reason, usage chunk with
       assert.equal(c.id, chunks[0].id);
     }
     assert.equal(chunks[0].choices[0].delta.role, "assistant");
-    const content = chunks.slice(1, 6).map((c) => c.choices[0].delta.content).join("");
+    const content = chunks
+      .slice(1, 6)
+      .map((c) => c.choices[0].delta.content)
+      .join("");
     assert.match(content, /^Echo: Stream me/);
     assert.equal(chunks[6].choices[0].finish_reason, "stop");
     assert.deepEqual(chunks[7].choices, []);
     assert.equal(chunks[7].usage.completion_tokens, 16);
     // Without include_usage: no usage chunk.
-    const plain = parseSse((await readStream(`${sim.url}/chat/completions`, { headers: auth, body: { ...body, stream_options: undefined } })).text);
+    const plain = parseSse(
+      (await readStream(`${sim.url}/chat/completions`, { headers: auth, body: { ...body, stream_options: undefined } })).text,
+    );
     assert.equal(plain.length, 1 + 5 + 1 + 1);
     assert.ok(plain.slice(0, -1).every((e) => JSON.parse(e.data).choices.length === 1));
     // The streamed text equals the non-streamed text.
@@ -101,7 +130,10 @@ test("openai stream: role first, content deltas, finish_reason, usage chunk with
 test("openai tool call: first tool with args from its schema; a tool result answers text quoting it", async () => {
   const sim = await startSimProvider({ dialect: "openai" });
   try {
-    const r = await call(`${sim.url}/chat/completions`, { headers: auth, body: { model: "m", tools: [weather], messages: [{ role: "user", content: "Weather in Paris?" }] } });
+    const r = await call(`${sim.url}/chat/completions`, {
+      headers: auth,
+      body: { model: "m", tools: [weather], messages: [{ role: "user", content: "Weather in Paris?" }] },
+    });
     const choice = r.json.choices[0];
     assert.equal(choice.finish_reason, "tool_calls");
     assert.equal(choice.message.content, null);
@@ -127,8 +159,13 @@ test("openai tool call: first tool with args from its schema; a tool result answ
     assert.equal(follow.json.choices[0].finish_reason, "stop");
     assert.match(follow.json.choices[0].message.content, /18C and sunny/);
 
-    const s = await readStream(`${sim.url}/chat/completions`, { headers: auth, body: { model: "m", stream: true, tools: [weather], messages: [{ role: "user", content: "Weather?" }] } });
-    const chunks = parseSse(s.text).slice(0, -1).map((e) => JSON.parse(e.data));
+    const s = await readStream(`${sim.url}/chat/completions`, {
+      headers: auth,
+      body: { model: "m", stream: true, tools: [weather], messages: [{ role: "user", content: "Weather?" }] },
+    });
+    const chunks = parseSse(s.text)
+      .slice(0, -1)
+      .map((e) => JSON.parse(e.data));
     const first = chunks[0].choices[0].delta.tool_calls[0];
     assert.equal(first.function.name, "get_weather");
     assert.match(first.id, /^call_/);
@@ -152,7 +189,10 @@ test("openai embeddings (float and base64) are deterministic; models list; unkno
     assert.notDeepEqual(a.json.data[0].embedding, a.json.data[1].embedding);
     const again = await call(`${sim.url}/embeddings`, { headers: auth, body: { model: "text-embedding-3-small", input: "alpha" } });
     assert.deepEqual(again.json.data[0].embedding, a.json.data[0].embedding);
-    const b64 = await call(`${sim.url}/embeddings`, { headers: auth, body: { model: "x", input: "alpha", encoding_format: "base64", dimensions: 4 } });
+    const b64 = await call(`${sim.url}/embeddings`, {
+      headers: auth,
+      body: { model: "x", input: "alpha", encoding_format: "base64", dimensions: 4 },
+    });
     const buf = Buffer.from(b64.json.data[0].embedding, "base64");
     assert.equal(buf.length, 16);
     assert.ok(Math.abs(buf.readFloatLE(0)) <= 1);

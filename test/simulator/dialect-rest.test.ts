@@ -8,7 +8,14 @@ test("rest echo: any method and path, query and body echoed, no key needed by de
   try {
     const r = await call(`${sim.url}/v1/quote?symbol=IBM&x=1`);
     assert.equal(r.status, 200);
-    assert.deepEqual(r.json, { source: "quotes-a", name: "quotes-a", method: "GET", path: "/v1/quote", query: { symbol: "IBM", x: "1" }, body: null });
+    assert.deepEqual(r.json, {
+      source: "quotes-a",
+      name: "quotes-a",
+      method: "GET",
+      path: "/v1/quote",
+      query: { symbol: "IBM", x: "1" },
+      body: null,
+    });
     const p = await call(`${sim.url}/orders`, { method: "PUT", body: { qty: 3 } });
     assert.deepEqual(p.json.body, { qty: 3 });
     assert.equal(p.json.method, "PUT");

@@ -11,7 +11,10 @@ import { call } from "../helpers/http.js";
 import { eventually } from "../helpers/wait.js";
 
 const chat = (sim: SimProvider) =>
-  call(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer sk-a" }, body: { model: "m", messages: [{ role: "user", content: "hello" }] } });
+  call(`${sim.url}/chat/completions`, {
+    headers: { authorization: "Bearer sk-a" },
+    body: { model: "m", messages: [{ role: "user", content: "hello" }] },
+  });
 
 const refused = (err: { code?: string }) => err.code === "ECONNREFUSED";
 
@@ -49,7 +52,11 @@ test("down through the provider port, back through the control URL: the provider
     assert.equal(up.status, 200);
     assert.equal(up.json.options.down, false);
     assert.equal((await chat(sim)).status, 200);
-    assert.equal((await call(`${sim.origin}/_sim/stats`)).json.control_url, sim.controlUrl, "the provider port serves the control API again");
+    assert.equal(
+      (await call(`${sim.origin}/_sim/stats`)).json.control_url,
+      sim.controlUrl,
+      "the provider port serves the control API again",
+    );
   } finally {
     await sim.close();
   }

@@ -23,10 +23,11 @@ async function fakeGateway(): Promise<{ url: string; seen: () => number; close: 
   return {
     url: `http://127.0.0.1:${port}`,
     seen: () => n,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -94,7 +95,14 @@ test("runLoad against a sim stream: bodies read whole; refused connections count
     assert.deepEqual(r.targets, {});
     assert.equal(sim.stats().completed, 12);
     await sim.set({ drop_after_chunks: 2 });
-    const broken = await runLoad({ url: sim.url, path: "/chat/completions", headers: { authorization: "Bearer k" }, body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }), concurrency: 2, requests: 4 });
+    const broken = await runLoad({
+      url: sim.url,
+      path: "/chat/completions",
+      headers: { authorization: "Bearer k" },
+      body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] }),
+      concurrency: 2,
+      requests: 4,
+    });
     assert.equal(broken.ok, 0, "a stream cut mid-way is not ok");
     assert.equal(broken.failed, 4);
     await sim.set({ down: true });

@@ -12,7 +12,10 @@ test("stream_error_after_chunks: N events, then the dialect's in-stream error, t
   const ant = await startSimProvider({ dialect: "anthropic", stream_error_after_chunks: 3 });
   const gem = await startSimProvider({ dialect: "gemini", stream_error_after_chunks: 1 });
   try {
-    const o = await readStream(`${oai.url}/chat/completions`, { headers: { authorization: "Bearer k" }, body: { model: "m", stream: true, messages: [{ role: "user", content: "x" }] } });
+    const o = await readStream(`${oai.url}/chat/completions`, {
+      headers: { authorization: "Bearer k" },
+      body: { model: "m", stream: true, messages: [{ role: "user", content: "x" }] },
+    });
     assert.equal(o.status, 200);
     assert.equal(o.error, undefined, "the connection ends cleanly");
     const oe = parseSse(o.text);
@@ -20,16 +23,28 @@ test("stream_error_after_chunks: N events, then the dialect's in-stream error, t
     assert.equal(JSON.parse(at(oe, 2).data).error.type, "server_error");
     assert.ok(!o.text.includes("[DONE]"));
 
-    const a = await readStream(`${ant.url}/v1/messages`, { headers: { "x-api-key": "k" }, body: { model: "m", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] } });
+    const a = await readStream(`${ant.url}/v1/messages`, {
+      headers: { "x-api-key": "k" },
+      body: { model: "m", max_tokens: 5, stream: true, messages: [{ role: "user", content: "x" }] },
+    });
     const ae = parseSse(a.text);
-    assert.deepEqual(ae.map((e) => e.event), ["message_start", "content_block_start", "ping", "error"]);
+    assert.deepEqual(
+      ae.map((e) => e.event),
+      ["message_start", "content_block_start", "ping", "error"],
+    );
     assert.equal(JSON.parse(at(ae, 3).data).error.type, "overloaded_error");
 
-    const g = await readStream(`${gem.url}/v1beta/models/g:streamGenerateContent?alt=sse`, { headers: { "x-goog-api-key": "k" }, body: { contents: [{ parts: [{ text: "x" }] }] } });
+    const g = await readStream(`${gem.url}/v1beta/models/g:streamGenerateContent?alt=sse`, {
+      headers: { "x-goog-api-key": "k" },
+      body: { contents: [{ parts: [{ text: "x" }] }] },
+    });
     const ge = parseSse(g.text).map((e) => JSON.parse(e.data));
     assert.equal(ge.length, 2);
     assert.equal(ge[1].error.status, "INTERNAL");
-    const arr = await readStream(`${gem.url}/v1beta/models/g:streamGenerateContent`, { headers: { "x-goog-api-key": "k" }, body: { contents: [{ parts: [{ text: "x" }] }] } });
+    const arr = await readStream(`${gem.url}/v1beta/models/g:streamGenerateContent`, {
+      headers: { "x-goog-api-key": "k" },
+      body: { contents: [{ parts: [{ text: "x" }] }] },
+    });
     assert.equal(JSON.parse(arr.text)[1].error.code, 500);
     assert.equal(oai.stats().completed, 1);
   } finally {

@@ -33,7 +33,12 @@ test("openai SDK: chat (plain, streamed, tool call), embeddings, models, typed e
     assert.match(text, /^Echo: Hello stream/);
     assert.equal(usage?.completion_tokens, 16);
 
-    const tools: OpenAI.ChatCompletionTool[] = [{ type: "function", function: { name: "add", parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } } }];
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: "function",
+        function: { name: "add", parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } } } },
+      },
+    ];
     const tc = await client.chat.completions.create({ model: "m", tools, messages: [{ role: "user", content: "1+2?" }] });
     const call = tc.choices[0]?.message.tool_calls?.[0];
     assert.equal(call?.type, "function");
@@ -49,9 +54,15 @@ test("openai SDK: chat (plain, streamed, tool call), embeddings, models, typed e
     assert.ok(models.data.some((m) => m.id === "gpt-4o-mini"));
 
     await sim.set({ rate_limit_rate: 1, retry_after_s: 1 });
-    await assert.rejects(client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }), (err: unknown) => err instanceof OpenAI.RateLimitError && err.status === 429);
+    await assert.rejects(
+      client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }),
+      (err: unknown) => err instanceof OpenAI.RateLimitError && err.status === 429,
+    );
     await sim.set({ rate_limit_rate: 0, revoked_keys: ["sk-sdk-1"] });
-    await assert.rejects(client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }), (err: unknown) => err instanceof OpenAI.AuthenticationError);
+    await assert.rejects(
+      client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }),
+      (err: unknown) => err instanceof OpenAI.AuthenticationError,
+    );
   } finally {
     await sim.close();
   }
@@ -61,14 +72,23 @@ test("anthropic SDK: message (plain, streamed with the stream helper, tool use),
   const sim = await startSimProvider({ dialect: "anthropic", stream_chunks: 4 });
   const client = new Anthropic({ apiKey: "sk-ant-sdk", baseURL: sim.url, maxRetries: 0 });
   try {
-    const m = await client.messages.create({ model: "claude-sonnet-4", max_tokens: 64, system: "Be brief.", messages: [{ role: "user", content: "Hello SDK" }] });
+    const m = await client.messages.create({
+      model: "claude-sonnet-4",
+      max_tokens: 64,
+      system: "Be brief.",
+      messages: [{ role: "user", content: "Hello SDK" }],
+    });
     const first = at(m.content, 0, "content");
     assert.equal(first.type, "text");
     assert.match(first.type === "text" ? first.text : "", /^Echo: Hello SDK/);
     assert.equal(m.usage.output_tokens, 16);
 
     const events: string[] = [];
-    const stream = client.messages.stream({ model: "claude-sonnet-4", max_tokens: 64, messages: [{ role: "user", content: "Hello stream" }] });
+    const stream = client.messages.stream({
+      model: "claude-sonnet-4",
+      max_tokens: 64,
+      messages: [{ role: "user", content: "Hello stream" }],
+    });
     stream.on("streamEvent", (e) => events.push(e.type));
     const final = await stream.finalMessage();
     const finalFirst = at(final.content, 0, "content");
@@ -79,16 +99,24 @@ test("anthropic SDK: message (plain, streamed with the stream helper, tool use),
     assert.equal(events.at(-1), "message_stop");
 
     const tools: Anthropic.Tool[] = [{ name: "lookup", input_schema: { type: "object", properties: { q: { type: "string" } } } }];
-    const tu = await client.messages.stream({ model: "m", max_tokens: 64, tools, messages: [{ role: "user", content: "search" }] }).finalMessage();
+    const tu = await client.messages
+      .stream({ model: "m", max_tokens: 64, tools, messages: [{ role: "user", content: "search" }] })
+      .finalMessage();
     const block = at(tu.content, 0, "content");
     assert.equal(block.type, "tool_use");
     assert.deepEqual(block.type === "tool_use" ? block.input : undefined, { q: "sample" });
     assert.equal(tu.stop_reason, "tool_use");
 
     await sim.set({ error_rate: 1, error_status: 529 });
-    await assert.rejects(client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (err: unknown) => err instanceof Anthropic.APIError && err.status === 529);
+    await assert.rejects(
+      client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      (err: unknown) => err instanceof Anthropic.APIError && err.status === 529,
+    );
     await sim.set({ error_rate: 0, rate_limit_rate: 1 });
-    await assert.rejects(client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }), (err: unknown) => err instanceof Anthropic.RateLimitError);
+    await assert.rejects(
+      client.messages.create({ model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] }),
+      (err: unknown) => err instanceof Anthropic.RateLimitError,
+    );
   } finally {
     await sim.close();
   }
@@ -98,7 +126,11 @@ test("gemini SDK (@google/genai): generateContent, stream, function call, error"
   const sim = await startSimProvider({ dialect: "gemini", stream_chunks: 3 });
   const ai = new GoogleGenAI({ apiKey: "g-sdk-key", httpOptions: { baseUrl: sim.url } });
   try {
-    const r = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "Hello SDK", config: { systemInstruction: "Be brief." } });
+    const r = await ai.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "Hello SDK",
+      config: { systemInstruction: "Be brief." },
+    });
     assert.match(r.text ?? "", /^Echo: Hello SDK/);
     assert.equal(r.usageMetadata?.candidatesTokenCount, 16);
     assert.equal(sim.stats().by_key["g-sdk-key"], 1);
@@ -115,12 +147,19 @@ test("gemini SDK (@google/genai): generateContent, stream, function call, error"
     const fc = await ai.models.generateContent({
       model: "gemini-2.5-flash",
       contents: "Weather?",
-      config: { tools: [{ functionDeclarations: [{ name: "weather", parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }] }] },
+      config: {
+        tools: [
+          { functionDeclarations: [{ name: "weather", parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }] },
+        ],
+      },
     });
     assert.deepEqual(fc.functionCalls?.[0], { name: "weather", args: { city: "sample" } });
 
     await sim.set({ error_rate: 1, error_status: 503 });
-    await assert.rejects(ai.models.generateContent({ model: "gemini-2.5-flash", contents: "x" }), (err: unknown) => (err as { status?: number }).status === 503);
+    await assert.rejects(
+      ai.models.generateContent({ model: "gemini-2.5-flash", contents: "x" }),
+      (err: unknown) => (err as { status?: number }).status === 503,
+    );
   } finally {
     await sim.close();
   }

@@ -40,7 +40,10 @@ test("rate_limit_rate 1 answers 429 with Retry-After and provider rate-limit hea
     assert.equal(r.headers["retry-after-ms"], "3000");
     assert.equal(r.headers["x-ratelimit-remaining-requests"], "0");
     assert.equal(r.headers["x-ratelimit-reset-requests"], "3s");
-    const a = await call(`${ant.url}/v1/messages`, { headers: { "x-api-key": "k" }, body: { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] } });
+    const a = await call(`${ant.url}/v1/messages`, {
+      headers: { "x-api-key": "k" },
+      body: { model: "m", max_tokens: 5, messages: [{ role: "user", content: "x" }] },
+    });
     assert.equal(a.status, 429);
     assert.equal(a.json.error.type, "rate_limit_error");
     assert.equal(a.headers["retry-after"], "2");
@@ -103,7 +106,9 @@ test("hang: no answer; the client's abort is counted (stats.aborted, log aborted
   try {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), 100);
-    await assert.rejects(call(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer k" }, body: chatBody, signal: ac.signal }));
+    await assert.rejects(
+      call(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer k" }, body: chatBody, signal: ac.signal }),
+    );
     clearTimeout(timer);
     await eventually(() => sim.stats().aborted === 1, 3000, "aborted = 1");
     const s = sim.stats();
@@ -120,7 +125,10 @@ test("hang: no answer; the client's abort is counted (stats.aborted, log aborted
 test("close() ends hung sockets: the client sees the connection close and close() resolves", async () => {
   const sim = await startSimProvider({ dialect: "openai", hang: true });
   const pending = call(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer k" }, body: chatBody });
-  const outcome = pending.then(() => "answered", (err: { code?: string }) => err.code ?? "error");
+  const outcome = pending.then(
+    () => "answered",
+    (err: { code?: string }) => err.code ?? "error",
+  );
   await eventually(() => sim.stats().in_flight === 1, 3000, "the hung request to arrive");
   await sim.close();
   assert.notEqual(await outcome, "answered");
@@ -193,7 +201,10 @@ test("drop_after_chunks N: exactly N events arrive, then the socket closes mid-s
 test("chunk pacing: with 20 ms × 10 chunks the first content arrives well before the last", async () => {
   const sim = await startSimProvider({ dialect: "openai", stream_chunks: 10, chunk_interval_ms: 20 });
   try {
-    const s = await readStream(`${sim.url}/chat/completions`, { headers: { authorization: "Bearer k" }, body: { ...chatBody, stream: true } });
+    const s = await readStream(`${sim.url}/chat/completions`, {
+      headers: { authorization: "Bearer k" },
+      body: { ...chatBody, stream: true },
+    });
     assert.equal(s.error, undefined);
     const withContent = s.arrivals.filter((a) => a.text.includes('"content":"') && !a.text.includes('"content":""'));
     assert.ok(withContent.length >= 2, "content arrives in several reads");
@@ -298,7 +309,15 @@ test("stats log: entries in arrival order with key, path, status — enough to p
     await sleep(5);
     await chat(sim, "sk-a");
     const log = sim.stats().log;
-    assert.deepEqual(log.map((e) => [e.key, e.status]), [["sk-a", 200], ["sk-b", 200], ["sk-bad", 401], ["sk-a", 200]]);
+    assert.deepEqual(
+      log.map((e) => [e.key, e.status]),
+      [
+        ["sk-a", 200],
+        ["sk-b", 200],
+        ["sk-bad", 401],
+        ["sk-a", 200],
+      ],
+    );
     assert.ok(log.every((e) => e.method === "POST" && e.path === "/v1/chat/completions" && !e.aborted));
     assert.equal(log.filter((e) => e.key === "sk-a" && e.at >= t1 && e.at <= t2).length, 0);
     assert.equal(log.filter((e) => e.key === "sk-a").length, 2);
@@ -312,7 +331,11 @@ test("a zero-latency sim serves many requests cheaply (sanity, no timing asserti
   try {
     const body = JSON.stringify(chatBody);
     const one = async () => {
-      const r = await request(`${sim.url}/chat/completions`, { method: "POST", headers: { authorization: "Bearer k", "content-type": "application/json" }, body });
+      const r = await request(`${sim.url}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer k", "content-type": "application/json" },
+        body,
+      });
       await r.body.text();
       return r.statusCode;
     };

@@ -9,7 +9,10 @@ test("the log is a bounded ring keeping the newest entries in order", () => {
   for (const t of tickets) s.end(t, 200, "completed");
   const snap = s.snapshot();
   assert.equal(snap.requests, 12);
-  assert.deepEqual(snap.log.map((e) => e.key), ["k7", "k8", "k9", "k10", "k11"]);
+  assert.deepEqual(
+    snap.log.map((e) => e.key),
+    ["k7", "k8", "k9", "k10", "k11"],
+  );
   assert.ok(snap.log.every((e) => e.status === 200));
   assert.equal(snap.completed, 12);
   assert.equal(snap.in_flight, 0);
@@ -22,7 +25,13 @@ test("an entry recycled by the ring is not overwritten by the old request's end"
   s.begin(3, "c", "GET", "/"); // reuses old's slot
   s.end(old, 504, "aborted");
   const snap = s.snapshot();
-  assert.deepEqual(snap.log.map((e) => [e.key, e.status, e.aborted]), [["b", 0, false], ["c", 0, false]]);
+  assert.deepEqual(
+    snap.log.map((e) => [e.key, e.status, e.aborted]),
+    [
+      ["b", 0, false],
+      ["c", 0, false],
+    ],
+  );
   assert.equal(snap.aborted, 1);
   assert.deepEqual(snap.by_status, { "504": 1 });
 });

@@ -17,12 +17,23 @@ test("splitPieces gives n pieces that join back to the text", () => {
 test("fake text, tool args and embeddings are deterministic", () => {
   assert.equal(fakeCompletion("  Hello   world ", 4), "Echo: Hello world the");
   assert.equal(fakeCompletion("", 2), "Echo: the");
-  assert.deepEqual(sampleArgs({ type: "object", properties: { a: { type: ["string", "null"] }, n: { type: "INTEGER" }, tags: { type: "array", items: { type: "string" } }, o: { properties: { z: { type: "boolean" } } } } }), {
-    a: "sample",
-    n: 1,
-    tags: ["sample"],
-    o: { z: true },
-  });
+  assert.deepEqual(
+    sampleArgs({
+      type: "object",
+      properties: {
+        a: { type: ["string", "null"] },
+        n: { type: "INTEGER" },
+        tags: { type: "array", items: { type: "string" } },
+        o: { properties: { z: { type: "boolean" } } },
+      },
+    }),
+    {
+      a: "sample",
+      n: 1,
+      tags: ["sample"],
+      o: { z: true },
+    },
+  );
   assert.deepEqual(embed("x", 4), embed("x", 4));
   const v = embed("y", 16);
   assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-3);

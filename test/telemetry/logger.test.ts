@@ -36,7 +36,11 @@ test("access log: one JSON line per request with its correlation id, escaped cli
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }
-    const lines = () => readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = () =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     assert.ok(await until(() => lines().filter((l) => l.msg === "request").length === 2, 5000), "both access lines were written");
     const all = lines();
     const access = all.filter((l) => l.msg === "request");

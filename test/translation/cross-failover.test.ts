@@ -22,7 +22,10 @@ const f = await simRoute({
     { id: "claude", provider: "anthropic", key: "sk-ant-0002", model: "claude-sonnet-4", tier: 2 },
   ],
 });
-const { gw, sims: [oai, claude] } = f;
+const {
+  gw,
+  sims: [oai, claude],
+} = f;
 const client = new OpenAI({ apiKey: "client", baseURL: `${gw.url}/v1`, maxRetries: 0 });
 after(() => f.close());
 beforeEach(async () => {
@@ -33,7 +36,9 @@ beforeEach(async () => {
 });
 
 async function streamed(messages: OpenAI.ChatCompletionMessageParam[]) {
-  const { data, response } = await client.chat.completions.create({ model: "smart", stream: true, stream_options: { include_usage: true }, messages }).withResponse();
+  const { data, response } = await client.chat.completions
+    .create({ model: "smart", stream: true, stream_options: { include_usage: true }, messages })
+    .withResponse();
   const chunks: OpenAI.ChatCompletionChunk[] = [];
   for await (const chunk of data) chunks.push(chunk);
   return { chunks, headers: response.headers };
@@ -107,5 +112,8 @@ test("an error event inside the Anthropic stream reaches the OpenAI client as it
 test("an Anthropic stream cut mid-way ends the OpenAI client's stream with an error event, not a hang", async () => {
   await oai.set({ down: true });
   await claude.set({ drop_after_chunks: 4 });
-  await assert.rejects(streamed([{ role: "user", content: "Hello dropped" }]), (err: unknown) => err instanceof OpenAI.APIError && /target claude \(anthropic\)/.test(err.message));
+  await assert.rejects(
+    streamed([{ role: "user", content: "Hello dropped" }]),
+    (err: unknown) => err instanceof OpenAI.APIError && /target claude \(anthropic\)/.test(err.message),
+  );
 });

@@ -19,15 +19,58 @@ const f = await simRoute({
   ],
   routes: ([claude, oai]) => [
     // key_disable off: a provider's 401 is then the client's answer (translated), not a key to take out.
-    { name: "to-claude", surface: "openai", models: ["smart"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
-    { name: "to-claude-rl", surface: "openai", models: ["rl"], retry: { attempts: 1 }, targets: [{ id: "claude-rl", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
-    { name: "to-claude-kd", surface: "openai", models: ["kd"], retry: { attempts: 1 }, targets: [{ id: "claude-kd", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
-    { name: "to-oai", surface: "anthropic", models: ["smart"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: OAI_KEY, model: "gpt-4o" }] },
-    { name: "gem-to-claude", surface: "gemini", models: ["smart"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }] },
-    { name: "same", surface: "openai", models: ["plain"], retry: { attempts: 1 }, key_disable: { enabled: false }, targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: OAI_KEY }] },
+    {
+      name: "to-claude",
+      surface: "openai",
+      models: ["smart"],
+      retry: { attempts: 1 },
+      key_disable: { enabled: false },
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }],
+    },
+    {
+      name: "to-claude-rl",
+      surface: "openai",
+      models: ["rl"],
+      retry: { attempts: 1 },
+      targets: [{ id: "claude-rl", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }],
+    },
+    {
+      name: "to-claude-kd",
+      surface: "openai",
+      models: ["kd"],
+      retry: { attempts: 1 },
+      targets: [{ id: "claude-kd", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }],
+    },
+    {
+      name: "to-oai",
+      surface: "anthropic",
+      models: ["smart"],
+      retry: { attempts: 1 },
+      key_disable: { enabled: false },
+      targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: OAI_KEY, model: "gpt-4o" }],
+    },
+    {
+      name: "gem-to-claude",
+      surface: "gemini",
+      models: ["smart"],
+      retry: { attempts: 1 },
+      key_disable: { enabled: false },
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: ANT_KEY, model: "claude-sonnet-4" }],
+    },
+    {
+      name: "same",
+      surface: "openai",
+      models: ["plain"],
+      retry: { attempts: 1 },
+      key_disable: { enabled: false },
+      targets: [{ id: "oai", provider: "openai", base_url: oai.url, key: OAI_KEY }],
+    },
   ],
 });
-const { gw, sims: [claude, oai] } = f;
+const {
+  gw,
+  sims: [claude, oai],
+} = f;
 after(() => f.close());
 beforeEach(async () => {
   for (const s of [claude, oai]) await s.set({ error_rate: 0, rate_limit_rate: 0, revoked_keys: [] });

@@ -42,11 +42,29 @@ const f = await simRoute({
       surface: "anthropic",
       models: ["smart"],
       targets: [
-        { id: "az", provider: "openai-compatible", base_url: `${azure.url}/openai/deployments/{model}`, model: "gpt4o-prod", key: "az-key-0001", auth: { type: "header", name: "x-api-key" }, query: { "api-version": "2024-10-21" } },
+        {
+          id: "az",
+          provider: "openai-compatible",
+          base_url: `${azure.url}/openai/deployments/{model}`,
+          model: "gpt4o-prod",
+          key: "az-key-0001",
+          auth: { type: "header", name: "x-api-key" },
+          query: { "api-version": "2024-10-21" },
+        },
       ],
     },
-    { name: "claude", surface: "openai", models: ["smart"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", model: "claude-sonnet-4" }] },
-    { name: "claude-strict", surface: "openai", models: ["strict"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", on_unsupported: "reject" }] },
+    {
+      name: "claude",
+      surface: "openai",
+      models: ["smart"],
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", model: "claude-sonnet-4" }],
+    },
+    {
+      name: "claude-strict",
+      surface: "openai",
+      models: ["strict"],
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", on_unsupported: "reject" }],
+    },
     {
       name: "strict-mixed",
       surface: "openai",
@@ -54,12 +72,22 @@ const f = await simRoute({
       strategy: "tiered",
       targets: [
         { id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0002", on_unsupported: "reject", tier: 1 },
-        { id: "az", provider: "openai-compatible", base_url: `${azure.url}/openai/deployments/{model}`, model: "gpt4o-prod", key: "az-key-0001", tier: 2 },
+        {
+          id: "az",
+          provider: "openai-compatible",
+          base_url: `${azure.url}/openai/deployments/{model}`,
+          model: "gpt4o-prod",
+          key: "az-key-0001",
+          tier: 2,
+        },
       ],
     },
   ],
 });
-const { gw, sims: [, claude] } = f;
+const {
+  gw,
+  sims: [, claude],
+} = f;
 after(() => f.close());
 
 test("Azure-style deployment: {model} in the base URL, api-version in the query, key in a named header", async () => {
@@ -77,7 +105,13 @@ test("Azure-style deployment: {model} in the base URL, api-version in the query,
 
 test("a field the target cannot carry is dropped and named in x-switchyard-warnings (JSON and stream)", async () => {
   for (const stream of [false, true]) {
-    const res = await postJson(`${gw.url}/v1/chat/completions`, { model: "smart", stream, response_format: { type: "json_object" }, seed: 7, messages: [{ role: "user", content: "hi" }] });
+    const res = await postJson(`${gw.url}/v1/chat/completions`, {
+      model: "smart",
+      stream,
+      response_format: { type: "json_object" },
+      seed: 7,
+      messages: [{ role: "user", content: "hi" }],
+    });
     assert.equal(res.status, 200);
     const w = res.headers.get("x-switchyard-warnings") ?? "";
     assert.match(w, /response_format: Anthropic has no JSON mode/);
@@ -126,10 +160,21 @@ const lib = createGateway({
       targets: [
         { id: "oai", provider: "openai", base_url: "https://api.openai.com/v1" },
         { id: "ant", provider: "anthropic", base_url: "https://api.anthropic.com", on_unsupported: "reject" },
-        { id: "gem", provider: "gemini", base_url: "https://generativelanguage.googleapis.com", model: "gemini-2.5-flash", key: "g-key-0003" },
+        {
+          id: "gem",
+          provider: "gemini",
+          base_url: "https://generativelanguage.googleapis.com",
+          model: "gemini-2.5-flash",
+          key: "g-key-0003",
+        },
       ],
     },
-    { name: "gem", surface: "gemini", models: ["*"], targets: [{ id: "gem", provider: "gemini", base_url: "https://generativelanguage.googleapis.com", key: "g-key-0003" }] },
+    {
+      name: "gem",
+      surface: "gemini",
+      models: ["*"],
+      targets: [{ id: "gem", provider: "gemini", base_url: "https://generativelanguage.googleapis.com", key: "g-key-0003" }],
+    },
   ],
 });
 after(() => lib.close());
@@ -154,7 +199,14 @@ test("same dialect and no alias: the client's bytes go upstream untouched (no pa
 });
 
 test("another dialect: the canonical form is parsed once per request and each target gets its own body and path", () => {
-  const ctx = ctxFor("chat", { model: "smart", stream: true, messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hi" }] });
+  const ctx = ctxFor("chat", {
+    model: "smart",
+    stream: true,
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: "hi" },
+    ],
+  });
   const a = buildUpstreamRequest(ctx, ant!);
   const parsed = ctx.canonical;
   const g = buildUpstreamRequest(ctx, gem!);
@@ -167,10 +219,16 @@ test("another dialect: the canonical form is parsed once per request and each ta
 
 test("on_unsupported: reject makes buildUpstreamRequest throw UnsupportedFieldError (the target is skipped); drop does not", () => {
   const ctx = ctxFor("chat", { model: "smart", response_format: { type: "json_object" }, messages: [{ role: "user", content: "hi" }] });
-  assert.throws(() => buildUpstreamRequest(ctx, ant!), (e: unknown) => e instanceof UnsupportedFieldError && e.code === "SWY_ERR_UNSUPPORTED_FIELD" && e.field === "response_format");
+  assert.throws(
+    () => buildUpstreamRequest(ctx, ant!),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.code === "SWY_ERR_UNSUPPORTED_FIELD" && e.field === "response_format",
+  );
   assert.doesNotThrow(() => buildUpstreamRequest(ctx, gem!));
   const emb = ctxFor("embeddings", { model: "e", input: "x" });
-  assert.throws(() => buildUpstreamRequest(emb, gem!), (e: unknown) => e instanceof UnsupportedFieldError && e.field === "endpoint");
+  assert.throws(
+    () => buildUpstreamRequest(emb, gem!),
+    (e: unknown) => e instanceof UnsupportedFieldError && e.field === "endpoint",
+  );
 });
 
 test("a Gemini client's own key in the query does not travel upstream", () => {
@@ -179,7 +237,15 @@ test("a Gemini client's own key in the query does not travel upstream", () => {
 });
 
 test("a provider's own headers reach only that provider; an Anthropic target always gets anthropic-version", () => {
-  const client = { "anthropic-version": "2024-01-01", "anthropic-beta": "tools", "x-api-key": "client", "x-goog-api-client": "genai-js", "openai-organization": "org", "x-stainless-lang": "js", "content-type": "application/json" };
+  const client = {
+    "anthropic-version": "2024-01-01",
+    "anthropic-beta": "tools",
+    "x-api-key": "client",
+    "x-goog-api-client": "genai-js",
+    "openai-organization": "org",
+    "x-stainless-lang": "js",
+    "content-type": "application/json",
+  };
   const toOpenAI = upstreamRequestHeaders(client, oai!, "r", null);
   assert.deepEqual(Object.keys(toOpenAI).sort(), ["content-type", "openai-organization", "x-request-id", "x-stainless-lang"]);
   const toAnthropic = upstreamRequestHeaders(client, ant!, "r", null);

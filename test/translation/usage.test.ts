@@ -15,9 +15,24 @@ const f = await simRoute({
     { dialect: "gemini", name: "gem", stream_chunks: 3 },
   ],
   routes: ([claude, gem]) => [
-    { name: "a", surface: "openai", models: ["smart"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
-    { name: "g", surface: "anthropic", models: ["smart"], targets: [{ id: "gem", provider: "gemini", base_url: gem.url, key: "g-0002", model: "gemini-2.5-flash" }] },
-    { name: "gm", surface: "gemini", models: ["smart"], targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }] },
+    {
+      name: "a",
+      surface: "openai",
+      models: ["smart"],
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }],
+    },
+    {
+      name: "g",
+      surface: "anthropic",
+      models: ["smart"],
+      targets: [{ id: "gem", provider: "gemini", base_url: gem.url, key: "g-0002", model: "gemini-2.5-flash" }],
+    },
+    {
+      name: "gm",
+      surface: "gemini",
+      models: ["smart"],
+      targets: [{ id: "claude", provider: "anthropic", base_url: claude.url, key: "sk-ant-0001", model: "claude-sonnet-4" }],
+    },
   ],
 });
 const { gw, config } = f;
@@ -31,9 +46,18 @@ test("JSON and streamed translated answers leave their usage on the context befo
   seen.length = 0;
   await postJson(`${gw.url}/v1/chat/completions`, { model: "smart", messages: [{ role: "user", content: "hello usage" }] });
   // The client did not ask for stream usage: it is withheld from the client, still counted.
-  const streamed = await postJson(`${gw.url}/v1/chat/completions`, { model: "smart", stream: true, messages: [{ role: "user", content: "hello usage" }] });
+  const streamed = await postJson(`${gw.url}/v1/chat/completions`, {
+    model: "smart",
+    stream: true,
+    messages: [{ role: "user", content: "hello usage" }],
+  });
   assert.ok(!streamed.text.includes('"usage"'));
-  await postJson(`${gw.url}/v1/messages`, { model: "smart", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hello usage" }] });
+  await postJson(`${gw.url}/v1/messages`, {
+    model: "smart",
+    max_tokens: 50,
+    stream: true,
+    messages: [{ role: "user", content: "hello usage" }],
+  });
   assert.equal(seen.length, 3);
   for (const u of seen) {
     assert.ok(u !== null && u.prompt_tokens > 0 && u.completion_tokens === 16, JSON.stringify(u));
@@ -50,7 +74,9 @@ test("the library translates too, JSON and streamed (buffered), with the same us
     assert.equal(body.object, "chat.completion");
     assert.equal(body.model, "claude-sonnet-4");
     assert.equal(body.usage.completion_tokens, 16);
-    const s = await lib.request("g", { body: { model: "smart", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] } });
+    const s = await lib.request("g", {
+      body: { model: "smart", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] },
+    });
     assert.equal(s.status, 200);
     assert.match(String(s.headers["content-type"]), /text\/event-stream/);
     assert.match(String(s.body), /^event: message_start\n/);

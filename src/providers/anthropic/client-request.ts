@@ -26,7 +26,8 @@ export function fromAnthropicRequest(body: unknown): ChatRequest {
   for (let i = 0; i < b.messages.length; i++) {
     const m = b.messages[i];
     if (m === undefined) continue;
-    if (typeof m.content === "string") messages.push(m.role === "user" ? { role: "user", content: m.content } : { role: "assistant", content: m.content });
+    if (typeof m.content === "string")
+      messages.push(m.role === "user" ? { role: "user", content: m.content } : { role: "assistant", content: m.content });
     else if (m.role === "user") userTurn(m.content, i, messages);
     else messages.push(assistantTurn(m.content, i));
   }
@@ -119,7 +120,8 @@ function assistantTurn(blocks: AnthropicClientBlock[], i: number): AssistantMess
     const blk = blocks[j];
     if (blk === undefined) continue;
     if (blk.type === "text") parts.push(textPart(blk));
-    else if (blk.type === "tool_use") (calls ??= []).push({ id: blk.id, type: "function", function: { name: blk.name, arguments: JSON.stringify(blk.input) } });
+    else if (blk.type === "tool_use")
+      (calls ??= []).push({ id: blk.id, type: "function", function: { name: blk.name, arguments: JSON.stringify(blk.input) } });
     else if (blk.type !== "thinking" && blk.type !== "redacted_thinking") {
       throw new RequestValidationError(`messages[${i}].content[${j}].type`, `${blk.type} blocks are not allowed in an assistant message`);
     }

@@ -56,7 +56,10 @@ export class CanonicalToAnthropicStream implements FromCanonicalStream {
     const text = d.content || d.refusal;
     if (text) {
       if (this.open !== TEXT) this.openBlock(out, TEXT, '{"type":"text","text":""}');
-      out.push({ event: "content_block_delta", data: `{"type":"content_block_delta","index":${this.block},"delta":{"type":"text_delta","text":${JSON.stringify(text)}}}` });
+      out.push({
+        event: "content_block_delta",
+        data: `{"type":"content_block_delta","index":${this.block},"delta":{"type":"text_delta","text":${JSON.stringify(text)}}}`,
+      });
     }
     if (d.tool_calls) for (const tc of d.tool_calls) if (!this.toolDelta(out, tc)) return out;
     if (choice.finish_reason) {
@@ -89,7 +92,16 @@ export class CanonicalToAnthropicStream implements FromCanonicalStream {
   private start(out: SseEvent[]): void {
     this.started = true;
     const u = usageToAnthropic(this.usage);
-    const message = { id: this.id, type: "message", role: "assistant", model: this.model, content: [], stop_reason: null, stop_sequence: null, usage: u };
+    const message = {
+      id: this.id,
+      type: "message",
+      role: "assistant",
+      model: this.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: u,
+    };
     out.push({ event: "message_start", data: JSON.stringify({ type: "message_start", message }) });
   }
 
@@ -97,7 +109,13 @@ export class CanonicalToAnthropicStream implements FromCanonicalStream {
   private toolDelta(out: SseEvent[], tc: ToolCallDelta): boolean {
     if (this.open !== TOOL || tc.index !== this.tool) {
       if (tc.index <= this.tool) {
-        out.push(...this.error({ status: 502, type: "api_error", message: "upstream interleaved tool-call deltas, which an Anthropic stream cannot carry" }));
+        out.push(
+          ...this.error({
+            status: 502,
+            type: "api_error",
+            message: "upstream interleaved tool-call deltas, which an Anthropic stream cannot carry",
+          }),
+        );
         return false;
       }
       this.tool = tc.index;
@@ -106,7 +124,10 @@ export class CanonicalToAnthropicStream implements FromCanonicalStream {
     }
     const args = tc.function?.arguments;
     if (args) {
-      out.push({ event: "content_block_delta", data: `{"type":"content_block_delta","index":${this.block},"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}}` });
+      out.push({
+        event: "content_block_delta",
+        data: `{"type":"content_block_delta","index":${this.block},"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(args)}}}`,
+      });
     }
     return true;
   }
@@ -115,7 +136,10 @@ export class CanonicalToAnthropicStream implements FromCanonicalStream {
     this.closeBlock(out);
     this.open = kind;
     this.block++;
-    out.push({ event: "content_block_start", data: `{"type":"content_block_start","index":${this.block},"content_block":${contentBlock}}` });
+    out.push({
+      event: "content_block_start",
+      data: `{"type":"content_block_start","index":${this.block},"content_block":${contentBlock}}`,
+    });
   }
 
   private closeBlock(out: SseEvent[]): void {

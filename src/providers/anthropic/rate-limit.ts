@@ -19,7 +19,8 @@ export function parseAnthropicRateLimit(headers: HeaderBag, nowMs: number): Rate
   if (header(headers, `${p}tokens-remaining`) === undefined) {
     const inRem = numberHeader(headers, `${p}input-tokens-remaining`);
     const outRem = numberHeader(headers, `${p}output-tokens-remaining`);
-    if (inRem !== undefined || outRem !== undefined) kind = outRem !== undefined && (inRem === undefined || outRem < inRem) ? "output-tokens" : "input-tokens";
+    if (inRem !== undefined || outRem !== undefined)
+      kind = outRem !== undefined && (inRem === undefined || outRem < inRem) ? "output-tokens" : "input-tokens";
   }
   const tl = numberHeader(headers, `${p}${kind}-limit`);
   if (tl !== undefined) info.tokensLimit = tl;

@@ -58,7 +58,8 @@ export function toAnthropicRequest(req: ChatRequest, opts: AnthropicRequestOptio
         break;
     }
   }
-  if (messages.length === 0) throw new UnsupportedFieldError("messages", "anthropic", "needs at least one non-empty user or assistant message");
+  if (messages.length === 0)
+    throw new UnsupportedFieldError("messages", "anthropic", "needs at least one non-empty user or assistant message");
   for (const turn of messages) if (turn.role === "user") toolResultsFirst(turn.content as AnthropicContentBlock[]);
   trimPrefill(messages, fx);
 
@@ -111,7 +112,8 @@ function userBlocks(m: UserMessage, i: number, fx: Fidelity): AnthropicContentBl
       const url = p.image_url.url;
       const data = parseDataUrl(url);
       if (data !== null) {
-        if (IMAGE_TYPES.has(data.mediaType)) blocks.push({ type: "image", source: { type: "base64", media_type: data.mediaType, data: data.data } });
+        if (IMAGE_TYPES.has(data.mediaType))
+          blocks.push({ type: "image", source: { type: "base64", media_type: data.mediaType, data: data.data } });
         else fx.unsupported(field, `image type ${data.mediaType} not accepted (jpeg, png, gif, webp)`);
       } else if (isHttpUrl(url)) blocks.push({ type: "image", source: { type: "url", url } });
       else fx.unsupported(field, "image URL must be a base64 data URL or http(s)");
@@ -135,7 +137,12 @@ function assistantBlocks(m: AssistantMessage, i: number, fx: Fidelity): Anthropi
     for (let j = 0; j < calls.length; j++) {
       const c = calls[j];
       if (c === undefined) continue;
-      blocks.push({ type: "tool_use", id: toolId(c.id), name: c.function.name, input: toolInput(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx) });
+      blocks.push({
+        type: "tool_use",
+        id: toolId(c.id),
+        name: c.function.name,
+        input: toolInput(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx),
+      });
     }
   }
   return blocks;

@@ -8,15 +8,22 @@ import { UpstreamFormatError } from "../../errors.js";
 
 /** An upstream Anthropic message → canonical. Text blocks are concatenated; thinking is dropped. */
 export function fromAnthropicResponse(body: unknown): ChatCompletion {
-  if (!isRecord(body) || body.type !== "message" || !Array.isArray(body.content)) throw new UpstreamFormatError("expected an Anthropic message");
+  if (!isRecord(body) || body.type !== "message" || !Array.isArray(body.content))
+    throw new UpstreamFormatError("expected an Anthropic message");
   const r = body as unknown as AnthropicResponse;
   let text: string | null = null;
   let calls: ToolCall[] | undefined;
   for (const b of r.content) {
     if (b.type === "text") text = text === null ? b.text : text + b.text;
-    else if (b.type === "tool_use") (calls ??= []).push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+    else if (b.type === "tool_use")
+      (calls ??= []).push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
   }
-  const choice: Choice = { index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishFromAnthropic(r.stop_reason), logprobs: null };
+  const choice: Choice = {
+    index: 0,
+    message: { role: "assistant", content: text, refusal: null },
+    finish_reason: finishFromAnthropic(r.stop_reason),
+    logprobs: null,
+  };
   if (calls) choice.message.tool_calls = calls;
   return {
     id: r.id,
@@ -39,7 +46,9 @@ export function toAnthropicResponse(c: ChatCompletion, model?: string): Anthropi
   const msg = choice?.message;
   if (msg?.content) content.push({ type: "text", text: msg.content });
   else if (msg?.refusal) content.push({ type: "text", text: msg.refusal });
-  if (msg?.tool_calls) for (const t of msg.tool_calls) content.push({ type: "tool_use", id: t.id, name: t.function.name, input: toolInput(t.function.arguments) });
+  if (msg?.tool_calls)
+    for (const t of msg.tool_calls)
+      content.push({ type: "tool_use", id: t.id, name: t.function.name, input: toolInput(t.function.arguments) });
   return {
     id: c.id.startsWith("msg_") ? c.id : newId("msg_"),
     type: "message",

@@ -8,7 +8,11 @@ import { z } from "zod";
 
 const str = (what = "a string") => z.string({ error: `must be ${what}` });
 const num = () => z.number({ error: "must be a number" });
-const int = (min: number) => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).min(min, { error: `must be >= ${min}` });
+const int = (min: number) =>
+  z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(min, { error: `must be >= ${min}` });
 const cache = z.unknown().optional();
 
 const textBlock = z.object({ type: z.literal("text"), text: str(), cache_control: cache });
@@ -61,9 +65,13 @@ const toolResultBlock = z.object({
 const thinkingBlock = z.object({ type: z.literal("thinking"), thinking: str(), signature: str().optional() });
 const redactedThinkingBlock = z.object({ type: z.literal("redacted_thinking"), data: str() });
 
-const block = z.discriminatedUnion("type", [textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock], {
-  error: "must be a content block of type text, image, document, tool_use, tool_result, thinking or redacted_thinking",
-});
+const block = z.discriminatedUnion(
+  "type",
+  [textBlock, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock],
+  {
+    error: "must be a content block of type text, image, document, tool_use, tool_result, thinking or redacted_thinking",
+  },
+);
 
 const message = z.object(
   {

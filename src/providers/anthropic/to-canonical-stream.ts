@@ -60,7 +60,9 @@ export class AnthropicToCanonicalStream implements ToCanonicalStream {
         return this.messageDelta(obj.delta, obj.usage);
       case "message_stop":
         this.done = true;
-        return this.includeUsage ? [{ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: this.usage }] : NO_CHUNKS;
+        return this.includeUsage
+          ? [{ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: this.usage }]
+          : NO_CHUNKS;
       case "error": {
         const e = fromAnthropicError(0, obj);
         e.status = e.type === "overloaded_error" ? 529 : statusForErrorType(e.type);
@@ -97,7 +99,9 @@ export class AnthropicToCanonicalStream implements ToCanonicalStream {
     if (block.type === "tool_use") {
       const tool = this.tools++;
       this.blockTool[index] = tool;
-      return this.one({ tool_calls: [{ index: tool, id: String(block.id), type: "function", function: { name: String(block.name), arguments: "" } }] });
+      return this.one({
+        tool_calls: [{ index: tool, id: String(block.id), type: "function", function: { name: String(block.name), arguments: "" } }],
+      });
     }
     this.blockTool[index] = -1;
     if (block.type === "text" && typeof block.text === "string" && block.text.length > 0) return this.one({ content: block.text });

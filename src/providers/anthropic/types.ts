@@ -11,10 +11,7 @@ export interface AnthropicTextBlock {
 
 export interface AnthropicImageBlock {
   type: "image";
-  source:
-    | { type: "base64"; media_type: string; data: string }
-    | { type: "url"; url: string }
-    | { type: "file"; file_id: string };
+  source: { type: "base64"; media_type: string; data: string } | { type: "url"; url: string } | { type: "file"; file_id: string };
   cache_control?: unknown;
 }
 
@@ -101,13 +98,7 @@ export interface AnthropicRequest {
 }
 
 export type AnthropicStopReason =
-  | "end_turn"
-  | "max_tokens"
-  | "stop_sequence"
-  | "tool_use"
-  | "pause_turn"
-  | "refusal"
-  | "model_context_window_exceeded";
+  "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "pause_turn" | "refusal" | "model_context_window_exceeded";
 
 export interface AnthropicUsage {
   input_tokens: number;

@@ -16,7 +16,8 @@ export const gemini: ProviderAdapter = {
   headers: {},
   query: {},
   vendorHeaderPrefix: "x-goog-",
-  callPath: (kind, model) => (kind === "generate" || kind === "stream_generate" ? `/v1beta${geminiPath(model, kind === "stream_generate")}` : undefined),
+  callPath: (kind, model) =>
+    kind === "generate" || kind === "stream_generate" ? `/v1beta${geminiPath(model, kind === "stream_generate")}` : undefined,
   healthPath: (base) => `${base}/v1beta/models`,
   models: geminiModelIds,
   rateLimit: (headers, body, now) => parseGeminiRateLimit(headers, body === "" ? undefined : parseJson(body), now),

@@ -2,7 +2,13 @@ import type { AssistantMessage, ChatRequest, ContentPart, FunctionTool, Message,
 import { toDataUrl } from "../data-url.js";
 import { parseClientBody } from "../validation.js";
 import { schemaFromOpenApi } from "./schema-from-openapi.js";
-import { type GeminiClientPart, type GeminiClientRequest, KNOWN_GEMINI_FIELDS, KNOWN_GENERATION_FIELDS, geminiRequestSchema } from "./schema.js";
+import {
+  type GeminiClientPart,
+  type GeminiClientRequest,
+  KNOWN_GEMINI_FIELDS,
+  KNOWN_GENERATION_FIELDS,
+  geminiRequestSchema,
+} from "./schema.js";
 import { RequestValidationError } from "../../errors.js";
 
 export interface GeminiClientOptions {
@@ -67,7 +73,11 @@ function modelTurn(parts: GeminiClientPart[], i: number): AssistantMessage {
     if (p === undefined || p.thought) continue;
     if (typeof p.text === "string") texts.push({ type: "text", text: p.text });
     else if (p.functionCall) {
-      const call: ToolCall = { id: p.functionCall.id ?? `call_${i}_${j}`, type: "function", function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) } };
+      const call: ToolCall = {
+        id: p.functionCall.id ?? `call_${i}_${j}`,
+        type: "function",
+        function: { name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) },
+      };
       if (p.thoughtSignature) call.extra_content = { google: { thought_signature: p.thoughtSignature } };
       (calls ??= []).push(call);
     } else if (p.thoughtSignature === undefined || Object.keys(p).length > 1) unsupportedPart(p, `contents[${i}].parts[${j}]`);
@@ -89,7 +99,8 @@ function userTurn(parts: GeminiClientPart[], i: number, out: Message[], open: { 
     } else if (p.inlineData) content.push(inline(p.inlineData.mimeType, p.inlineData.data));
     else if (p.fileData) {
       const mime = p.fileData.mimeType;
-      if (mime !== undefined && !mime.startsWith("image/")) throw new RequestValidationError(`${field}.fileData`, `only image files can be translated (got ${mime})`);
+      if (mime !== undefined && !mime.startsWith("image/"))
+        throw new RequestValidationError(`${field}.fileData`, `only image files can be translated (got ${mime})`);
       content.push({ type: "image_url", image_url: { url: p.fileData.fileUri } });
     } else if (p.functionResponse) out.push(toolMessage(p.functionResponse, open, i, j));
     else unsupportedPart(p, field);
@@ -104,7 +115,12 @@ function inline(mime: string, data: string): ContentPart {
   return { type: "file", file: { file_data: toDataUrl(mime, data) } };
 }
 
-function toolMessage(fr: NonNullable<GeminiClientPart["functionResponse"]>, open: { id: string; name: string }[], i: number, j: number): ToolMessage {
+function toolMessage(
+  fr: NonNullable<GeminiClientPart["functionResponse"]>,
+  open: { id: string; name: string }[],
+  i: number,
+  j: number,
+): ToolMessage {
   let k = fr.id !== undefined ? open.findIndex((c) => c.id === fr.id) : -1;
   if (k === -1) k = open.findIndex((c) => c.name === fr.name);
   const paired = k === -1 ? undefined : open[k];
@@ -148,7 +164,8 @@ function tools(b: GeminiClientRequest, req: ChatRequest): void {
         if (allowed && allowed.size > 1 && !allowed.has(d.name)) continue;
         const fn: FunctionTool["function"] = { name: d.name };
         if (d.description !== undefined) fn.description = d.description;
-        const params = d.parametersJsonSchema ?? (d.parameters === undefined ? undefined : (schemaFromOpenApi(d.parameters) as Record<string, unknown>));
+        const params =
+          d.parametersJsonSchema ?? (d.parameters === undefined ? undefined : (schemaFromOpenApi(d.parameters) as Record<string, unknown>));
         if (params !== undefined) fn.parameters = params;
         (req.tools ??= []).push({ type: "function", function: fn });
       }
@@ -176,7 +193,9 @@ function generation(b: GeminiClientRequest, req: ChatRequest): void {
   if (g.frequencyPenalty !== undefined) req.frequency_penalty = g.frequencyPenalty;
   const vendorGc: Record<string, unknown> = {};
   if (g.responseMimeType === "application/json") {
-    const schema = g.responseJsonSchema ?? (g.responseSchema === undefined ? undefined : (schemaFromOpenApi(g.responseSchema) as Record<string, unknown>));
+    const schema =
+      g.responseJsonSchema ??
+      (g.responseSchema === undefined ? undefined : (schemaFromOpenApi(g.responseSchema) as Record<string, unknown>));
     req.response_format = schema ? { type: "json_schema", json_schema: { name: "response", schema } } : { type: "json_object" };
   } else if (g.responseMimeType !== undefined && g.responseMimeType !== "text/plain") {
     vendorGc.responseMimeType = g.responseMimeType;

@@ -57,7 +57,9 @@ export class CanonicalToGeminiStream implements FromCanonicalStream {
       const d = choice.delta;
       const text = d.content || d.refusal;
       if (text) {
-        const ev: SseEvent = { data: `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]},"index":${choice.index}}],${this.tail}}` };
+        const ev: SseEvent = {
+          data: `{"candidates":[{"content":{"role":"model","parts":[{"text":${JSON.stringify(text)}}]},"index":${choice.index}}],${this.tail}}`,
+        };
         if (out === NO_EVENTS) out = [ev];
         else out.push(ev);
       }

@@ -58,13 +58,15 @@ export function toGeminiRequest(req: ChatRequest, opts: GeminiRequestOptions): T
         break;
       case "tool": {
         const name = callNames.get(m.tool_call_id);
-        if (name === undefined) fx.unsupported(`messages[${i}].tool_call_id`, "matches no earlier tool call (Gemini needs the function name)");
+        if (name === undefined)
+          fx.unsupported(`messages[${i}].tool_call_id`, "matches no earlier tool call (Gemini needs the function name)");
         else append(contents, "user", [functionResponse(m, name)]);
         break;
       }
     }
   }
-  if (contents.length === 0) throw new UnsupportedFieldError("messages", "gemini", "needs at least one non-empty user or assistant message");
+  if (contents.length === 0)
+    throw new UnsupportedFieldError("messages", "gemini", "needs at least one non-empty user or assistant message");
 
   const body: GeminiRequest = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };
@@ -126,7 +128,13 @@ function modelParts(m: AssistantMessage, i: number, fx: Fidelity, callNames: Map
     const c = calls[j];
     if (c === undefined) continue;
     callNames.set(c.id, c.function.name);
-    const part: GeminiPart = { functionCall: { name: c.function.name, args: args(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx), id: c.id } };
+    const part: GeminiPart = {
+      functionCall: {
+        name: c.function.name,
+        args: args(c.function.arguments, `messages[${i}].tool_calls[${j}].function.arguments`, fx),
+        id: c.id,
+      },
+    };
     const sig = c.extra_content?.google?.thought_signature;
     if (sig) part.thoughtSignature = sig;
     parts.push(part);
@@ -187,7 +195,8 @@ function tools(req: ChatRequest, body: GeminiRequest, fx: Fidelity, jsonSchema: 
   if (choice === "auto") body.toolConfig = { functionCallingConfig: { mode: "AUTO" } };
   else if (choice === "none") body.toolConfig = { functionCallingConfig: { mode: "NONE" } };
   else if (choice === "required") body.toolConfig = { functionCallingConfig: { mode: "ANY" } };
-  else if (typeof choice === "object") body.toolConfig = { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
+  else if (typeof choice === "object")
+    body.toolConfig = { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
   if (req.parallel_tool_calls === false) fx.unsupported("parallel_tool_calls", "Gemini cannot be told to call one function at a time");
 }
 

@@ -12,7 +12,8 @@ import { UpstreamFormatError } from "../../errors.js";
  * thoughtSignature in `extra_content`. A prompt blocked outright becomes one content_filter choice.
  */
 export function fromGeminiResponse(body: unknown): ChatCompletion {
-  if (!isRecord(body) || (body.candidates !== undefined && !Array.isArray(body.candidates))) throw new UpstreamFormatError("expected a GenerateContentResponse");
+  if (!isRecord(body) || (body.candidates !== undefined && !Array.isArray(body.candidates)))
+    throw new UpstreamFormatError("expected a GenerateContentResponse");
   const r = body as GeminiResponse;
   const choices: Choice[] = [];
   const cands = r.candidates ?? [];
@@ -22,7 +23,12 @@ export function fromGeminiResponse(body: unknown): ChatCompletion {
     choices.push(choiceFrom(c, i));
   }
   if (choices.length === 0) {
-    choices.push({ index: 0, message: { role: "assistant", content: null, refusal: null }, finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop", logprobs: null });
+    choices.push({
+      index: 0,
+      message: { role: "assistant", content: null, refusal: null },
+      finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop",
+      logprobs: null,
+    });
   }
   return {
     id: r.responseId ?? newId("chatcmpl-"),
@@ -42,14 +48,23 @@ function choiceFrom(c: GeminiCandidate, i: number): Choice {
     if (typeof p.text === "string") text = text === null ? p.text : text + p.text;
     else if (p.functionCall) (calls ??= []).push(toolCallFrom(p.functionCall, p.thoughtSignature));
   }
-  const choice: Choice = { index: c.index ?? i, message: { role: "assistant", content: text, refusal: null }, finish_reason: finishFromGemini(c.finishReason, calls !== undefined), logprobs: null };
+  const choice: Choice = {
+    index: c.index ?? i,
+    message: { role: "assistant", content: text, refusal: null },
+    finish_reason: finishFromGemini(c.finishReason, calls !== undefined),
+    logprobs: null,
+  };
   if (calls) choice.message.tool_calls = calls;
   return choice;
 }
 
 /** A part's functionCall (with the part's thoughtSignature) as a canonical tool call. */
 export function toolCallFrom(fc: GeminiFunctionCall, thoughtSignature: string | undefined): ToolCall {
-  const call: ToolCall = { id: fc.id ?? newId("call_"), type: "function", function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } };
+  const call: ToolCall = {
+    id: fc.id ?? newId("call_"),
+    type: "function",
+    function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) },
+  };
   if (thoughtSignature) call.extra_content = { google: { thought_signature: thoughtSignature } };
   return call;
 }
@@ -62,7 +77,9 @@ export function toGeminiResponse(c: ChatCompletion, model?: string): GeminiRespo
     const m = ch.message;
     if (m.content) parts.push({ text: m.content });
     else if (m.refusal) parts.push({ text: m.refusal });
-    if (m.tool_calls) for (const t of m.tool_calls) parts.push(functionCallPart(t.id, t.function.name, t.function.arguments, t.extra_content?.google?.thought_signature));
+    if (m.tool_calls)
+      for (const t of m.tool_calls)
+        parts.push(functionCallPart(t.id, t.function.name, t.function.arguments, t.extra_content?.google?.thought_signature));
     const cand: GeminiCandidate = { content: { role: "model", parts }, index: ch.index };
     const fr = finishToGemini(ch.finish_reason);
     if (fr) cand.finishReason = fr;

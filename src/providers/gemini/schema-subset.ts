@@ -35,7 +35,18 @@ const KEEP: ReadonlySet<string> = new Set([
   "minimum",
   "maximum",
 ]);
-const QUIET: ReadonlySet<string> = new Set(["$schema", "$id", "$comment", "examples", "readOnly", "writeOnly", "deprecated", "$defs", "definitions", "strict"]);
+const QUIET: ReadonlySet<string> = new Set([
+  "$schema",
+  "$id",
+  "$comment",
+  "examples",
+  "readOnly",
+  "writeOnly",
+  "deprecated",
+  "$defs",
+  "definitions",
+  "strict",
+]);
 const FORMATS: ReadonlySet<string> = new Set(["date-time", "enum", "float", "double", "int32", "int64"]);
 const MAX_DEPTH = 64;
 
@@ -135,8 +146,10 @@ class Sanitizer {
 
 function merge(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const key of Object.keys(from)) {
-    if (key === "properties" && isRecord(into.properties) && isRecord(from.properties)) into.properties = { ...into.properties, ...from.properties };
-    else if (key === "required" && Array.isArray(into.required) && Array.isArray(from.required)) into.required = [...(into.required as unknown[]), ...(from.required as unknown[])];
+    if (key === "properties" && isRecord(into.properties) && isRecord(from.properties))
+      into.properties = { ...into.properties, ...from.properties };
+    else if (key === "required" && Array.isArray(into.required) && Array.isArray(from.required))
+      into.required = [...(into.required as unknown[]), ...(from.required as unknown[])];
     else if (!(key in into)) into[key] = from[key];
   }
 }

@@ -9,7 +9,11 @@ import { z } from "zod";
 
 const str = (what = "a string") => z.string({ error: `must be ${what}` });
 const num = () => z.number({ error: "must be a number" });
-const int = (min: number) => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).min(min, { error: `must be >= ${min}` });
+const int = (min: number) =>
+  z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(min, { error: `must be >= ${min}` });
 const obj = (what = "a JSON object") => z.record(z.string(), z.unknown(), { error: `must be ${what}` });
 
 /** A part is a loose object: exactly which field it carries is checked while translating. */
@@ -39,7 +43,9 @@ const declaration = z.object({
 });
 
 /** A tool holds functionDeclarations, or a built-in (googleSearch, codeExecution, urlContext…). */
-const tool = z.looseObject({ functionDeclarations: z.array(declaration, { error: "must be an array of function declarations" }).optional() });
+const tool = z.looseObject({
+  functionDeclarations: z.array(declaration, { error: "must be an array of function declarations" }).optional(),
+});
 
 export const generationConfigSchema = z.looseObject({
   stopSequences: z.array(str(), { error: "must be an array of strings" }).optional(),
@@ -72,7 +78,9 @@ export const geminiRequestSchema = z.object(
       .object({
         functionCallingConfig: z
           .object({
-            mode: z.enum(["AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"], { error: "must be AUTO, ANY, NONE or VALIDATED" }).optional(),
+            mode: z
+              .enum(["AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"], { error: "must be AUTO, ANY, NONE or VALIDATED" })
+              .optional(),
             allowedFunctionNames: z.array(str()).optional(),
           })
           .optional(),

@@ -62,7 +62,13 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
     if (!cands || cands.length === 0) {
       if (!r.promptFeedback?.blockReason) return NO_CHUNKS;
       this.done = true;
-      return [chunkOf(this.id, this.created, this.model, { index: 0, delta: { role: "assistant", content: "" }, finish_reason: "content_filter" })];
+      return [
+        chunkOf(this.id, this.created, this.model, {
+          index: 0,
+          delta: { role: "assistant", content: "" },
+          finish_reason: "content_filter",
+        }),
+      ];
     }
     let out = NO_CHUNKS;
     for (let k = 0; k < cands.length; k++) {
@@ -82,7 +88,11 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       if (fr !== undefined && fr !== "FINISH_REASON_UNSPECIFIED" && !this.finished[idx]) {
         this.finished[idx] = true;
         this.finishedCount++;
-        const f = chunkOf(this.id, this.created, this.model, { index: idx, delta: {}, finish_reason: finishFromGemini(fr, (this.tools[idx] ?? 0) > 0) });
+        const f = chunkOf(this.id, this.created, this.model, {
+          index: idx,
+          delta: {},
+          finish_reason: finishFromGemini(fr, (this.tools[idx] ?? 0) > 0),
+        });
         if (out === NO_CHUNKS) out = [f];
         else out.push(f);
       }

@@ -19,7 +19,11 @@ export function usageFromGemini(m: GeminiUsageMetadata | undefined): Usage {
 export function usageToGemini(u: Usage | null | undefined): GeminiUsageMetadata | undefined {
   if (!u) return undefined;
   const thoughts = u.completion_tokens_details?.reasoning_tokens ?? 0;
-  const m: GeminiUsageMetadata = { promptTokenCount: u.prompt_tokens, candidatesTokenCount: u.completion_tokens - thoughts, totalTokenCount: u.total_tokens };
+  const m: GeminiUsageMetadata = {
+    promptTokenCount: u.prompt_tokens,
+    candidatesTokenCount: u.completion_tokens - thoughts,
+    totalTokenCount: u.total_tokens,
+  };
   const cached = u.prompt_tokens_details?.cached_tokens;
   if (cached) m.cachedContentTokenCount = cached;
   if (thoughts > 0) m.thoughtsTokenCount = thoughts;

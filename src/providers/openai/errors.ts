@@ -15,7 +15,12 @@ export interface OpenAIErrorBody {
 export function fromOpenAIError(status: number, body: unknown): CanonicalError {
   const err = isRecord(body) && isRecord(body.error) ? body.error : undefined;
   const message = typeof err?.message === "string" && err.message ? err.message : fallbackMessage(status, body);
-  const code = typeof err?.code === "string" ? err.code : typeof err?.type === "string" && err.type === "insufficient_quota" ? "insufficient_quota" : undefined;
+  const code =
+    typeof err?.code === "string"
+      ? err.code
+      : typeof err?.type === "string" && err.type === "insufficient_quota"
+        ? "insufficient_quota"
+        : undefined;
   let type: ErrorType = errorTypeForStatus(status);
   if (status === 503 || (status >= 500 && code === "server_is_overloaded")) type = "overloaded_error";
   const out: CanonicalError = { status, type, message };

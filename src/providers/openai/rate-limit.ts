@@ -8,7 +8,12 @@ const NOTHING: RateLimitInfo = Object.freeze({});
  */
 export function parseOpenAIRateLimit(headers: HeaderBag, nowMs: number): RateLimitInfo {
   // Most OpenAI-compatible servers (and every answer of some) send none of these: nothing to read.
-  if (headers["x-ratelimit-limit-requests"] === undefined && headers["x-ratelimit-limit-tokens"] === undefined && headers["retry-after"] === undefined && headers["retry-after-ms"] === undefined)
+  if (
+    headers["x-ratelimit-limit-requests"] === undefined &&
+    headers["x-ratelimit-limit-tokens"] === undefined &&
+    headers["retry-after"] === undefined &&
+    headers["retry-after-ms"] === undefined
+  )
     return NOTHING;
   const info: RateLimitInfo = {};
   const rl = numberHeader(headers, "x-ratelimit-limit-requests");

@@ -56,7 +56,9 @@ export function toOpenAIRequest(req: ChatRequest, opts: OpenAIRequestOptions): T
       for (const key of Object.keys(vendor.fields)) body[key] = vendor.fields[key];
     } else {
       for (const key of Object.keys(vendor.fields)) fx.unsupported(key, `${vendor.dialect}-only field`);
-      if (vendor.tools) for (let i = 0; i < vendor.tools.length; i++) fx.unsupported(`tools[${toolName(vendor.tools[i], i)}]`, `${vendor.dialect} built-in tool`);
+      if (vendor.tools)
+        for (let i = 0; i < vendor.tools.length; i++)
+          fx.unsupported(`tools[${toolName(vendor.tools[i], i)}]`, `${vendor.dialect} built-in tool`);
     }
   }
 

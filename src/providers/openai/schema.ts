@@ -9,7 +9,11 @@ import type { ChatRequest } from "../canonical.js";
 
 const str = (what = "a string") => z.string({ error: `must be ${what}` });
 const num = () => z.number({ error: "must be a number" });
-const int = (min: number) => z.number({ error: "must be a number" }).int({ error: "must be an integer" }).min(min, { error: `must be >= ${min}` });
+const int = (min: number) =>
+  z
+    .number({ error: "must be a number" })
+    .int({ error: "must be an integer" })
+    .min(min, { error: `must be >= ${min}` });
 const bool = () => z.boolean({ error: "must be true or false" });
 const jsonObject = () => z.record(z.string(), z.unknown(), { error: "must be a JSON object" });
 
@@ -84,7 +88,12 @@ const responseFormat = z.discriminatedUnion(
     z.object({ type: z.literal("json_object") }),
     z.object({
       type: z.literal("json_schema"),
-      json_schema: z.object({ name: str(), description: str().optional(), schema: jsonObject().optional(), strict: bool().nullable().optional() }),
+      json_schema: z.object({
+        name: str(),
+        description: str().optional(),
+        schema: jsonObject().optional(),
+        strict: bool().nullable().optional(),
+      }),
     }),
   ],
   { error: "must be a response format of type text, json_object or json_schema" },
@@ -97,7 +106,10 @@ export const chatRequestSchema = z.object(
     tools: z.array(tool, { error: "must be an array of tools" }).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: bool().optional(),
-    stop: z.union([str(), z.array(str())], { error: "must be a string or an array of strings" }).nullable().optional(),
+    stop: z
+      .union([str(), z.array(str())], { error: "must be a string or an array of strings" })
+      .nullable()
+      .optional(),
     temperature: num().nullable().optional(),
     top_p: num().nullable().optional(),
     top_k: int(1).nullable().optional(),

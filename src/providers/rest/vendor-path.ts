@@ -20,7 +20,8 @@ export class VendorPath {
     params: Readonly<Record<string, string>> | undefined,
   ) {
     this.template = typeof path === "string" ? new PathTemplate(path) : null;
-    this.byPath = path !== undefined && typeof path !== "string" ? new Map(Object.entries(path).map(([k, v]) => [k, new PathTemplate(v)])) : null;
+    this.byPath =
+      path !== undefined && typeof path !== "string" ? new Map(Object.entries(path).map(([k, v]) => [k, new PathTemplate(v)])) : null;
     this.renames = params !== undefined && Object.keys(params).length > 0 ? new Map(Object.entries(params)) : null;
   }
 
@@ -38,7 +39,8 @@ export class VendorPath {
     let tpl: PathTemplate | null | undefined = this.template;
     if (this.byPath !== null) {
       tpl = this.byPath.get(subPath);
-      if (tpl === undefined) throw new UnsupportedFieldError("path", "rest", `target ${this.targetId} has no vendor path for ${subPath.slice(0, 200)}`);
+      if (tpl === undefined)
+        throw new UnsupportedFieldError("path", "rest", `target ${this.targetId} has no vendor path for ${subPath.slice(0, 200)}`);
     }
     const params = new URLSearchParams(rawQuery);
     const path = tpl === null ? subPath : tpl.fill(params, this.targetId);
@@ -69,9 +71,11 @@ class PathTemplate {
       const name = pieces[i];
       if (name === undefined) continue;
       const value = params.get(name);
-      if (value === null || value === "") throw new UnsupportedFieldError(name, "rest", `target ${targetId}'s path needs the query parameter ${name}`);
+      if (value === null || value === "")
+        throw new UnsupportedFieldError(name, "rest", `target ${targetId}'s path needs the query parameter ${name}`);
       // A filled slot must stay one path segment: "/" is encoded, and "." / ".." would climb.
-      if (value === "." || value === "..") throw new GatewayError("invalid_request", `${name}: "${value}" is not allowed in a path`, { param: name });
+      if (value === "." || value === "..")
+        throw new GatewayError("invalid_request", `${name}: "${value}" is not allowed in a path`, { param: name });
       out += encodeURIComponent(value) + (pieces[i + 1] ?? "");
     }
     for (let i = 1; i < pieces.length; i += 2) {
