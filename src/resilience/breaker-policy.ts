@@ -5,6 +5,7 @@ import type { StateStore } from "../state/state-store.js";
 import { createBackoff } from "./backoff.js";
 import { CircuitBreaker, type TransitionListener } from "./circuit-breaker.js";
 import { type AttemptReport, type Policy, REFUSED } from "./policy.js";
+import { BackgroundProbes } from "./background-probes.js";
 import { type ProbeAnswer, sendProbe } from "./probe.js";
 
 /** Sends a target's cheap call for a recovery probe. Tests give their own. */
@@ -32,9 +33,7 @@ export class BreakerPolicy implements Policy {
   private readonly probeEveryMs: Float64Array;
   private readonly nextProbeAt: Float64Array;
   private readonly probing: Uint8Array;
-  private ticker: NodeJS.Timeout | null = null;
-  private stopping = new AbortController();
-  private readonly running = new Set<Promise<void>>();
+  private readonly probes = new BackgroundProbes(() => void this.probeDue(Date.now()));
 
   constructor(
     route: Pick<RouteConfig, "name" | "breaker">,
@@ -97,17 +96,11 @@ export class BreakerPolicy implements Policy {
   }
 
   start(): void {
-    if (this.ticker !== null || !this.probeEveryMs.some((ms) => ms > 0)) return;
-    if (this.stopping.signal.aborted) this.stopping = new AbortController();
-    this.ticker = setInterval(this.tick, TICK_MS);
-    this.ticker.unref();
+    if (this.probeEveryMs.some((ms) => ms > 0)) this.probes.start(TICK_MS);
   }
 
-  async stop(): Promise<void> {
-    if (this.ticker !== null) clearInterval(this.ticker);
-    this.ticker = null;
-    this.stopping.abort();
-    await Promise.all([...this.running]);
+  stop(): Promise<void> {
+    return this.probes.stop();
   }
 
   /** Probes every open breaker's target whose probe is due (never two at once per target). */
@@ -119,23 +112,16 @@ export class BreakerPolicy implements Policy {
       if (every <= 0 || this.probing[i] === 1 || b.state !== "open") continue;
       if (now < (this.nextProbeAt[i] as number)) continue;
       this.probing[i] = 1;
-      const p = this.runProbe(i, b);
-      this.running.add(p);
-      void p.finally(() => this.running.delete(p));
-      started.push(p);
+      started.push(this.probes.track(this.runProbe(i, b)));
     }
     await Promise.all(started);
   }
-
-  private readonly tick = (): void => {
-    void this.probeDue(Date.now());
-  };
 
   private async runProbe(i: number, b: CircuitBreaker): Promise<void> {
     const t = this.targets[i] as Target;
     let answered = false;
     try {
-      const r = await this.probe(t, this.stopping.signal);
+      const r = await this.probe(t, this.probes.signal);
       answered = r.status > 0 && r.status < 500 && r.status !== 429;
     } catch {
       answered = false;
@@ -143,6 +129,6 @@ export class BreakerPolicy implements Policy {
     this.probing[i] = 0;
     const now = Date.now();
     this.nextProbeAt[i] = now + (this.probeEveryMs[i] as number);
-    if (answered && !this.stopping.signal.aborted) b.probeAnswered(now);
+    if (answered && !this.probes.signal.aborted) b.probeAnswered(now);
   }
 }

@@ -25,6 +25,7 @@ import { probeTarget } from "./health-check.js";
 import { MemoryStore } from "../state/memory-store.js";
 import { type StateCell, type StateStore, stateOp } from "../state/state-store.js";
 import type { AttemptReport, Policy } from "./policy.js";
+import { BackgroundProbes } from "./background-probes.js";
 
 export type DisableReason = "failure_rate" | "auth" | "quota" | "operator";
 export type EnableReason = "probes_passed" | "operator";
@@ -109,9 +110,7 @@ export class KeyDisable implements Policy {
   private readonly probe: KeyProbe;
   private readonly now: () => number;
   private readonly store: StateStore;
-  private stopping = new AbortController();
-  private ticker: NodeJS.Timeout | null = null;
-  private readonly running = new Set<Promise<void>>();
+  private readonly probes = new BackgroundProbes(() => void this.probeDue(this.now()));
 
   constructor(
     private readonly config: KeyDisableConfig,
@@ -202,27 +201,18 @@ export class KeyDisable implements Policy {
       const s = e.cell.value;
       if (!s.disabled || s.reason !== "failure_rate" || e.probing || now < e.nextProbeAt) continue;
       e.probing = true;
-      const p = this.runProbe(target, e);
-      this.running.add(p);
-      void p.finally(() => this.running.delete(p));
-      started.push(p);
+      started.push(this.probes.track(this.runProbe(target, e)));
     }
     await Promise.all(started);
   }
 
   /** Background probing: checks for due probes every tickMs (timer unref'd). */
   start(tickMs = 500): void {
-    if (this.ticker !== null) return;
-    if (this.stopping.signal.aborted) this.stopping = new AbortController();
-    this.ticker = setInterval(this.tick, tickMs);
-    this.ticker.unref();
+    this.probes.start(tickMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.ticker !== null) clearInterval(this.ticker);
-    this.ticker = null;
-    this.stopping.abort();
-    await Promise.all([...this.running]);
+  stop(): Promise<void> {
+    return this.probes.stop();
   }
 
   isEligible(target: Target): boolean {
@@ -241,21 +231,17 @@ export class KeyDisable implements Policy {
     return { disabled: true, reason: s.reason, detail: s.detail, since: new Date(s.since).toISOString(), probe_passes: e.probePasses };
   }
 
-  private readonly tick = (): void => {
-    void this.probeDue(this.now());
-  };
-
   private async runProbe(target: Target, e: KeyEntry): Promise<void> {
     let pass = false;
     try {
-      pass = await this.probe(target, this.stopping.signal);
+      pass = await this.probe(target, this.probes.signal);
     } catch {
       pass = false;
     }
     const now = this.now();
     e.probing = false;
     const s = e.cell.value;
-    if (this.stopping.signal.aborted || !s.disabled || s.reason !== "failure_rate") return;
+    if (this.probes.signal.aborted || !s.disabled || s.reason !== "failure_rate") return;
     e.probePasses = pass ? e.probePasses + 1 : 0;
     if (e.probePasses >= this.config.probes_to_enable)
       return this.reenable(target, "probes_passed", `${e.probePasses} probe${e.probePasses === 1 ? "" : "s"} passed`, now);
