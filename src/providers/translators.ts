@@ -18,7 +18,7 @@ import { type OpenAIRequestOptions, fromOpenAIRequest, toOpenAIRequest } from ".
 import { fromOpenAIResponse, toOpenAIResponse } from "./openai/response.js";
 import { OpenAIToCanonicalStream } from "./openai/to-canonical-stream.js";
 import type { FromCanonicalStream, ToCanonicalStream } from "./stream.js";
-import type { Translated } from "./translate.js";
+import type { Translated } from "./translation-result.js";
 
 /**
  * The translators of each dialect, one table per dialect, so the exchange picks them once per

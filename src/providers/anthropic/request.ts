@@ -1,7 +1,7 @@
 import type { AssistantMessage, ChatRequest, FunctionTool, TextPart, ToolMessage, UserMessage } from "../canonical.js";
 import { isHttpUrl, parseDataUrl } from "../data-url.js";
 import { isRecord } from "../errors.js";
-import type { RequestOptions, Translated } from "../translate.js";
+import type { RequestOptions, Translated } from "../translation-result.js";
 import { Fidelity } from "../unsupported.js";
 import type {
   AnthropicContentBlock,

@@ -1,7 +1,7 @@
 import type { AssistantMessage, ChatRequest, TextPart, ToolMessage, UserMessage } from "../canonical.js";
 import { parseDataUrl } from "../data-url.js";
 import { isRecord } from "../errors.js";
-import type { RequestOptions, Translated } from "../translate.js";
+import type { RequestOptions, Translated } from "../translation-result.js";
 import { Fidelity } from "../unsupported.js";
 import { toGeminiSchema } from "./schema-subset.js";
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiRequest, GeminiTool } from "./types.js";

@@ -1,6 +1,6 @@
 import type { ChatRequest, Message, ToolCall } from "../canonical.js";
 import { isRecord } from "../errors.js";
-import type { RequestOptions, Translated } from "../translate.js";
+import type { RequestOptions, Translated } from "../translation-result.js";
 import { Fidelity } from "../unsupported.js";
 import { parseClientBody } from "../validation.js";
 import { KNOWN_REQUEST_FIELDS, chatRequestSchema } from "./schema.js";
