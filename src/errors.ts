@@ -67,6 +67,11 @@ export class GatewayError extends Error {
   }
 }
 
+/** What the client is told of a bug met while serving its request: 500, naming the request id the log has. */
+export function internalError(requestId: string): GatewayError {
+  return new GatewayError("internal_error", `internal gateway error (request id ${requestId})`);
+}
+
 /** A config file or environment that cannot be used; `problems` name each path and issue. */
 export class ConfigError extends Error {
   constructor(

@@ -1,4 +1,4 @@
-import { GatewayError } from "../errors.js";
+import { GatewayError, internalError } from "../errors.js";
 import { armTimeout, cancelTimeout, type TimeoutToken } from "../core/coarse-timers.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Committed } from "../engine/committed.js";
@@ -60,7 +60,7 @@ export class Pipeline {
   clientError(err: unknown, ctx: RequestContext, route: Route | undefined): GatewayError {
     if (!(err instanceof GatewayError)) {
       this.engine.events.internalError(err, ctx.requestId);
-      return new GatewayError("internal_error", `internal gateway error (request id ${ctx.requestId})`);
+      return internalError(ctx.requestId);
     }
     const s = err.status;
     if (route === undefined || (s !== 502 && s !== 503 && s !== 504) || err.headers?.["retry-after"] !== undefined) return err;

@@ -19,7 +19,7 @@ export class HttpSink implements ClientSink {
   constructor(
     private readonly res: ServerResponse,
     private readonly ctx: RequestContext,
-    /** Errors close the connection while the server drains (and always after a refused body). */
+    /** Errors close the connection while the server drains. */
     private readonly draining: () => boolean,
   ) {
     (res as Res)[SINK] = this;
@@ -65,11 +65,7 @@ export class HttpSink implements ClientSink {
   }
 
   fail(err: GatewayError, surface: Surface): void {
-    const res = this.res;
-    if (res.writableEnded || res.destroyed) return;
-    // A refused body was not read to its end: close the connection rather than parse its rest as HTTP.
-    const close = err.code === "body_too_large" || err.code === "client_closed" || this.draining();
-    sendError(res, surface, err, this.ctx.requestId, close);
+    sendError(this.res, surface, err, this.ctx.requestId, this.draining());
   }
 
   drained(): void {

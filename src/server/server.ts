@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
 import { runTargetAction } from "../admin/target-actions.js";
-import { GatewayError } from "../errors.js";
+import { GatewayError, internalError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Surface } from "../config/schema.js";
@@ -148,11 +148,9 @@ export class SwitchyardServer {
     if (err instanceof GatewayError) gerr = err;
     else {
       this.log.error({ err, request_id: requestId }, "internal error while serving a request");
-      gerr = new GatewayError("internal_error", `internal gateway error (request id ${requestId})`);
+      gerr = internalError(requestId);
     }
-    // A refused body was not read to its end: close the connection rather than parse its rest as HTTP.
-    const close = gerr.code === "body_too_large" || gerr.code === "client_closed" || this.draining;
-    if (!res.writableEnded && !res.destroyed) sendError(res, surface, gerr, requestId, close);
+    sendError(res, surface, gerr, requestId, this.draining);
   }
 
   /**
