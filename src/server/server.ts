@@ -20,8 +20,9 @@ export interface ServerLogger {
 }
 
 /**
- * The node:http front of the gateway: routes each request, prepares it (body, model, route),
- * runs the gateway's attempt loop and relays the answer. Never lets a request kill the process.
+ * The node:http front of the gateway: routes each request; answers health, status, admin
+ * actions and model lists itself, and hands every proxied request to the pipeline with the
+ * response as its sink. Never lets a request kill the process.
  */
 export class SwitchyardServer {
   readonly http: Server;
@@ -65,7 +66,7 @@ export class SwitchyardServer {
     return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
   }
 
-  /** Synchronous for everything but proxied calls and model lists, which return their promise. */
+  /** Synchronous for everything but model lists, which return their promise (the pipeline never throws). */
   private handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
     const requestId = requestIdOf(req.headers["x-request-id"]);
     if (this.draining) res.setHeader("connection", "close");
