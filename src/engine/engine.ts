@@ -79,10 +79,15 @@ export class Engine {
     }
   }
 
-  /** Resolves when no client request is in flight. */
-  idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves when no client request is in flight, or once `withinMs` passed (drain with a bound). */
+  async idle(withinMs: number): Promise<void> {
+    if (this.inFlight === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      timer = setTimeout(resolve, withinMs);
+    });
+    clearTimeout(timer);
   }
 
   status(version: string) {

@@ -79,11 +79,7 @@ export class Gateway {
   /** Waits up to `graceMs` for requests in flight, then closes upstream connections and background work. */
   async close(graceMs = 0): Promise<void> {
     this.engine.draining = true;
-    if (graceMs > 0 && this.engine.inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.engine.idle(), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    if (graceMs > 0) await this.engine.idle(graceMs);
     await this.engine.close(graceMs);
   }
 }

@@ -164,11 +164,7 @@ export class SwitchyardServer {
     this.gateway.engine.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
-    if (this.gateway.inFlight > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.gateway.engine.idle(), new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
-    }
+    await this.gateway.engine.idle(drainMs);
     this.http.closeAllConnections();
     await closed;
     await this.gateway.close(1_000);
