@@ -18,5 +18,5 @@ export function runTargetAction(gw: Gateway, routeName: string, targetId: string
   if (target === undefined) throw new GatewayError("unknown_target", `route "${routeName}" has no target "${targetId}"`);
   const now = Date.now();
   route.policies.list.act(action, target, now);
-  return route.toJSON(now).targets[target.index];
+  return route.targetJSON(target, now);
 }

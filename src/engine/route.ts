@@ -98,8 +98,12 @@ export class Route {
     if (kept > 0) eligible.length = kept;
   }
 
+  /** One target as status and admin show it: its setup and stats, each policy's view, the strategy's. */
+  targetJSON(t: Target, now: number) {
+    return { ...t.toJSON(), ...this.policies.list.targetStatus(t, now), strategy_state: this.strategy.targetStatus?.(t) ?? null };
+  }
+
   toJSON(now = Date.now()) {
-    const list = this.policies.list;
     return {
       name: this.name,
       surface: this.surface,
@@ -112,11 +116,7 @@ export class Route {
       timeouts: this.timeouts,
       requests: this.requests,
       ...this.policies.toJSON(now),
-      targets: this.targets.map((t) => ({
-        ...t.toJSON(),
-        ...list.targetStatus(t, now),
-        strategy_state: this.strategy.targetStatus?.(t) ?? null,
-      })),
+      targets: this.targets.map((t) => this.targetJSON(t, now)),
     };
   }
 }
