@@ -23,7 +23,7 @@ const ROOMS = {
   pipeline: ["engine", "exchange", "resilience", "core", "providers", "config", ...LEAF],
   admin: ["pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
   server: ["admin", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
-  telemetry: ["core", "config", ...LEAF],
+  telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],
 };
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
@@ -29,8 +30,11 @@ export function parseConfig(raw: unknown, source: string): Config {
   return deepFreeze(result.data);
 }
 
-/** Parse YAML text, interpolate ${VAR}s, validate. */
-export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Parse YAML text, interpolate ${VAR}s, validate. `configDir`, for a config read from a file:
+ * the store's file defaults to `switchyard.db` there, and a relative store path is taken from there.
+ */
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env, configDir?: string): Config {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0)
     throw new ConfigError(
@@ -40,7 +44,7 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
   const problems: string[] = [];
   const raw = interpolate(doc.toJS(), env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
-  return parseConfig(raw ?? {}, source);
+  return parseConfig(configDir === undefined ? (raw ?? {}) : storeBeside(raw ?? {}, configDir), source);
 }
 
 export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Config {
@@ -51,7 +55,20 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([code === "ENOENT" ? `${path}: file not found` : `${path}: cannot read (${code ?? String(err)})`], path);
   }
-  return parseConfigText(text, path, env);
+  return parseConfigText(text, path, env, dirname(path));
+}
+
+/** The store's file beside the config: `switchyard.db` by default, a relative path from the config's folder. */
+function storeBeside(raw: unknown, dir: string): unknown {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return raw;
+  const cfg = raw as Record<string, unknown>;
+  const store = cfg["store"] ?? {};
+  if (store === null || typeof store !== "object" || Array.isArray(store)) return raw;
+  const path = (store as Record<string, unknown>)["path"];
+  if (path === undefined) return { ...cfg, store: { ...store, path: join(dir, "switchyard.db") } };
+  if (typeof path === "string" && path !== ":memory:" && path !== "" && !isAbsolute(path))
+    return { ...cfg, store: { ...store, path: join(dir, path) } };
+  return raw;
 }
 
 function deepFreeze<T>(o: T): T {

@@ -17,6 +17,8 @@ import {
   retryPolicySchema,
   slowStartSchema,
 } from "./resilience-schema.js";
+import { alertsSchema } from "./alerts-schema.js";
+import { logSchema, metricsSchema, storeSchema, tracingSchema, usageSchema } from "./telemetry-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
 export const STRATEGIES = [
@@ -70,6 +72,26 @@ export const authSchema = z
   })
   .strict();
 
+const COST_PARTS = ["input", "output", "cached_input", "cache_write"] as const;
+
+/** A target's prices: each part per 1k or per 1M tokens (not both). */
+export const costSchema = z
+  .object(
+    Object.fromEntries(
+      COST_PARTS.flatMap((p) => [
+        [`${p}_per_1k`, nonNegative().optional()],
+        [`${p}_per_1m`, nonNegative().optional()],
+      ]),
+    ) as Record<`${(typeof COST_PARTS)[number]}_per_${"1k" | "1m"}`, z.ZodOptional<ReturnType<typeof nonNegative>>>,
+  )
+  .strict()
+  .superRefine((cost, ctx) => {
+    for (const p of COST_PARTS)
+      if (cost[`${p}_per_1k`] !== undefined && cost[`${p}_per_1m`] !== undefined)
+        ctx.addIssue({ code: "custom", path: [`${p}_per_1m`], message: `give ${p}_per_1k or ${p}_per_1m, not both` });
+  });
+export type CostConfig = z.output<typeof costSchema>;
+
 export const targetSchema = z
   .object({
     id: nonEmpty("target id"),
@@ -81,10 +103,8 @@ export const targetSchema = z
     model: z.string().min(1).optional(),
     weight: positive().default(1),
     tier: positiveInt().default(1),
-    cost: z
-      .object({ input_per_1k: nonNegative().default(0), output_per_1k: nonNegative().default(0) })
-      .strict()
-      .default({ input_per_1k: 0, output_per_1k: 0 }),
+    /** Prices in USD per 1k or per 1M tokens; over the shipped price table (providers/prices.json). */
+    cost: costSchema.optional(),
     quality: nonNegative().default(0),
     limits: z
       .object({ max_concurrent: positiveInt().optional(), rpm: positiveInt().optional(), tpm: positiveInt().optional() })
@@ -203,10 +223,12 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true }),
-    log: z
-      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
-      .strict()
-      .default({ level: "info" }),
+    log: logSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    usage: usageSchema.prefault({}),
+    tracing: tracingSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
     upstream: z
       .object({
         /** Max connections per upstream origin. */

@@ -1,21 +1,42 @@
-import type { Target } from "./target.js";
-import type { Outcome } from "./outcome.js";
+import type { Surface } from "../config/schema.js";
+import type { Usage } from "../providers/canonical.js";
+import type { AttemptRecord } from "./attempt-record.js";
 import type { RequestContext } from "./request-context.js";
 
-export type AttemptListener = (target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext) => void;
+export type { AttemptRecord };
+export type AttemptListener = (attempt: AttemptRecord, ctx: RequestContext) => void;
 
-/** One served client request, as logs and metrics see it. */
+/** One served client request, as logs, metrics, the usage ledger and alerts see it. */
 export interface RequestRecord {
   readonly requestId: string;
   readonly method: string;
   readonly path: string;
+  readonly surface: Surface;
   readonly route: string | null;
+  /** Id of the target that answered (null: none did). */
   readonly target: string | null;
   readonly status: number;
+  /** Attempts made, hedges included. */
   readonly attempts: number;
   readonly durationMs: number;
   readonly errorCode: string | null;
   readonly stream: boolean;
+  /** The model the client asked for ("" for REST). A client's string: bound it before using it as a label. */
+  readonly model: string;
+  /** The model sent to the answering target (its `model`, else the client's); "" when none answered or REST. */
+  readonly upstreamModel: string;
+  /** Token usage of the answer when the answer said it (JSON body, or a stream's final events). */
+  readonly usage: Usage | null;
+  /** What the answer cost in USD (usage × the target's price); 0 when usage or price is unknown. */
+  readonly costUsd: number;
+  /** From arrival to the answer's status and headers going to the client (the upstream's first byte), ms; -1 when none went. */
+  readonly ttfbMs: number;
+  /** Waiting in the route's queue, ms. */
+  readonly queueMs: number;
+  /** Time spent in the gateway itself: the duration less upstream calls, queue and backoff waits, ms. */
+  readonly overheadMs: number;
+  /** Every attempt, in the order they ended. */
+  readonly tries: readonly AttemptRecord[];
 }
 export type RequestListener = (record: RequestRecord) => void;
 
@@ -63,8 +84,8 @@ export class GatewayEvents {
     this.internalErrorListeners.push(fn);
   }
 
-  attempt(target: Target, outcome: Outcome, latencyMs: number, ctx: RequestContext): void {
-    for (const fn of this.attemptListeners) fn(target, outcome, latencyMs, ctx);
+  attempt(attempt: AttemptRecord, ctx: RequestContext): void {
+    for (const fn of this.attemptListeners) fn(attempt, ctx);
   }
   request(record: RequestRecord): void {
     for (const fn of this.requestListeners) fn(record);

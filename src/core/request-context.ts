@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Surface } from "../config/schema.js";
 import type { Endpoint } from "./endpoint.js";
 import type { ChatRequest, Usage } from "../providers/canonical.js";
+import type { AttemptRecord } from "./attempt-record.js";
 
 /**
  * What the gateway knows about one client request while it is served. One object per request,
@@ -28,6 +29,12 @@ export class RequestContext {
   priority: "critical" | "high" | "normal" | "low" = "normal";
   /** Time spent waiting in the route's queue, ms. */
   queueMs = 0;
+  /** Time spent in backoff before retries, ms. */
+  backoffMs = 0;
+  /** Sum of the attempts' durations, ms (hedges overlap: may exceed the request's). */
+  upstreamMs = 0;
+  /** The ended attempts, in order. */
+  readonly tries: AttemptRecord[] = [];
   /** Hedged attempts started for this request. */
   hedges = 0;
   /** The client closed its connection before the answer ended. */
@@ -49,7 +56,7 @@ export class RequestContext {
   canonical: ChatRequest | undefined = undefined;
   /** What each target's translation dropped or changed, by target id (null: nothing yet). */
   warnings: Map<string, string[]> | null = null;
-  /** Token usage of the answer, canonical, once known (translated answers; for cost accounting). */
+  /** Token usage of the answer, canonical, once known (read from the answer as it passes; for cost accounting). */
   usage: Usage | null = null;
   /**
    * Ids of targets that cannot take this request at all (buildUpstreamRequest threw

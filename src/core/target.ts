@@ -1,6 +1,7 @@
-import type { ProviderKind, TargetConfig, Timeouts } from "../config/schema.js";
+import type { CostConfig, ProviderKind, TargetConfig, Timeouts } from "../config/schema.js";
 import { maskSecret } from "../config/mask.js";
 import type { ProviderAdapter, WireFormat } from "../providers/adapter.js";
+import { listedPrice, type Price, priceOf } from "../providers/prices.js";
 import { adapterOf } from "../providers/registry.js";
 import { VendorPath } from "../providers/rest/vendor-path.js";
 import type { OnUnsupported } from "../providers/unsupported.js";
@@ -61,6 +62,9 @@ export class Target {
   /** The adapter's headers the target does not set (anthropic-version): sent unless the client sent its own. */
   readonly defaultHeaders: Readonly<Record<string, string>>;
   readonly stats = new TargetStats();
+  /** The target's configured price, else its fixed model's listed one; undefined: it depends on the client's model. */
+  private readonly fixedPrice: Price | null | undefined;
+  private readonly pricesByModel = new Map<string, Price | null>();
 
   constructor(
     readonly config: TargetConfig,
@@ -77,8 +81,10 @@ export class Target {
     this.model = config.model;
     this.weight = config.weight;
     this.tier = config.tier;
-    this.costInputPer1k = config.cost.input_per_1k;
-    this.costOutputPer1k = config.cost.output_per_1k;
+    const configured = configuredPrice(config.cost);
+    this.fixedPrice = configured ?? (config.model === undefined ? undefined : (listedPrice(config.model) ?? null));
+    this.costInputPer1k = (this.fixedPrice?.input ?? 0) / 1000;
+    this.costOutputPer1k = (this.fixedPrice?.output ?? 0) / 1000;
     this.quality = config.quality;
     this.maxConcurrent = config.limits.max_concurrent ?? 0;
     this.timeouts = resolveTimeouts(routeTimeouts, config.timeouts);
@@ -115,6 +121,21 @@ export class Target {
     return text;
   }
 
+  /**
+   * What answers of this target cost, for the model it was asked for (the upstream model): its
+   * configured prices, else the price table's for the model; null when neither knows it.
+   */
+  priceFor(model: string): Price | null {
+    if (this.fixedPrice !== undefined) return this.fixedPrice;
+    let p = this.pricesByModel.get(model);
+    if (p === undefined) {
+      p = listedPrice(model) ?? null;
+      // Client-chosen names: keep the memo bounded.
+      if (this.pricesByModel.size < 256) this.pricesByModel.set(model, p);
+    }
+    return p;
+  }
+
   /** How answers and errors name the target: `target claude (anthropic)`. */
   get label(): string {
     return `target ${this.id} (${this.provider})`;
@@ -129,13 +150,33 @@ export class Target {
       key: this.keyMasked,
       weight: this.weight,
       tier: this.tier,
-      cost: this.config.cost,
+      cost: this.config.cost ?? null,
+      price_per_1m: this.fixedPrice === undefined ? "by model, from the price table" : priceJSON(this.fixedPrice),
       quality: this.quality,
       limits: this.config.limits,
       timeouts: this.timeouts,
       stats: this.stats.toJSON(),
     };
   }
+}
+
+function priceJSON(p: Price | null) {
+  return p === null ? null : { input: p.input, output: p.output, cached_input: p.cachedInput, cache_write: p.cacheWrite };
+}
+
+/** A target's cost block as per-1M prices; null when it sets none. */
+function configuredPrice(cost: CostConfig | undefined): Price | null {
+  if (cost === undefined || Object.values(cost).every((v) => v === undefined)) return null;
+  const per1m = (part: "input" | "output" | "cached_input" | "cache_write"): number | undefined => {
+    const k = cost[`${part}_per_1k`];
+    return k !== undefined ? k * 1000 : cost[`${part}_per_1m`];
+  };
+  return priceOf({
+    input: per1m("input") ?? 0,
+    output: per1m("output") ?? 0,
+    cached_input: per1m("cached_input"),
+    cache_write: per1m("cache_write"),
+  });
 }
 
 function lowerCaseKeys(headers: Readonly<Record<string, string>>): Record<string, string> {

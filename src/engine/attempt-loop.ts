@@ -135,7 +135,9 @@ async function loop(route: Route, ctx: RequestContext, upstreams: Upstreams, eve
       if (d > 0) {
         r.prevDelayMs = d;
         r.waited = true;
+        const sleptFrom = performance.now();
         await sleep(d, ctx);
+        ctx.backoffMs += performance.now() - sleptFrom;
         continue; // the world changed while we waited: pick again
       }
     }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { InternalError, UnsupportedFieldError } from "../errors.js";
 import { armTimeout, cancelTimeout, type TimeoutToken } from "../core/coarse-timers.js";
+import type { AttemptRecord } from "../core/attempt-record.js";
 import type { GatewayEvents } from "../core/events.js";
 import { OK, Outcome } from "../core/outcome.js";
 import type { RequestContext } from "../core/request-context.js";
@@ -23,11 +24,13 @@ const FIRST_BYTE_ERROR = new InternalError("SWY_ERR_FIRST_BYTE_TIMEOUT");
  * ticket its policies admitted it with, and the bookkeeping when it ends: target stats, every
  * policy of the route (it is the report they read), strategy feedback and events.
  */
-export class Attempt implements AttemptReport {
+export class Attempt implements AttemptReport, AttemptRecord {
   readonly call: UpstreamCall;
   readonly startedAt = performance.now();
   /** Set when this attempt lost a hedge race and was aborted on purpose. */
   cancelled = false;
+  /** Started by the hedge policy. */
+  hedge = false;
   /** Set when no first byte came within the first-byte timeout. */
   firstByteTimedOut = false;
   firstByteTimer: TimeoutToken | undefined = undefined;
@@ -74,10 +77,12 @@ export class Attempt implements AttemptReport {
     const i = ctx.controllers.indexOf(this.call);
     if (i !== -1) ctx.controllers.splice(i, 1);
     target.stats.onEnd(outcome.kind, this.latencyMs, now, outcome.detail);
+    ctx.tries.push(this);
+    ctx.upstreamMs += this.latencyMs;
     route.policies.list.onOutcome(this, now);
     route.strategy.onResult?.(target, outcome, this.latencyMs, ctx);
     route.fallback?.onResult?.(target, outcome, this.latencyMs, ctx);
-    if (this.events.hasAttemptListeners) this.events.attempt(target, outcome, this.latencyMs, ctx);
+    if (this.events.hasAttemptListeners) this.events.attempt(this, ctx);
   }
 
   /** The outcome to record when the call was aborted: the client left, a hedge lost, or the deadline passed. */

@@ -67,5 +67,6 @@ function startHedge(first: Attempt, events: GatewayEvents): Attempt | undefined 
   }
   if (!(h instanceof Attempt)) return undefined;
   ctx.hedges++;
+  h.hedge = true;
   return h;
 }

@@ -4,7 +4,9 @@ import type { Committed } from "../engine/committed.js";
 import type { BodySink } from "../engine/upstream-call.js";
 import { clientStreamError } from "../providers/client-errors.js";
 import { answerHeaders, answerMode, isEventStream, readWhole, rewriteAnswer, streamTranslationFor } from "./answer.js";
+import type { BodyTransform } from "./body-transform.js";
 import type { ClientSink, Resumable } from "./client-sink.js";
+import { usageTapFor } from "./usage-tap.js";
 
 /**
  * Delivers the committed upstream answer into the client's sink, then ends the attempt. Three
@@ -33,7 +35,8 @@ export function deliver(c: Committed, sink: ClientSink, listener: DeliveryListen
     default: {
       const sse = isEventStream(c.headers);
       sink.start(c.status, answerHeaders(c));
-      return new Pump(c, sink, sse ? new SseBoundary(c.ctx.surface, c.target.id) : RAW, listener).start();
+      const relay = sse ? new SseBoundary(c.ctx.surface, c.target.id) : RAW;
+      return new Pump(c, sink, usageTapFor(c, relay, sse), listener).start();
     }
   }
 }
@@ -72,17 +75,6 @@ async function deliverWhole(c: Committed, sink: ClientSink): Promise<void> {
   }
   if (!sink.gone) sink.send(out.status, answerHeaders(c, { contentType: out.contentType, length: Buffer.byteLength(out.body) }), out.body);
   c.finish();
-}
-
-/** Turns upstream body chunks into what the client is sent. */
-export interface BodyTransform {
-  push(chunk: Buffer): string | Buffer;
-  /** The upstream ended: whatever is left to send. */
-  end(): string | Buffer;
-  /** The upstream broke after the first byte: the closing bytes, or null to cut the answer short. */
-  broken(code: string): string | null;
-  /** Set once the answer failed inside the stream (an upstream error event): stop reading. */
-  readonly failure: string | null;
 }
 
 /** A non-SSE body that breaks is cut off: the client sees a short body, not a wrong one. */

@@ -9,6 +9,7 @@ import type { AdmissionStep } from "./admission.js";
 import type { ClientSink } from "./client-sink.js";
 import { deliver, type DeliveryListener } from "./delivery.js";
 import { type Destination, prepare } from "./prepare.js";
+import { costOf } from "../providers/prices.js";
 
 /**
  * The one request pipeline. The HTTP server and the library are two thin fronts that build a
@@ -78,6 +79,8 @@ class RequestJob implements DeliveryListener {
   private timer: TimeoutToken | undefined = undefined;
   private finished = false;
   private readonly startedAt = performance.now();
+  /** When the committed answer's status went to the client, ms after the start; -1 before. */
+  private ttfbMs = -1;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -131,6 +134,7 @@ class RequestJob implements DeliveryListener {
 
   private readonly onCommitted = (c: Committed): void => {
     this.committed = c;
+    this.ttfbMs = performance.now() - this.startedAt;
     try {
       deliver(c, this.sink, this);
     } catch (err) {
@@ -158,19 +162,34 @@ class RequestJob implements DeliveryListener {
     const engine = this.pipeline.engine;
     engine.requestEnded(this.errorCode !== null);
     const events = engine.events;
-    if (events.hasRequestListeners)
+    if (events.hasRequestListeners) {
+      const durationMs = performance.now() - this.startedAt;
+      const target = committed?.target;
+      const upstreamModel = target === undefined || ctx.surface === "rest" ? "" : (target.model ?? ctx.model);
+      const usage = ctx.usage;
+      const price = usage === null || target === undefined ? null : target.priceFor(upstreamModel);
       events.request({
         requestId: ctx.requestId,
         method: ctx.method,
         path: ctx.path,
+        surface: ctx.surface,
         route: this.route?.name ?? null,
-        target: committed?.target.id ?? null,
+        target: target?.id ?? null,
         status: this.sink.status,
         attempts: committed?.attempts ?? ctx.tried.size,
-        durationMs: performance.now() - this.startedAt,
+        durationMs,
         errorCode: this.errorCode,
         stream: ctx.stream,
+        model: ctx.model,
+        upstreamModel,
+        usage,
+        costUsd: price === null || usage === null ? 0 : costOf(price, usage),
+        ttfbMs: this.ttfbMs,
+        queueMs: ctx.queueMs,
+        overheadMs: Math.max(0, durationMs - ctx.upstreamMs - ctx.queueMs - ctx.backoffMs),
+        tries: ctx.tries,
       });
+    }
     this.done?.();
   }
 }

@@ -181,7 +181,7 @@ function accessFields(r: RequestRecord) {
 /** Failed attempts at warn level: which target, why, for which request. */
 export function logAttemptFailures(events: GatewayEvents, log: Logger): void {
   if (!log.isLevelEnabled("warn")) return;
-  events.onAttempt((target, outcome, latencyMs, ctx) => {
+  events.onAttempt(({ target, outcome, latencyMs }, ctx) => {
     if (outcome.kind === "ok" || outcome.kind === "client_error") return;
     log.warn(
       {

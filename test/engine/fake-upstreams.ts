@@ -69,7 +69,7 @@ export function gatewayWith(config: ConfigInput): FakeGateway {
   agent.disableNetConnect();
   const gateway = createGateway(config, { dispatcherFor: mockDispatcherFactory(agent) });
   const attempts: AttemptRecord[] = [];
-  gateway.events.onAttempt((t, o) =>
+  gateway.events.onAttempt(({ target: t, outcome: o }) =>
     attempts.push({ target: t.id, kind: o.kind, status: o.status, detail: o.detail, retryAtMs: o.retryAtMs }),
   );
   const route = (name?: string): Route => {

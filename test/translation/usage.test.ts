@@ -37,7 +37,7 @@ const f = await simRoute({
 });
 const { gw, config } = f;
 const seen: (Usage | null)[] = [];
-gw.gateway.events.onAttempt((_t, outcome, _l, ctx) => {
+gw.gateway.events.onAttempt(({ outcome }, ctx) => {
   if (outcome.kind === "ok") seen.push(ctx.usage);
 });
 after(() => f.close());
