@@ -1,4 +1,5 @@
 import type { OutcomeKind } from "./outcome.js";
+import { WindowedStats } from "./windowed-stats.js";
 
 /** Weight of the newest sample in the latency EWMA. */
 const EWMA_ALPHA = 0.2;
@@ -30,15 +31,20 @@ export class TargetStats {
     connection_failure: 0,
     broken_stream: 0,
   };
+  /** The last minute, 5 minutes and hour of this target's attempts. */
+  readonly window = new WindowedStats();
 
   onStart(now: number): void {
+    this.window.inFlightChanging(now, this.inFlight);
     this.inFlight++;
     this.requests++;
     this.lastUsedAt = now;
   }
 
   onEnd(kind: OutcomeKind, latencyMs: number, now: number, detail: string): void {
+    this.window.inFlightChanging(now, this.inFlight);
     this.inFlight--;
+    this.window.record(now, latencyMs, kind !== "ok" && kind !== "client_error");
     this.byOutcome[kind]++;
     this.lastOutcome = kind;
     this.lastLatencyMs = latencyMs;

@@ -156,6 +156,7 @@ export class Target {
       limits: this.config.limits,
       timeouts: this.timeouts,
       stats: this.stats.toJSON(),
+      windows: this.stats.window.toJSON(Date.now(), this.maxConcurrent),
     };
   }
 }

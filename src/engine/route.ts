@@ -1,3 +1,4 @@
+import { WindowedStats } from "../core/windowed-stats.js";
 import type { RouteConfig, Surface } from "../config/schema.js";
 import type { Strategy } from "../balancer/strategy.js";
 import { STRATEGY_FACTORIES } from "../balancer/index.js";
@@ -28,6 +29,8 @@ export class Route {
   /** Reused for every pick: picks are synchronous, so one scratch array per route is enough. */
   private readonly scratch: Target[] = [];
   requests = 0;
+  /** The last minute, 5 minutes and hour of this route's client requests. */
+  readonly window = new WindowedStats();
 
   constructor(
     readonly config: RouteConfig,
@@ -115,6 +118,8 @@ export class Route {
       strategy_state: this.strategy.status?.() ?? null,
       timeouts: this.timeouts,
       requests: this.requests,
+      available_targets: this.targets.filter((t) => this.policies.list.reasons(t, now).length === 0).length,
+      windows: this.window.toJSON(now),
       ...this.policies.toJSON(now),
       targets: this.targets.map((t) => this.targetJSON(t, now)),
     };
