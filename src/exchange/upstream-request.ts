@@ -71,8 +71,33 @@ function clientQueryForGemini(query: string): string {
     .join("&");
 }
 
-/** OpenAI and Anthropic bodies name their model: a target with its own model gets it rewritten. */
+/**
+ * OpenAI and Anthropic bodies name their model: a target with its own model gets it rewritten. A
+ * streamed OpenAI chat whose client did not ask for usage asks for it (for cost accounting); the
+ * relay keeps that usage chunk from the client (hidesStreamUsage).
+ */
 function rewriteModel(ctx: RequestContext, target: Target): Buffer {
-  if (target.model === undefined || target.model === ctx.model || ctx.json === undefined) return ctx.body;
-  return Buffer.from(JSON.stringify({ ...ctx.json, model: target.model }));
+  const json = ctx.json;
+  if (json === undefined) return ctx.body;
+  const renamed = target.model !== undefined && target.model !== ctx.model;
+  const askUsage = hidesStreamUsage(ctx);
+  if (!renamed && !askUsage) return ctx.body;
+  const body: Record<string, unknown> = { ...json };
+  if (renamed) body["model"] = target.model;
+  if (askUsage) {
+    const asked = json["stream_options"];
+    body["stream_options"] = { ...(typeof asked === "object" && asked !== null ? asked : {}), include_usage: true };
+  }
+  return Buffer.from(JSON.stringify(body));
+}
+
+/**
+ * A streamed OpenAI chat completion whose client did not ask for usage (stream_options.include_usage):
+ * the gateway asks the upstream for it anyway, to know the answer's cost, and leaves the extra
+ * usage chunk out of the client's stream, which is then what the client asked for.
+ */
+export function hidesStreamUsage(ctx: RequestContext): boolean {
+  if (!ctx.stream || ctx.endpoint.kind !== "chat") return false;
+  const asked = ctx.json?.["stream_options"];
+  return !(typeof asked === "object" && asked !== null && (asked as { include_usage?: unknown }).include_usage === true);
 }

@@ -2,6 +2,7 @@ import type { RequestContext } from "../core/request-context.js";
 import type { Committed } from "../engine/committed.js";
 import type { Dialect, Usage } from "../providers/canonical.js";
 import { UsageReader } from "../providers/usage-reader.js";
+import { hidesStreamUsage } from "../exchange/upstream-request.js";
 import type { BodyTransform } from "./body-transform.js";
 
 /**
@@ -18,11 +19,19 @@ export function usageTapFor(c: Committed, relay: BodyTransform, sse: boolean): B
   const ctx = c.ctx;
   if (ctx.surface === "rest" || c.status < 200 || c.status >= 300 || ctx.method === "HEAD") return relay;
   const dialect = ctx.surface;
-  return sse ? new SseUsageTap(relay, ctx, dialect) : new JsonUsageTap(relay, ctx, dialect);
+  return sse ? new SseUsageTap(relay, ctx, dialect, dialect === "openai" && hidesStreamUsage(ctx)) : new JsonUsageTap(relay, ctx, dialect);
 }
 
-/** Both `"usage"` and `"usageMetadata"` start so. */
-const MARKER = Buffer.from('"usage');
+/**
+ * What an event with a usage holds, as each dialect writes it (compact or spaced JSON); a chunk
+ * without one is passed on unread (OpenAI's `"usage":null` on every chunk included).
+ */
+const MARKERS = ['"usage":{', '"usage": {', '"usageMetadata"'].map((m) => Buffer.from(m));
+const hasMarker = (out: string | Buffer): boolean => {
+  if (out.length === 0) return false;
+  for (const m of MARKERS) if (out.indexOf(m as never) !== -1) return true;
+  return false;
+};
 const MAX_JSON_BYTES = 1024 * 1024;
 
 class SseUsageTap implements BodyTransform {
@@ -32,6 +41,8 @@ class SseUsageTap implements BodyTransform {
     private readonly relay: BodyTransform,
     private readonly ctx: RequestContext,
     dialect: Dialect,
+    /** Leave OpenAI's usage-only chunk out: the gateway asked for it, the client did not. */
+    private readonly hideUsageChunk: boolean,
   ) {
     this.reader = new UsageReader(dialect);
   }
@@ -41,38 +52,53 @@ class SseUsageTap implements BodyTransform {
   }
 
   push(chunk: Buffer): string | Buffer {
-    const out = this.relay.push(chunk);
-    this.scan(out);
-    return out;
+    return this.scan(this.relay.push(chunk));
   }
 
   end(): string | Buffer {
-    const out = this.relay.end();
-    this.scan(out);
-    return out;
+    return this.scan(this.relay.end());
   }
 
   broken(code: string): string | null {
     return this.relay.broken(code);
   }
 
-  /** Whole events (the relay cuts on event boundaries): parse the data of those that name a usage. */
-  private scan(out: string | Buffer): void {
-    if (out.length === 0 || out.indexOf(MARKER as never) === -1) return;
+  /** Whole events (the relay cuts on event boundaries): reads the usage of those that carry one. */
+  private scan(out: string | Buffer): string | Buffer {
+    if (!hasMarker(out)) return out;
     const text = typeof out === "string" ? out : out.toString("utf8");
-    for (const event of text.split(/\r?\n\r?\n/)) {
-      if (!event.includes('"usage')) continue;
+    const events = text.split(/(?<=\r?\n\r?\n)/);
+    let kept = "";
+    let dropped = false;
+    for (const event of events) {
+      if (!event.includes('"usage')) {
+        kept += event;
+        continue;
+      }
       let data = "";
       for (const line of event.split(/\r?\n/))
         if (line.startsWith("data:")) data += (data === "" ? "" : "\n") + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
+      let obj: unknown;
       try {
-        this.reader.read(JSON.parse(data));
+        obj = JSON.parse(data);
       } catch {
-        // not JSON: the client gets it as it is; no usage from it
+        kept += event; // not JSON: the client gets it as it is
+        continue;
       }
+      this.reader.read(obj);
+      if (this.hideUsageChunk && isUsageOnlyChunk(obj)) dropped = true;
+      else kept += event;
     }
     this.ctx.usage = this.reader.usage;
+    return dropped ? kept : out;
   }
+}
+
+/** OpenAI's last chunk when usage is asked for: no choices, only the usage. */
+function isUsageOnlyChunk(obj: unknown): boolean {
+  if (typeof obj !== "object" || obj === null) return false;
+  const o = obj as { choices?: unknown; usage?: unknown };
+  return Array.isArray(o.choices) && o.choices.length === 0 && typeof o.usage === "object" && o.usage !== null;
 }
 
 class JsonUsageTap implements BodyTransform {
