@@ -1,0 +1,391 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Config } from "../config/schema.js";
+import type { GatewayEvents, RequestRecord } from "../core/events.js";
+import { GatewayError } from "../errors.js";
+import type { Database } from "../state/database.js";
+
+export type UsageConfig = Config["usage"];
+
+/** What a grouped row can be split by, in `group_by`. */
+export const USAGE_DIMENSIONS = ["route", "target", "model", "hour", "day", "client_key"] as const;
+export type UsageDimension = (typeof USAGE_DIMENSIONS)[number];
+
+export interface UsageSums {
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_usd: number;
+}
+/** One answer row: the dimensions grouped by (hour and day as ISO strings), then the sums. */
+export type UsageRow = Partial<Record<UsageDimension, string>> & UsageSums;
+
+export interface UsageQuery {
+  /** ISO date/time (UTC when it names no zone) or epoch ms; default: `to` less 24 h. */
+  from?: string | number;
+  /** As `from`; default: now. */
+  to?: string | number;
+  /** A comma list (or array) of dimensions; default route,target,model. */
+  group_by?: string | readonly string[];
+}
+
+export interface UsageAnswer {
+  /** The hours the rows cover: `from` down to its hour, `to` up to its hour. */
+  from: string;
+  to: string;
+  group_by: UsageDimension[];
+  rows: UsageRow[];
+  totals: UsageSums;
+}
+
+export interface UsageLedgerOptions {
+  /** Told of a failed write or prune (the rows stay for the next flush); never throws into a request. */
+  onError: (err: Error) => void;
+  /** The clock, epoch ms (tests move it). */
+  now?: () => number;
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Distinct (route, model) pairs taken per hour; beyond, a pair's model is counted as "other". */
+const MAX_MODELS_PER_HOUR = 1000;
+/** Rows held in memory at most (reached only while writes fail): beyond, new rows are dropped and counted. */
+const MAX_PENDING_ROWS = 50_000;
+/** A model name is a client's string: longer ones are cut to this. */
+const MAX_MODEL_CHARS = 200;
+const NANOS_PER_USD = 1e9;
+const SEP = "\u0000";
+
+const MIGRATION = `
+CREATE TABLE usage_hourly (
+  hour INTEGER NOT NULL,
+  route TEXT NOT NULL,
+  target TEXT NOT NULL,
+  model TEXT NOT NULL,
+  client_key TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cost_nanos INTEGER NOT NULL,
+  PRIMARY KEY (hour, route, target, model, client_key)
+) WITHOUT ROWID`;
+
+const UPSERT = `
+INSERT INTO usage_hourly (hour, route, target, model, client_key, requests, errors, input_tokens, output_tokens, cached_input_tokens, cost_nanos)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (hour, route, target, model, client_key) DO UPDATE SET
+  requests = requests + excluded.requests,
+  errors = errors + excluded.errors,
+  input_tokens = input_tokens + excluded.input_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
+  cost_nanos = cost_nanos + excluded.cost_nanos`;
+
+/** SQL for each dimension; fixed text, so a query is built from this list only, never from the client's words. */
+const DIMENSION_SQL: Record<UsageDimension, string> = {
+  route: "route",
+  target: "target",
+  model: "model",
+  client_key: "client_key",
+  hour: "hour",
+  day: `(hour / ${DAY_MS}) * ${DAY_MS}`,
+};
+
+/** One hour × route × target × model × client key, gathered since the last flush. */
+class PendingRow {
+  requests = 0;
+  errors = 0;
+  inputTokens = 0;
+  outputTokens = 0;
+  cachedInputTokens = 0;
+  costNanos = 0;
+  constructor(
+    readonly hour: number,
+    readonly route: string,
+    readonly target: string,
+    readonly model: string,
+    readonly clientKey: string,
+  ) {}
+}
+
+interface SumColumns {
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  cost_nanos: number;
+}
+
+/**
+ * Requests, errors, tokens and cost per UTC hour × route × target × model × client key, in the
+ * store's `usage_hourly` table, for `GET /admin/usage`.
+ *
+ * A served request only adds to a row in memory (no SQLite on the request path); every `flush_ms`
+ * the rows are written in one transaction of UPSERTs that add to what the table holds, so a failed
+ * write (disk full, locked) rolls back whole and its rows are kept, added to, and written by a later
+ * flush without counting anything twice.
+ *
+ * Cost is kept as integer nano-dollars (`cost_nanos`): integer sums are exact whatever the order and
+ * number of additions (in memory, in the UPSERT, in SUM), so totals match to the cent and beyond. The
+ * only rounding is each request's cost to 1e-9 USD, ten times finer than one token at the cheapest
+ * listed price; 64-bit integers hold 9.2 billion USD per row. Answers show USD rounded to 6 decimals.
+ *
+ * Model names are clients' strings: cut to 200 characters, and once an hour has seen 1,000 distinct
+ * (route, model) pairs, further new pairs count as model "other" — a bound on both memory and on the
+ * rows an hour can add to the table.
+ */
+export class UsageLedger {
+  private readonly now: () => number;
+  private readonly onError: (err: Error) => void;
+  private readonly pending = new Map<string, PendingRow>();
+  /** Per route, the models taken this hour (reset when the hour turns). */
+  private readonly models = new Map<string, Set<string>>();
+  private modelCount = 0;
+  private dropped = 0;
+  private hour = -1;
+  private hourEnd = -1;
+  private hourPrefix = "";
+  private nextPruneAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly upsert: BetterSqlite3.Statement;
+  private readonly prune: BetterSqlite3.Statement;
+  private readonly writeAll: BetterSqlite3.Transaction<(rows: Iterable<PendingRow>) => void>;
+  /** Prepared once per group_by list asked for (at most a few dozen). */
+  private readonly queries = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: UsageConfig,
+    options: UsageLedgerOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onError = options.onError;
+    db.migrate("usage/001-hourly", MIGRATION);
+    const h = db.handle;
+    this.upsert = h.prepare(UPSERT);
+    this.prune = h.prepare("DELETE FROM usage_hourly WHERE hour < ?");
+    this.writeAll = h.transaction((rows: Iterable<PendingRow>) => {
+      for (const r of rows)
+        this.upsert.run(
+          r.hour,
+          r.route,
+          r.target,
+          r.model,
+          r.clientKey,
+          r.requests,
+          r.errors,
+          r.inputTokens,
+          r.outputTokens,
+          r.cachedInputTokens,
+          r.costNanos,
+        );
+    });
+    this.pruneOld();
+  }
+
+  /** Subscribes to served requests and starts the flush timer (nothing when `enabled` is false). */
+  attach(events: GatewayEvents): void {
+    if (!this.config.enabled || this.closed || this.timer !== undefined) return;
+    events.onRequest((record) => this.record(record));
+    this.timer = setInterval(() => this.tick(), this.config.flush_ms);
+    this.timer.unref();
+  }
+
+  /** Adds one served request to its row in memory. */
+  record(record: RequestRecord): void {
+    const route = record.route;
+    if (route === null || this.closed) return;
+    const now = this.now();
+    if (now >= this.hourEnd || now < this.hour) this.turnHour(now);
+    const target = record.target ?? "";
+    const model = this.admitModel(route, record.upstreamModel || record.model);
+    const key = this.hourPrefix + route + SEP + target + SEP + model + SEP;
+    let row = this.pending.get(key);
+    if (row === undefined) {
+      if (this.pending.size >= MAX_PENDING_ROWS) {
+        this.dropped++;
+        return;
+      }
+      row = new PendingRow(this.hour, route, target, model, "");
+      this.pending.set(key, row);
+    }
+    row.requests++;
+    if (record.errorCode !== null || record.status >= 500) row.errors++;
+    const usage = record.usage;
+    if (usage !== null) {
+      row.inputTokens += usage.prompt_tokens || 0;
+      row.outputTokens += usage.completion_tokens || 0;
+      row.cachedInputTokens += usage.prompt_tokens_details?.cached_tokens || 0;
+    }
+    if (record.costUsd > 0) row.costNanos += Math.round(record.costUsd * NANOS_PER_USD);
+  }
+
+  /** Writes the gathered rows in one transaction; false (and `onError` told) when that failed and they were kept. */
+  flush(): boolean {
+    if (this.dropped > 0) {
+      this.report(new Error(`usage ledger: ${this.dropped} requests not counted: ${MAX_PENDING_ROWS} rows already waiting to be written`));
+      this.dropped = 0;
+    }
+    if (this.pending.size === 0) return true;
+    try {
+      this.writeAll(this.pending.values());
+    } catch (err) {
+      const n = this.pending.size;
+      this.report(
+        new Error(`usage ledger: writing ${n} row${n === 1 ? "" : "s"} failed; kept for the next flush: ${messageOf(err)}`, { cause: err }),
+      );
+      return false;
+    }
+    this.pending.clear();
+    return true;
+  }
+
+  /** Sums over [from, to) grouped by `group_by`, rows still in memory included; bad parameters: GatewayError invalid_request. */
+  query(params: UsageQuery = {}): UsageAnswer {
+    const groupBy = parseGroupBy(params.group_by);
+    const to = params.to === undefined || params.to === "" ? this.now() : parseTime(params.to, "to");
+    const from = params.from === undefined || params.from === "" ? to - DAY_MS : parseTime(params.from, "from");
+    if (from > to) throw new GatewayError("invalid_request", `from (${iso(from)}) is after to (${iso(to)})`, { param: "from" });
+    const fromHour = Math.floor(from / HOUR_MS) * HOUR_MS;
+    const toHour = Math.ceil(to / HOUR_MS) * HOUR_MS;
+    this.flush();
+    const raw = this.statementFor(groupBy).all(fromHour, toHour) as (SumColumns & Record<string, string | number>)[];
+    const totals: SumColumns = { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, cost_nanos: 0 };
+    const rows = raw.map((r) => {
+      const row: Partial<Record<UsageDimension, string>> = {};
+      for (const d of groupBy) {
+        const v = r[d];
+        row[d] = d === "hour" ? iso(Number(v)) : d === "day" ? iso(Number(v)).slice(0, 10) : String(v);
+      }
+      totals.requests += r.requests;
+      totals.errors += r.errors;
+      totals.input_tokens += r.input_tokens;
+      totals.output_tokens += r.output_tokens;
+      totals.cached_input_tokens += r.cached_input_tokens;
+      totals.cost_nanos += r.cost_nanos;
+      return { ...row, ...sums(r) };
+    });
+    return { from: iso(fromHour), to: iso(toHour), group_by: groupBy, rows, totals: sums(totals) };
+  }
+
+  /** Writes what is gathered and stops the timer; the database stays open (its owner closes it). */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+    this.closed = true;
+  }
+
+  /** Hands a failure to `onError`; a throwing callback must not take down the timer's turn. */
+  private report(err: Error): void {
+    try {
+      this.onError(err);
+    } catch {
+      // the callback's own failure has nowhere better to go
+    }
+  }
+
+  private tick(): void {
+    this.flush();
+    if (this.now() >= this.nextPruneAt) this.pruneOld();
+  }
+
+  /** Deletes hours older than `retention_days` before the current hour; again in an hour. */
+  private pruneOld(): void {
+    const now = this.now();
+    this.nextPruneAt = now + HOUR_MS;
+    try {
+      this.prune.run(Math.floor(now / HOUR_MS) * HOUR_MS - this.config.retention_days * DAY_MS);
+    } catch (err) {
+      this.report(new Error(`usage ledger: deleting rows past retention failed: ${messageOf(err)}`, { cause: err }));
+    }
+  }
+
+  private turnHour(now: number): void {
+    this.hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    this.hourEnd = this.hour + HOUR_MS;
+    this.hourPrefix = String(this.hour) + SEP;
+    this.models.clear();
+    this.modelCount = 0;
+  }
+
+  /** The model as counted: bounded in length, and "other" once the hour holds enough distinct pairs. */
+  private admitModel(route: string, model: string): string {
+    if (model.length > MAX_MODEL_CHARS) model = model.slice(0, MAX_MODEL_CHARS);
+    let seen = this.models.get(route);
+    if (seen === undefined) this.models.set(route, (seen = new Set()));
+    if (seen.has(model)) return model;
+    if (this.modelCount >= MAX_MODELS_PER_HOUR) return "other";
+    seen.add(model);
+    this.modelCount++;
+    return model;
+  }
+
+  private statementFor(groupBy: readonly UsageDimension[]): BetterSqlite3.Statement {
+    const cacheKey = groupBy.join(",");
+    let stmt = this.queries.get(cacheKey);
+    if (stmt === undefined) {
+      const dims = groupBy.map((d) => `${DIMENSION_SQL[d]} AS ${d}`);
+      const sumCols = ["requests", "errors", "input_tokens", "output_tokens", "cached_input_tokens", "cost_nanos"].map(
+        (c) => `SUM(${c}) AS ${c}`,
+      );
+      const grouping = groupBy.length > 0 ? ` GROUP BY ${groupBy.join(", ")} ORDER BY ${groupBy.join(", ")}` : "";
+      const sql = `SELECT ${[...dims, ...sumCols].join(", ")} FROM usage_hourly WHERE hour >= ? AND hour < ?${grouping}`;
+      stmt = this.db.handle.prepare(sql);
+      this.queries.set(cacheKey, stmt);
+    }
+    return stmt;
+  }
+}
+
+function sums(s: SumColumns): UsageSums {
+  return {
+    requests: s.requests,
+    errors: s.errors,
+    input_tokens: s.input_tokens,
+    output_tokens: s.output_tokens,
+    cached_input_tokens: s.cached_input_tokens,
+    cost_usd: Math.round(s.cost_nanos / 1000) / 1e6,
+  };
+}
+
+function parseGroupBy(value: string | readonly string[] | undefined): UsageDimension[] {
+  const items = typeof value === "string" ? value.split(",") : (value ?? []);
+  if (items.length === 0 || (items.length === 1 && items[0] === "")) return ["route", "target", "model"];
+  const out: UsageDimension[] = [];
+  for (const raw of items) {
+    const item = raw.trim();
+    if (!(USAGE_DIMENSIONS as readonly string[]).includes(item))
+      throw new GatewayError("invalid_request", `group_by: "${item}" is not one of ${USAGE_DIMENSIONS.join(", ")}`, { param: "group_by" });
+    if (!out.includes(item as UsageDimension)) out.push(item as UsageDimension);
+  }
+  return out;
+}
+
+/** Epoch ms (a number, or a string of digits) or an ISO date/time; one without a zone is UTC. */
+function parseTime(value: string | number, param: "from" | "to"): number {
+  let ms: number;
+  if (typeof value === "number") ms = value;
+  else if (/^\d+$/.test(value)) ms = Number(value);
+  else if (/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?$/.test(value))
+    ms = Date.parse(/T[^Z+-]*$/.test(value) ? `${value}Z` : value);
+  else ms = NaN;
+  if (!Number.isFinite(ms) || ms < 0 || !Number.isFinite(new Date(ms).getTime()))
+    throw new GatewayError("invalid_request", `${param}: ${JSON.stringify(value)} is not an ISO date/time or epoch milliseconds`, {
+      param,
+    });
+  return ms;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
