@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import type { Span } from "@opentelemetry/api";
 import type { Surface } from "../config/schema.js";
 import type { Endpoint } from "./endpoint.js";
 import type { ChatRequest, Usage } from "../providers/canonical.js";
@@ -64,6 +65,8 @@ export class RequestContext {
    * lacks). Unlike `tried`, never picked again for this request; null until one exists.
    */
   unservable: Set<string> | null = null;
+  /** The request's trace span (core/tracing.ts); undefined while tracing is off. */
+  span: Span | undefined = undefined;
 
   readonly surface: Surface;
 

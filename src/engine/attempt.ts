@@ -6,6 +6,7 @@ import type { GatewayEvents } from "../core/events.js";
 import { OK, Outcome } from "../core/outcome.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
+import { endAttemptSpan, type Span, startAttemptSpan } from "../core/tracing.js";
 import { upstreamRequestHeaders } from "../exchange/headers.js";
 import { buildUpstreamRequest, type UpstreamRequest } from "../exchange/upstream-request.js";
 import { type AttemptReport, REFUSED } from "../resilience/policy.js";
@@ -41,6 +42,8 @@ export class Attempt implements AttemptReport, AttemptRecord {
   headers: IncomingHttpHeaders | undefined = undefined;
   errorBody = "";
   latencyMs = 0;
+  /** The attempt's trace span (core/tracing.ts); undefined while tracing is off. */
+  readonly span: Span | undefined;
   private ended = false;
 
   constructor(
@@ -57,6 +60,7 @@ export class Attempt implements AttemptReport, AttemptRecord {
     target.stats.onStart(Date.now());
     this.call = new UpstreamCall(route.policies.keys.readsFirst(target), ctx.method !== "HEAD");
     ctx.controllers.push(this.call);
+    this.span = startAttemptSpan(ctx, target, number);
   }
 
   cancel(): void {
@@ -83,6 +87,7 @@ export class Attempt implements AttemptReport, AttemptRecord {
     route.strategy.onResult?.(target, outcome, this.latencyMs, ctx);
     route.fallback?.onResult?.(target, outcome, this.latencyMs, ctx);
     if (this.events.hasAttemptListeners) this.events.attempt(this, ctx);
+    if (this.span !== undefined) endAttemptSpan(this.span, this, ctx);
   }
 
   /** The outcome to record when the call was aborted: the client left, a hedge lost, or the deadline passed. */
@@ -163,7 +168,7 @@ export function startCall(a: Attempt, upstreams: Upstreams): Failure | undefined
       {
         path: up.path,
         method: ctx.method,
-        headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body),
+        headers: upstreamRequestHeaders(ctx.headers, target, ctx.requestId, up.body, a.span),
         body: up.body,
         headersTimeout: 0,
         bodyTimeout: target.timeouts.idle_ms,

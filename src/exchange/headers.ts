@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import type { Target } from "../core/target.js";
+import { injectTraceContext, type Span } from "../core/tracing.js";
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never cross the gateway, nor any header named in Connection. */
 const HOP_BY_HOP = new Set([
@@ -65,13 +66,16 @@ function vendorPrefixOf(name: string): string {
 /**
  * The headers of one upstream call: the client's (minus credentials, hop-by-hop headers and
  * other vendors' own), the adapter's defaults the client did not send (anthropic-version), the
- * target's own headers over both, then the target's key and the request id.
+ * target's own headers over both, then the target's key and the request id. With tracing on,
+ * the attempt's span replaces the client's traceparent (and tracestate); off, the client's go
+ * upstream as they came.
  */
 export function upstreamRequestHeaders(
   client: IncomingHttpHeaders,
   target: Target,
   requestId: string,
   body: Buffer | null,
+  span?: Span,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   const named = connectionTokens(client.connection);
@@ -91,6 +95,7 @@ export function upstreamRequestHeaders(
   if (target.authHeaderName !== "") out[target.authHeaderName] = target.authHeaderValue;
   out["x-request-id"] = requestId;
   if (body !== null) out["content-length"] = String(body.length);
+  if (span !== undefined) injectTraceContext(span, out);
   return out;
 }
 
