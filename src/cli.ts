@@ -49,10 +49,10 @@ program
     try {
       server = await startServer(gateway, { port: opts.port ?? config.server.port, host: opts.host ?? config.server.host, logger: log });
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      console.error(
-        `switchyard: cannot listen on ${opts.host ?? config.server.host}:${opts.port ?? config.server.port}: ${e.code ?? e.message}`,
-      );
+      const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+      // A listener that cannot bind (the main one, or metrics.port) names its own address; anything else (the store) says why.
+      if (e.syscall === "listen") console.error(`switchyard: cannot listen on ${e.address ?? config.server.host}:${e.port ?? "?"}: ${e.code ?? e.message}`);
+      else console.error(`switchyard: ${e.message}`);
       await stopDemo?.();
       process.exit(1);
     }

@@ -11,9 +11,11 @@ import { configSchema, type Config, type ConfigInput } from "./config/schema.js"
 import { parseConfig } from "./config/load.js";
 import { SwitchyardServer } from "./server/server.js";
 import { createLogger, logAttemptFailures, logInternalErrors, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
+import { Observability } from "./telemetry/observability.js";
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
+export { Observability } from "./telemetry/observability.js";
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from "./errors.js";
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load.js";
 export { configFromEnv } from "./config/env.js";
@@ -39,18 +41,28 @@ export function createGateway(config: ConfigInput | Config, options: EngineOptio
   return gateway;
 }
 
-/** Starts the HTTP server for a gateway; resolves once it listens. */
+/**
+ * Starts the HTTP server for a gateway, with what watches it (logs, metrics, usage ledger, alerts,
+ * traces, as its config says); resolves once it listens. `server.shutdown()` stops them all.
+ */
 export async function startServer(
   gateway: Gateway,
   options: { port?: number; host?: string; logger?: Logger } = {},
 ): Promise<SwitchyardServer> {
   const log = options.logger ?? createLogger(gateway.config.log.level);
-  logRequests(gateway.events, log);
+  if (gateway.config.log.access) logRequests(gateway.events, log);
   logAttemptFailures(gateway.events, log);
   logPolicyEvents(gateway.events, log);
   logInternalErrors(gateway.events, log);
-  const server = new SwitchyardServer(gateway, log);
-  await server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host);
+  const observability = await Observability.start(gateway, log);
+  const server = new SwitchyardServer(gateway, log, observability.endpoints);
+  server.onClose(() => observability.close());
+  try {
+    await server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host);
+  } catch (err) {
+    await observability.close();
+    throw err;
+  }
   return server;
 }
 

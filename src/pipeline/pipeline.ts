@@ -1,6 +1,8 @@
 import { GatewayError, internalError } from "../errors.js";
 import { armTimeout, cancelTimeout, type TimeoutToken } from "../core/coarse-timers.js";
 import type { RequestContext } from "../core/request-context.js";
+import type { RequestRecord } from "../core/events.js";
+import { endRequestSpan, startRequestSpan } from "../core/tracing.js";
 import type { Committed } from "../engine/committed.js";
 import type { Engine } from "../engine/engine.js";
 import type { Route } from "../engine/route.js";
@@ -110,6 +112,7 @@ class RequestJob implements DeliveryListener {
       return this.failed(err);
     }
     this.route = route;
+    startRequestSpan(ctx, route.config);
     const totalMs = route.timeouts.total_ms;
     if (totalMs > 0) {
       ctx.deadlineAt = Date.now() + totalMs;
@@ -162,13 +165,18 @@ class RequestJob implements DeliveryListener {
     const engine = this.pipeline.engine;
     engine.requestEnded(this.errorCode !== null);
     const events = engine.events;
-    if (events.hasRequestListeners) {
-      const durationMs = performance.now() - this.startedAt;
+    const durationMs = performance.now() - this.startedAt;
+    this.route?.window.record(Date.now(), durationMs, this.sink.status >= 500 || (this.errorCode !== null && this.sink.status === 429), {
+      failedOver: committed !== undefined && ctx.tries.length > 1 && ctx.tries[0]?.target !== committed.target,
+      failoverMs: committed === undefined || ctx.tries.length < 2 ? 0 : this.ttfbMs - (ctx.tries[0]?.latencyMs ?? 0),
+      queueMs: ctx.queueMs,
+    });
+    if (events.hasRequestListeners || ctx.span !== undefined) {
       const target = committed?.target;
       const upstreamModel = target === undefined || ctx.surface === "rest" ? "" : (target.model ?? ctx.model);
       const usage = ctx.usage;
       const price = usage === null || target === undefined ? null : target.priceFor(upstreamModel);
-      events.request({
+      const record: RequestRecord = {
         requestId: ctx.requestId,
         method: ctx.method,
         path: ctx.path,
@@ -188,7 +196,9 @@ class RequestJob implements DeliveryListener {
         queueMs: ctx.queueMs,
         overheadMs: Math.max(0, durationMs - ctx.upstreamMs - ctx.queueMs - ctx.backoffMs),
         tries: ctx.tries,
-      });
+      };
+      endRequestSpan(ctx, record);
+      events.request(record);
     }
     this.done?.();
   }

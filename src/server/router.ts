@@ -2,10 +2,12 @@ import type { Surface } from "../config/schema.js";
 import { ENDPOINTS, type Endpoint } from "../core/endpoint.js";
 import type { RouteTable } from "../engine/route-table.js";
 import type { Route } from "../engine/route.js";
+import type { OperatorEndpoint } from "../core/operator-endpoint.js";
 
 export type Match =
   | { readonly kind: "healthz" }
   | { readonly kind: "status" }
+  | { readonly kind: "operator"; readonly endpoint: OperatorEndpoint }
   | { readonly kind: "target_action"; readonly route: string; readonly target: string; readonly action: string }
   | { readonly kind: "models"; readonly surface: Surface; readonly prefix: string }
   | { readonly kind: "llm"; readonly endpoint: Endpoint; readonly prefix: string }
@@ -31,9 +33,11 @@ export class Router {
   constructor(
     private readonly table: RouteTable,
     private readonly adminEnabled: boolean,
+    operators: readonly OperatorEndpoint[] = [],
   ) {
     this.add("GET", "/healthz", { kind: "healthz" });
     if (adminEnabled) this.add("GET", "/admin/status", { kind: "status" });
+    for (const e of operators) if (adminEnabled || !e.admin) this.add(e.method, e.path, { kind: "operator", endpoint: e });
     const prefixes = [...table.llmPrefixes];
     if (!prefixes.includes("")) prefixes.push("");
     for (const p of prefixes) {

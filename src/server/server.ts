@@ -13,6 +13,7 @@ import { sendError } from "./error-response.js";
 import { sendJson } from "./json-response.js";
 import { HttpSink } from "./http-sink.js";
 import { requestIdOf } from "../pipeline/request-id.js";
+import type { OperatorEndpoint } from "../core/operator-endpoint.js";
 
 export interface ServerLogger {
   error(obj: object, msg: string): void;
@@ -28,12 +29,15 @@ export class SwitchyardServer {
   readonly http: Server;
   private readonly router: Router;
   private draining = false;
+  private readonly closers: (() => Promise<void>)[] = [];
 
   constructor(
     readonly gateway: Gateway,
     private readonly log: ServerLogger,
+    /** Paths answered for features above the engine (metrics, usage). */
+    operators: readonly OperatorEndpoint[] = [],
   ) {
-    this.router = new Router(gateway.table, gateway.config.admin.enabled);
+    this.router = new Router(gateway.table, gateway.config.admin.enabled, operators);
     this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
       let pending: Promise<void> | void;
       try {
@@ -88,6 +92,9 @@ export class SwitchyardServer {
         } catch (err) {
           return this.fail(res, "rest", err, requestId);
         }
+      case "operator":
+        req.resume();
+        return this.operator(req, res, match.endpoint, q === -1 ? "" : url.slice(q + 1), requestId);
       case "models":
         return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
       case "malformed":
@@ -120,6 +127,28 @@ export class SwitchyardServer {
   }
 
   private readonly isDraining = (): boolean => this.draining;
+
+  /** An operator endpoint's answer (admin ones behind the admin token); its errors in the REST dialect. */
+  private async operator(req: IncomingMessage, res: ServerResponse, e: OperatorEndpoint, query: string, requestId: string): Promise<void> {
+    try {
+      if (e.admin) this.checkAdmin(req);
+      const answer = await e.handle(new URLSearchParams(query));
+      res.writeHead(answer.status ?? 200, {
+        "content-type": answer.contentType,
+        "content-length": Buffer.byteLength(answer.body),
+        "x-request-id": requestId,
+        "cache-control": "no-store",
+      });
+      res.end(answer.body);
+    } catch (err) {
+      this.fail(res, "rest", err, requestId);
+    }
+  }
+
+  /** Runs `fn` once the server has shut down (after the gateway closed): flush a ledger, stop a listener. */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
 
   /** With admin.token set, admin endpoints need `Authorization: Bearer <token>`. */
   private checkAdmin(req: IncomingMessage): void {
@@ -168,6 +197,13 @@ export class SwitchyardServer {
     this.http.closeAllConnections();
     await closed;
     await this.gateway.close(1_000);
+    for (const fn of this.closers) {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.error({ err }, "error while closing");
+      }
+    }
   }
 }
 

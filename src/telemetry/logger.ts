@@ -112,9 +112,36 @@ export function logRequests(events: GatewayEvents, root: Logger): void {
   const clock = new IsoClock();
   events.onRequest((r) => {
     dest.add(
-      `{"level":"info","time":"${clock.now()}","service":"switchyard","request_id":${quoted(r.requestId)},"method":${names.of(r.method)},"path":${quoted(r.path)},"route":${r.route === null ? "null" : names.of(r.route)},"target":${r.target === null ? "null" : names.of(r.target)},"status":${r.status},"attempts":${r.attempts},"duration_ms":${Math.round(r.durationMs * 100) / 100},"stream":${r.stream}${r.errorCode === null ? "" : `,"error":"${r.errorCode}"`},"msg":"request"}\n`,
+      `{"level":"info","time":"${clock.now()}","service":"switchyard","request_id":${quoted(r.requestId)},"method":${names.of(r.method)},"path":${quoted(r.path)},"route":${r.route === null ? "null" : names.of(r.route)},"target":${r.target === null ? "null" : names.of(r.target)},"status":${r.status},"attempts":${r.attempts},"duration_ms":${ms(r.durationMs)},"ttfb_ms":${r.ttfbMs < 0 ? "null" : ms(r.ttfbMs)},"overhead_ms":${ms(r.overheadMs)}${r.queueMs > 0 ? `,"queue_ms":${ms(r.queueMs)}` : ""},"stream":${r.stream}${r.model === "" ? "" : `,"model":${quoted(r.model)}`}${usageFields(r)}${triesField(r, names)}${r.errorCode === null ? "" : `,"error":"${r.errorCode}"`},"msg":"request"}\n`,
     );
   });
+}
+
+/** Milliseconds to 2 decimals. */
+function ms(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/** Tokens and cost, when the answer said its usage. */
+function usageFields(r: RequestRecord): string {
+  const u = r.usage;
+  if (u === null) return "";
+  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  return `,"tokens_in":${u.prompt_tokens},"tokens_out":${u.completion_tokens}${cached > 0 ? `,"tokens_cached":${cached}` : ""},"cost_usd":${Math.round(r.costUsd * 1e8) / 1e8}`;
+}
+
+/** Every attempt's outcome, when there was more than one or the one failed. */
+function triesField(r: RequestRecord, names: JsonNames): string {
+  const tries = r.tries;
+  const only = tries[0];
+  if (tries.length === 0 || (tries.length === 1 && only !== undefined && only.outcome.kind === "ok")) return "";
+  let out = `,"tries":[`;
+  for (let i = 0; i < tries.length; i++) {
+    const a = tries[i];
+    if (a === undefined) continue;
+    out += `${i === 0 ? "" : ","}{"target":${names.of(a.target.id)},"outcome":"${a.outcome.kind}","status":${a.outcome.status},"ms":${ms(a.latencyMs)}${a.hedge ? `,"hedge":true` : ""}}`;
+  }
+  return out + "]";
 }
 
 /** Characters a JSON string cannot hold as they are (quotes, backslash, controls) or that we keep ASCII. */
@@ -172,8 +199,15 @@ function accessFields(r: RequestRecord) {
     target: r.target,
     status: r.status,
     attempts: r.attempts,
-    duration_ms: Math.round(r.durationMs * 100) / 100,
+    duration_ms: ms(r.durationMs),
+    ttfb_ms: r.ttfbMs < 0 ? null : ms(r.ttfbMs),
+    overhead_ms: ms(r.overheadMs),
     stream: r.stream,
+    model: r.model || undefined,
+    tokens_in: r.usage?.prompt_tokens,
+    tokens_out: r.usage?.completion_tokens,
+    cost_usd: r.usage === null ? undefined : r.costUsd,
+    tries: r.tries.map((a) => ({ target: a.target.id, outcome: a.outcome.kind, status: a.outcome.status, ms: ms(a.latencyMs) })),
     error: r.errorCode ?? undefined,
   };
 }

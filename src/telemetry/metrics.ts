@@ -1,0 +1,455 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { AttemptRecord, GatewayEvents, PolicyEvent, RequestRecord } from "../core/events.js";
+import type { RequestContext } from "../core/request-context.js";
+import type { Target } from "../core/target.js";
+import { WINDOWS, type WindowedStats } from "../core/windowed-stats.js";
+import { LabelChildren } from "./label-children.js";
+import { ModelLabels } from "./model-labels.js";
+
+/** What the metrics read of a route at scrape time (the engine's Route satisfies it). */
+export interface MetricsRoute {
+  readonly name: string;
+  readonly targets: readonly Target[];
+  readonly window: WindowedStats;
+  /** Model names the route's config lists (its `models`, without "*"). */
+  readonly config: { readonly models?: readonly string[] | undefined };
+  readonly policies: {
+    readonly list: { reasons(t: Target, now: number): readonly string[] };
+    readonly breaker: { of(t: Target): { stats(now: number): { state: string } } };
+    readonly queue: { readonly length: number };
+  };
+}
+
+/** What the metrics subscribe to and read (the Gateway satisfies it). */
+export interface MetricsSource {
+  readonly events: GatewayEvents;
+  readonly routes: readonly MetricsRoute[];
+  readonly inFlight: number;
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const OVERHEAD_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+const BREAKER_STATES: Record<string, number> = { closed: 0, open: 1, half_open: 2, forced_open: 3, disabled: 4 };
+
+/**
+ * Prometheus metrics (prom-client), fed by the engine's events and read from routes at scrape
+ * time; the core never imports prom-client. The production balancer's names (`loadbalancer_*`,
+ * `backend_id` = the target id, plus `route`) and ours (`switchyard_*`). Every label value comes
+ * from the config or a short fixed list (statuses, outcome kinds, methods); a model the config does
+ * not name is kept only while a route has seen fewer than 50 (then "other").
+ *
+ * The request path pays a few map lookups and counter increments: label children are made once
+ * per series and kept.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly models = new Map<string, ModelLabels>();
+
+  // the production balancer's metrics
+  private readonly lbRequests = children<Counter.Internal>(
+    4,
+    new Counter({
+      name: "loadbalancer_requests_total",
+      help: "Calls to each backend (target): every attempt, by upstream status (or outcome when none came) and method",
+      labelNames: ["route", "backend_id", "status", "method"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly lbDuration = children<Histogram.Internal<string>>(
+    3,
+    new Histogram({
+      name: "loadbalancer_request_duration_seconds",
+      help: "Duration of each call to a backend, from the call's start to its body's end",
+      labelNames: ["route", "backend_id", "status"],
+      buckets: SECONDS,
+      registers: [this.registry],
+    }),
+  );
+  private readonly lbBreakerFailures = children<Counter.Internal>(
+    2,
+    new Counter({
+      name: "loadbalancer_circuit_breaker_failures_total",
+      help: "Calls to a backend that failed in a way its circuit breaker counts (every outcome but ok and client errors)",
+      labelNames: ["route", "backend_id"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly lbCost = children<Counter.Internal>(
+    3,
+    new Counter({
+      name: "loadbalancer_request_cost_usd",
+      help: "Cost of the answers of each backend in USD (usage × price), summed",
+      labelNames: ["route", "backend_id", "backend_type"],
+      registers: [this.registry],
+    }),
+  );
+
+  // ours, fed by events
+  private readonly requests = children<Counter.Internal>(
+    3,
+    new Counter({
+      name: "switchyard_requests_total",
+      help: "Client requests served, by route, status and method",
+      labelNames: ["route", "status", "method"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly duration = children<Histogram.Internal<string>>(
+    1,
+    new Histogram({
+      name: "switchyard_request_duration_seconds",
+      help: "Client request duration, arrival to the answer's end",
+      labelNames: ["route"],
+      buckets: SECONDS,
+      registers: [this.registry],
+    }),
+  );
+  private readonly ttfb = children<Histogram.Internal<string>>(
+    1,
+    new Histogram({
+      name: "switchyard_time_to_first_byte_seconds",
+      help: "Client request arrival to the answer's status and headers (the upstream's first byte)",
+      labelNames: ["route"],
+      buckets: SECONDS,
+      registers: [this.registry],
+    }),
+  );
+  private readonly overhead = children<Histogram.Internal<string>>(
+    1,
+    new Histogram({
+      name: "switchyard_gateway_overhead_seconds",
+      help: "Time a request spent in the gateway itself: its duration less upstream calls, queue and backoff waits",
+      labelNames: ["route"],
+      buckets: OVERHEAD_SECONDS,
+      registers: [this.registry],
+    }),
+  );
+  private readonly queueWait = children<Histogram.Internal<string>>(
+    1,
+    new Histogram({
+      name: "switchyard_queue_wait_seconds",
+      help: "Time requests that queued waited for a target",
+      labelNames: ["route"],
+      buckets: SECONDS,
+      registers: [this.registry],
+    }),
+  );
+  private readonly attempts = children<Counter.Internal>(
+    3,
+    new Counter({
+      name: "switchyard_attempts_total",
+      help: "Attempts by how they ended (outcome kind)",
+      labelNames: ["route", "target", "outcome"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly retries = children<Counter.Internal>(
+    1,
+    new Counter({
+      name: "switchyard_retries_total",
+      help: "Attempts after a request's first (retries and failovers), hedges not included",
+      labelNames: ["route"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly failovers = children<Counter.Internal>(
+    2,
+    new Counter({
+      name: "switchyard_failovers_total",
+      help: "Requests answered (or failed) after moving to another target than the first tried",
+      labelNames: ["route", "result"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly hedges = children<Counter.Internal>(
+    1,
+    new Counter({
+      name: "switchyard_hedges_total",
+      help: "Hedged attempts started",
+      labelNames: ["route"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly tokens = children<Counter.Internal>(
+    4,
+    new Counter({
+      name: "switchyard_tokens_total",
+      help: "Tokens of the answers, by kind: input (cached included), cached_input, output",
+      labelNames: ["route", "target", "model", "kind"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly cost = children<Counter.Internal>(
+    3,
+    new Counter({
+      name: "switchyard_cost_usd_total",
+      help: "Cost of the answers in USD, by model",
+      labelNames: ["route", "target", "model"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly policyChanges = children<Counter.Internal>(
+    5,
+    new Counter({
+      name: "switchyard_policy_transitions_total",
+      help: "Target state changes: breaker transitions, rate-limit benches, key disables, health flips",
+      labelNames: ["route", "target", "policy", "from", "to"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly benches = children<Counter.Internal>(
+    2,
+    new Counter({
+      name: "switchyard_rate_limit_benches_total",
+      help: "Times a target's key was benched for a rate limit",
+      labelNames: ["route", "target"],
+      registers: [this.registry],
+    }),
+  );
+  private readonly keyDisables = children<Counter.Internal>(
+    2,
+    new Counter({
+      name: "switchyard_key_disables_total",
+      help: "Times a target's key was disabled",
+      labelNames: ["route", "target"],
+      registers: [this.registry],
+    }),
+  );
+
+  constructor(
+    private readonly source: MetricsSource,
+    options: { process?: boolean } = {},
+  ) {
+    if (options.process ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const r of source.routes) this.models.set(r.name, new ModelLabels(r.config.models ?? [], r.targets));
+    this.scrapeGauges();
+    source.events.onAttempt(this.onAttempt);
+    source.events.onRequest(this.onRequest);
+    source.events.onPolicy(this.onPolicy);
+  }
+
+  /** The exposition text. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private readonly onAttempt = (a: AttemptRecord, ctx: RequestContext): void => {
+    const t = a.target;
+    const route = t.routeName;
+    const o = a.outcome;
+    const status = o.status > 0 ? statusLabel(o.status) : o.kind;
+    const method = methodLabel(ctx.method);
+    this.lbRequests.get(route, t.id, status, method).inc();
+    this.lbDuration.get(route, t.id, status).observe(a.latencyMs / 1000);
+    this.attempts.get(route, t.id, o.kind).inc();
+    if (o.kind !== "ok" && o.kind !== "client_error") this.lbBreakerFailures.get(route, t.id).inc();
+    if (a.hedge) this.hedges.get(route).inc();
+    else if (a.number > 1) this.retries.get(route).inc();
+  };
+
+  private readonly onRequest = (r: RequestRecord): void => {
+    const route = r.route ?? "";
+    this.requests.get(route, statusLabel(r.status), methodLabel(r.method)).inc();
+    if (r.route === null) return;
+    this.duration.get(route).observe(r.durationMs / 1000);
+    this.overhead.get(route).observe(r.overheadMs / 1000);
+    if (r.ttfbMs >= 0) this.ttfb.get(route).observe(r.ttfbMs / 1000);
+    if (r.queueMs > 0) this.queueWait.get(route).observe(r.queueMs / 1000);
+    const first = r.tries[0];
+    if (first !== undefined && r.tries.length > 1 && (r.target === null || first.target.id !== r.target))
+      this.failovers.get(route, r.target === null || r.status >= 500 ? "failed" : "ok").inc();
+    const target = r.target;
+    if (target === null) return;
+    const u = r.usage;
+    if (u === null) return;
+    const model = this.models.get(route)?.label(r.upstreamModel) ?? "other";
+    this.tokens.get(route, target, model, "input").inc(u.prompt_tokens);
+    this.tokens.get(route, target, model, "output").inc(u.completion_tokens);
+    const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+    if (cached > 0) this.tokens.get(route, target, model, "cached_input").inc(cached);
+    if (r.costUsd > 0) {
+      this.cost.get(route, target, model).inc(r.costUsd);
+      const provider = r.tries.find((a) => a.target.id === target)?.target.provider ?? "";
+      this.lbCost.get(route, target, provider).inc(r.costUsd);
+    }
+  };
+
+  private readonly onPolicy = (e: PolicyEvent): void => {
+    this.policyChanges.get(e.route, e.target, e.policy, e.from || "none", e.to).inc();
+    if (e.policy === "rate_limit" && e.to === "benched") this.benches.get(e.route, e.target).inc();
+    if (e.policy === "key" && e.to === "disabled") this.keyDisables.get(e.route, e.target).inc();
+  };
+
+  /** Gauges read from the routes when scraped. */
+  private scrapeGauges(): void {
+    const source = this.source;
+    const registers = [this.registry];
+    const perTarget = (set: (g: Gauge, r: MetricsRoute, t: Target, now: number) => void) =>
+      function (this: Gauge) {
+        this.reset();
+        const now = Date.now();
+        for (const r of source.routes) for (const t of r.targets) set(this, r, t, now);
+      };
+    new Gauge({
+      name: "loadbalancer_backend_health",
+      help: "1 when the backend (target) may take calls now, 0 when a breaker, bench, disabled key or health check keeps it out",
+      labelNames: ["route", "backend_id", "backend_type"],
+      registers,
+      collect: perTarget((g, r, t, now) =>
+        g.set({ route: r.name, backend_id: t.id, backend_type: t.provider }, r.policies.list.reasons(t, now).length === 0 ? 1 : 0),
+      ),
+    });
+    new Gauge({
+      name: "loadbalancer_backend_response_time_ms",
+      help: "Mean duration of the backend's calls over the last minute, ms (the latency EWMA when it had none)",
+      labelNames: ["route", "backend_id"],
+      registers,
+      collect: perTarget((g, r, t, now) =>
+        g.set({ route: r.name, backend_id: t.id }, t.stats.window.snapshot("1m", now).latency?.mean ?? t.stats.latencyEwmaMs),
+      ),
+    });
+    new Gauge({
+      name: "loadbalancer_backend_error_rate",
+      help: "Share of the backend's calls that failed over the last 5 minutes (0 without calls)",
+      labelNames: ["route", "backend_id"],
+      registers,
+      collect: perTarget((g, r, t, now) => {
+        const s = t.stats.window.snapshot("5m", now);
+        g.set({ route: r.name, backend_id: t.id }, s.requests === 0 ? 0 : s.errors / s.requests);
+      }),
+    });
+    new Gauge({
+      name: "loadbalancer_circuit_breaker_state",
+      help: "The backend's circuit breaker: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled",
+      labelNames: ["route", "backend_id"],
+      registers,
+      collect: perTarget((g, r, t, now) =>
+        g.set({ route: r.name, backend_id: t.id }, BREAKER_STATES[r.policies.breaker.of(t).stats(now).state] ?? 0),
+      ),
+    });
+    new Gauge({
+      name: "loadbalancer_response_quality_score",
+      help: "The backend's quality score (targets[].quality)",
+      labelNames: ["route", "backend_id"],
+      registers,
+      collect: perTarget((g, r, t) => g.set({ route: r.name, backend_id: t.id }, t.quality)),
+    });
+    new Gauge({
+      name: "switchyard_in_flight_requests",
+      help: "Client requests being served now",
+      registers,
+      collect(this: Gauge) {
+        this.set(source.inFlight);
+      },
+    });
+    new Gauge({
+      name: "switchyard_target_in_flight",
+      help: "Attempts in flight to each target now",
+      labelNames: ["route", "target"],
+      registers,
+      collect: perTarget((g, r, t) => g.set({ route: r.name, target: t.id }, t.stats.inFlight)),
+    });
+    new Gauge({
+      name: "switchyard_pool_utilisation",
+      help: "Attempts in flight / limits.max_concurrent, per target with a limit: now, and the mean over the last minute",
+      labelNames: ["route", "target", "window"],
+      registers,
+      collect: perTarget((g, r, t, now) => {
+        if (t.maxConcurrent <= 0) return;
+        g.set({ route: r.name, target: t.id, window: "now" }, t.stats.inFlight / t.maxConcurrent);
+        g.set({ route: r.name, target: t.id, window: "1m" }, t.stats.window.snapshot("1m", now).meanInFlight / t.maxConcurrent);
+      }),
+    });
+    new Gauge({
+      name: "switchyard_queue_depth",
+      help: "Requests waiting in each route's queue now",
+      labelNames: ["route"],
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        for (const r of source.routes) this.set({ route: r.name }, r.policies.queue.length);
+      },
+    });
+    new Gauge({
+      name: "switchyard_available_targets",
+      help: "Targets of each route that may take calls now",
+      labelNames: ["route"],
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        const now = Date.now();
+        for (const r of source.routes)
+          this.set({ route: r.name }, r.targets.filter((t) => r.policies.list.reasons(t, now).length === 0).length);
+      },
+    });
+    const windowed = (
+      name: string,
+      help: string,
+      read: (w: WindowedStats, window: (typeof WINDOWS)[number], now: number) => [string, number][],
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["route", "target", "window", "stat"],
+        registers,
+        collect(this: Gauge) {
+          this.reset();
+          const now = Date.now();
+          for (const r of source.routes)
+            for (const window of WINDOWS) {
+              for (const [stat, v] of read(r.window, window, now)) this.set({ route: r.name, target: "", window, stat }, v);
+              for (const t of r.targets)
+                for (const [stat, v] of read(t.stats.window, window, now)) this.set({ route: r.name, target: t.id, window, stat }, v);
+            }
+        },
+      });
+    windowed(
+      "switchyard_window_latency_seconds",
+      'Latency over the last 1m / 5m / 1h (HDR histogram): min, mean, p50, p95, p99, max; target "" = the route\'s client requests',
+      (w, window, now) => {
+        const l = w.snapshot(window, now).latency;
+        if (l === null) return [];
+        return [
+          ["min", l.min / 1000],
+          ["mean", l.mean / 1000],
+          ["p50", l.p50 / 1000],
+          ["p95", l.p95 / 1000],
+          ["p99", l.p99 / 1000],
+          ["max", l.max / 1000],
+        ];
+      },
+    );
+    windowed(
+      "switchyard_window_rate",
+      "Over the last 1m / 5m / 1h: rps, success_ratio, failovers, failover_success_ratio",
+      (w, window, now) => {
+        const s = w.snapshot(window, now);
+        const out: [string, number][] = [["rps", s.rps]];
+        if (s.successRate !== null) out.push(["success_ratio", s.successRate]);
+        if (s.failovers > 0) out.push(["failovers", s.failovers], ["failover_success_ratio", s.failoverSuccesses / s.failovers]);
+        return out;
+      },
+    );
+  }
+}
+
+/** A metric's label children, looked up without allocation. */
+function children<C>(arity: number, metric: { labels(...values: string[]): C }): LabelChildren<C> {
+  return new LabelChildren<C>(arity, (...labels) => metric.labels(...labels));
+}
+
+const STATUS_LABELS = new Map<number, string>();
+function statusLabel(status: number): string {
+  let s = STATUS_LABELS.get(status);
+  if (s === undefined) STATUS_LABELS.set(status, (s = String(status)));
+  return s;
+}
+
+function methodLabel(method: string): string {
+  return METHODS.has(method) ? method : "OTHER";
+}
