@@ -51,7 +51,8 @@ program
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
       // A listener that cannot bind (the main one, or metrics.port) names its own address; anything else (the store) says why.
-      if (e.syscall === "listen") console.error(`switchyard: cannot listen on ${e.address ?? config.server.host}:${e.port ?? "?"}: ${e.code ?? e.message}`);
+      if (e.syscall === "listen")
+        console.error(`switchyard: cannot listen on ${e.address ?? config.server.host}:${e.port ?? "?"}: ${e.code ?? e.message}`);
       else console.error(`switchyard: ${e.message}`);
       await stopDemo?.();
       process.exit(1);

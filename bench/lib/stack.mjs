@@ -191,7 +191,10 @@ export async function startStack(
     const p = group.start("switchyard-quiet", process.execPath, args, { cpu: layout.proxy });
     await waitForPort(port, p, group, 30_000);
     procs["switchyard-quiet"] = p;
-    subjects["switchyard-quiet"] = { get: `http://127.0.0.1:${port}/rest/bench/hello`, chat: `http://127.0.0.1:${port}/v1/chat/completions` };
+    subjects["switchyard-quiet"] = {
+      get: `http://127.0.0.1:${port}/rest/bench/hello`,
+      chat: `http://127.0.0.1:${port}/v1/chat/completions`,
+    };
   }
 
   // Other builds of the gateway, for an A/B (bench/paired.mjs): `{ name, cli }` each.

@@ -52,7 +52,9 @@ export function summarize(rounds, scenarios, connectionsList, subjects) {
           switchyard_over_nginx_rps: median(both("switchyard", "nginx").map((b) => b.switchyard.rps / b.nginx.rps)),
           reference_over_nginx_rps: median(both("reference", "nginx").map((b) => b.reference.rps / b.nginx.rps)),
           switchyard_minus_reference_p50_ms: median(both("switchyard", "reference").map((b) => b.switchyard.p50_ms - b.reference.p50_ms)),
-          observability_on_over_off_rps: median(both("switchyard", "switchyard-quiet").map((b) => b.switchyard.rps / b["switchyard-quiet"].rps)),
+          observability_on_over_off_rps: median(
+            both("switchyard", "switchyard-quiet").map((b) => b.switchyard.rps / b["switchyard-quiet"].rps),
+          ),
         },
       });
     }

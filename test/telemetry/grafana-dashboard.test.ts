@@ -31,13 +31,16 @@ after(() => f.close());
 
 test("every metric the dashboard queries exists in /metrics", async () => {
   const text = (await call(`${f.url}/metrics`)).text;
-  const declared = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => {
-    const name = m[1] as string;
-    return m[2] === "histogram" ? SUFFIXES.map((s) => name + s) : [name];
-  }));
+  const declared = new Set(
+    [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => {
+      const name = m[1] as string;
+      return m[2] === "histogram" ? SUFFIXES.map((s) => name + s) : [name];
+    }),
+  );
   const exprs: { panel: string; expr: string }[] = [];
   for (const p of dashboard.panels) for (const t of p.targets ?? []) exprs.push({ panel: p.title, expr: t.expr });
-  for (const v of dashboard.templating.list) if (typeof v.query === "string" && v.query.includes("(")) exprs.push({ panel: "variables", expr: v.query });
+  for (const v of dashboard.templating.list)
+    if (typeof v.query === "string" && v.query.includes("(")) exprs.push({ panel: "variables", expr: v.query });
   assert.ok(exprs.length >= 25, `${exprs.length} queries`);
   const used = new Set<string>();
   for (const { panel, expr } of exprs) {
