@@ -12,7 +12,7 @@ const webhookSchema = z
     type: z.literal("webhook"),
     name: nonEmpty("channel name"),
     url: z.string().url({ error: "must be a URL" }),
-    /** When set, each body is signed: `x-switchyard-signature: sha256=<hex HMAC of the body>`. */
+    /** When set, each body is signed: `x-switchyard-signature: sha256=<hex HMAC-SHA256 of the body bytes>`, with `x-switchyard-timestamp` (unix s). */
     secret: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     timeout_ms: positiveInt().default(5000),
@@ -62,7 +62,7 @@ export const alertRuleSchema = z
     route: z.string().min(1).optional(),
     /** Channel names (default: every channel). */
     channels: z.array(z.string().min(1)).optional(),
-    /** Seconds before the same rule may fire again for the same subject after it resolved. */
+    /** Seconds before the same rule may fire again for the same subject after it resolved (default: alerts.cooldown_s). */
     cooldown_s: z.number().nonnegative().optional(),
   })
   .strict();
@@ -88,6 +88,27 @@ export const alertsSchema = z
         if (!names.has(c)) ctx.addIssue({ code: "custom", path: ["rules", i, "channels"], message: `unknown channel "${c}"` });
       if (r.kind === "daily_cost" && r.threshold === undefined)
         ctx.addIssue({ code: "custom", path: ["rules", i, "threshold"], message: "daily_cost needs a threshold in USD" });
+      if ((r.kind === "route_availability" || r.kind === "error_rate") && r.threshold !== undefined && r.threshold > 1)
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", i, "threshold"],
+          message: `${r.kind} takes a share between 0 and 1, got ${r.threshold}`,
+        });
+    });
+    // An alert's subject is (rule name, route, target): two rules of one name may share no route,
+    // or their alerts would silence each other.
+    const scopes = new Map<string, (string | undefined)[]>();
+    a.rules?.forEach((r, i) => {
+      const name = r.name ?? r.kind;
+      const seen = scopes.get(name) ?? [];
+      if (seen.some((route) => route === undefined || r.route === undefined || route === r.route))
+        ctx.addIssue({
+          code: "custom",
+          path: ["rules", i, "name"],
+          message: `another rule named "${name}" covers the same routes: give one a name`,
+        });
+      seen.push(r.route);
+      scopes.set(name, seen);
     });
   });
 
