@@ -11,13 +11,37 @@ function maskValues(o: Readonly<Record<string, string>>): Record<string, string>
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, SECRET_HEADER.test(k) ? (maskSecret(v) ?? "") : v]));
 }
 
-/** A copy of the config fit to print: target keys and secret-looking header values masked. */
+/** A URL whose path or query may be a credential (a Slack hook): its origin, then only the last 4 characters. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const rest = url.slice(u.origin.length);
+    return rest === "" || rest === "/" ? url : `${u.origin}/${maskSecret(rest) ?? ""}`;
+  } catch {
+    return maskSecret(url) ?? "";
+  }
+}
+
+interface MaskableChannel {
+  readonly type: string;
+  readonly url?: string;
+  readonly secret?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly smtp?: { readonly pass?: string | undefined };
+}
+
+/**
+ * A copy of the config fit to print: target keys, the admin token, alert channels' secrets,
+ * hook URLs and SMTP passwords, and secret-looking header values masked.
+ */
 export function maskConfig<
   T extends {
     admin: { token?: string };
     routes: readonly {
       targets: readonly { key?: string; headers: Readonly<Record<string, string>>; query?: Readonly<Record<string, string>> }[];
     }[];
+    alerts?: { channels: readonly MaskableChannel[] };
+    tracing?: { headers: Readonly<Record<string, string>> };
   },
 >(config: T): T {
   return {
@@ -32,5 +56,19 @@ export function maskConfig<
         ...(t.query === undefined ? {} : { query: maskValues(t.query) }),
       })),
     })),
+    ...(config.alerts === undefined ? {} : { alerts: { ...config.alerts, channels: config.alerts.channels.map(maskChannel) } }),
+    ...(config.tracing === undefined ? {} : { tracing: { ...config.tracing, headers: maskValues(config.tracing.headers) } }),
+  };
+}
+
+function maskChannel(c: MaskableChannel): MaskableChannel {
+  return {
+    ...c,
+    ...(c.url === undefined ? {} : { url: maskUrl(c.url) }),
+    ...(c.secret === undefined ? {} : { secret: maskSecret(c.secret) ?? undefined }),
+    ...(c.headers === undefined ? {} : { headers: maskValues(c.headers) }),
+    ...(c.smtp === undefined
+      ? {}
+      : { smtp: { ...c.smtp, ...(c.smtp.pass === undefined ? {} : { pass: maskSecret(c.smtp.pass) ?? undefined }) } }),
   };
 }

@@ -6,11 +6,11 @@ import { startMetricsListener } from "./metrics-listener.js";
 import { Database } from "../state/database.js";
 import { UsageLedger } from "./usage-ledger.js";
 import { setupTracing } from "./tracing.js";
+import { AlertManager } from "./alerts/alert-manager.js";
+import type { AlertSource } from "./alerts/alert-source.js";
 
-/** What observability reads of a gateway (the Gateway satisfies it). */
-export interface ObservedGateway extends MetricsSource {
-  readonly config: Config;
-}
+/** What observability reads of a gateway (the Gateway satisfies it): what metrics and alerts read, and the config. */
+export type ObservedGateway = MetricsSource & AlertSource & { readonly config: Config };
 
 /**
  * Everything that watches a running gateway, set up from its config in one place: Prometheus
@@ -35,6 +35,9 @@ export class Observability {
     try {
       await o.startMetrics();
       o.startLedger();
+      const alerts = new AlertManager(gateway.config.alerts, gateway, log);
+      alerts.start();
+      o.closers.push(() => alerts.stop());
       const tracing = await setupTracing(gateway.config.tracing, log);
       if (tracing !== undefined) o.closers.push(() => tracing.shutdown());
     } catch (err) {

@@ -36,6 +36,26 @@ test("validate prints the resolved config with secrets masked, exit 0", async ()
   assert.doesNotMatch(r.stdout + r.stderr, /very-secret|tok-secret/);
 });
 
+test("validate masks alert channels' secrets, hook URLs and SMTP passwords, and tracing headers", async () => {
+  const p = file(
+    "alerts.yaml",
+    `alerts:
+  channels:
+    - { type: webhook, name: ops, url: "https://hooks.example.test/services/T00/B00/hook-secret-6666", secret: hmac-secret-7777, headers: { authorization: Bearer hdr-secret-8888 } }
+    - { type: email, name: mail, smtp: { host: smtp.example.test, user: alerts, pass: smtp-secret-9999 }, from: a@example.test, to: [b@example.test] }
+tracing: { headers: { x-api-key: otlp-secret-1010 } }
+routes:
+  - { name: r, surface: rest, service: s, targets: [{ id: t, provider: rest, base_url: "http://127.0.0.1:1" }] }
+`,
+  );
+  const r = await runCli(["validate", "--config", p], {});
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout + r.stderr, /hook-secret|hmac-secret|hdr-secret|smtp-secret|otlp-secret/);
+  assert.match(r.stdout, /https:\/\/hooks\.example\.test\/\*\*\*\*6666/);
+  assert.match(r.stdout, /pass: "?\*\*\*\*9999"?/);
+  assert.match(r.stdout, /user: alerts/);
+});
+
 test("a broken config exits 1 and names the path of each problem", async () => {
   const p = file(
     "bad.yaml",
