@@ -7,7 +7,7 @@
  * does it to all of them in the same instant. Sequential runs (bench/run.mjs) swing ±30 % here;
  * these ratios hold to a few percent.
  *
- *   npm run build && node bench/paired.mjs          reference vs Switchyard, GET and chat
+ *   npm run build && node bench/paired.mjs          reference vs Switchyard (observability on, and off), GET and chat
  *   BENCH_SWITCHYARD_CLI_B=/other/dist/cli.js …      adds another build (an A/B of two builds)
  *   BENCH_ROUNDS=9 BENCH_DURATION=4                  rounds × seconds per run
  *   BENCH_OUT=path.json                              where the JSON goes (default bench/results/<date>-paired.json)
@@ -37,7 +37,11 @@ process.on("exit", () => group.killAllNow());
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => group.stopAll().finally(() => process.exit(130)));
 
 const extra = other ? [{ name: "switchyard-b", cli: other }] : [];
-const { subjects } = await startStack(group, tmp, layout, { which: ["reference", "switchyard"], extraSwitchyards: extra });
+// switchyard-quiet: the same build with metrics, the usage ledger and the access log off (what observability costs).
+const { subjects } = await startStack(group, tmp, layout, {
+  which: ["reference", "switchyard", "switchyard-quiet"],
+  extraSwitchyards: extra,
+});
 await sanityCheck(subjects);
 const names = Object.keys(subjects);
 log(`subjects ${names.join(", ")} on CPU ${layout.proxy}, wrk on CPU ${layout.wrk}; ${rounds} rounds × ${durationS} s per scenario`);
@@ -83,6 +87,13 @@ for (const scenario of ["get", "chat"]) {
       `| ${scenario === "get" ? "GET /hello" : "POST chat"} | ${n} | ${Math.round(rps).toLocaleString("en-US")} | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`,
     );
   }
+}
+for (const scenario of ["get", "chat"]) {
+  const rs = ratio(scenario, "switchyard", "switchyard-quiet");
+  summary[`${scenario}:observability_on_over_off`] = { ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+  lines.push(
+    `| ${scenario === "get" ? "GET /hello" : "POST chat"} | switchyard / switchyard-quiet (observability on / off) | | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`,
+  );
 }
 const errors = Object.values(results)
   .flat()

@@ -5,7 +5,7 @@
  * top functions by self time, plus self time grouped by where the code lives.
  *
  *   npm run build && node bench/profile.mjs
- *   BENCH_PROFILE_SUBJECT=reference   profile the reference proxy instead (the floor)
+ *   BENCH_PROFILE_SUBJECT=reference   profile the reference proxy instead (the floor); switchyard-quiet: observability off
  *   BENCH_PROFILE_SCENARIO=chat       the POST chat scenario instead of GET
  *   BENCH_PROFILE_CONNECTIONS=64      wrk connections
  *   BENCH_DURATION=5                  seconds of load (after 2 s of warm-up)
@@ -28,7 +28,8 @@ const scenario = process.env.BENCH_PROFILE_SCENARIO || "get";
 const connections = Number(process.env.BENCH_PROFILE_CONNECTIONS || 64);
 const durationS = Number(process.env.BENCH_DURATION || 5);
 const top = Number(process.env.BENCH_PROFILE_TOP || 25);
-if (!["switchyard", "reference"].includes(subject)) throw new Error("BENCH_PROFILE_SUBJECT must be switchyard or reference");
+if (!["switchyard", "switchyard-quiet", "reference"].includes(subject))
+  throw new Error("BENCH_PROFILE_SUBJECT must be switchyard, switchyard-quiet (observability off) or reference");
 if (!["get", "chat"].includes(scenario)) throw new Error("BENCH_PROFILE_SCENARIO must be get or chat");
 
 const group = new ProcessGroup(null);
@@ -93,7 +94,7 @@ async function main() {
   const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profDir];
   const { subjects, procs } = await startStack(group, tmp, layout, {
     which: [subject],
-    switchyardNodeArgs: subject === "switchyard" ? nodeArgs : [],
+    switchyardNodeArgs: subject.startsWith("switchyard") ? nodeArgs : [],
     referenceNodeArgs: subject === "reference" ? nodeArgs : [],
   });
   await sanityCheck(subjects);

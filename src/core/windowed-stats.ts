@@ -26,15 +26,6 @@ export interface WindowSnapshot {
   readonly queueWaitMaxMs: number;
 }
 
-/** Extra facts of a route-level sample. */
-export interface RequestFacts {
-  /** The answer came from another target than the first one tried. */
-  readonly failedOver: boolean;
-  /** From the first failed attempt's end to the answer, ms. */
-  readonly failoverMs: number;
-  readonly queueMs: number;
-}
-
 /** Latencies are kept in µs, from 1 µs to an hour, to 2 significant digits (1 %). */
 const MAX_US = 3_600_000_000;
 const newHistogram = (): Histogram =>
@@ -128,23 +119,26 @@ export class WindowedStats {
   /** `createdAt`: epoch ms the stats start from (a young gateway's rates cover its age, not the whole window). */
   constructor(private readonly createdAt = Date.now()) {}
 
-  /** One ended request or attempt. */
-  record(now: number, latencyMs: number, failed: boolean, facts?: RequestFacts): void {
+  /**
+   * One ended request or attempt. For a route's request: whether it `failedOver` (answered from
+   * another target than the first tried) and how long that took from the first failure, and its
+   * wait in the queue (positional: one call per request allocates nothing).
+   */
+  record(now: number, latencyMs: number, failed: boolean, failedOver = false, failoverMs = 0, queueMs = 0): void {
     const s = this.l0.advance(now);
     s.requests++;
     if (failed) s.errors++;
     const us = Math.round(latencyMs * 1000);
     (s.hist ??= newHistogram()).recordValue(us < 1 ? 1 : us > MAX_US ? MAX_US : us);
-    if (facts === undefined) return;
-    if (facts.failedOver) {
+    if (failedOver) {
       s.failovers++;
       if (!failed) s.failoverSuccesses++;
-      s.failoverMsSum += facts.failoverMs;
+      s.failoverMsSum += failoverMs;
     }
-    if (facts.queueMs > 0) {
+    if (queueMs > 0) {
       s.queued++;
-      s.queueMsSum += facts.queueMs;
-      if (facts.queueMs > s.queueMsMax) s.queueMsMax = facts.queueMs;
+      s.queueMsSum += queueMs;
+      if (queueMs > s.queueMsMax) s.queueMsMax = queueMs;
     }
   }
 

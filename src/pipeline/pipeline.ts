@@ -166,11 +166,15 @@ class RequestJob implements DeliveryListener {
     engine.requestEnded(this.errorCode !== null);
     const events = engine.events;
     const durationMs = performance.now() - this.startedAt;
-    this.route?.window.record(Date.now(), durationMs, this.sink.status >= 500 || (this.errorCode !== null && this.sink.status === 429), {
-      failedOver: committed !== undefined && ctx.tries.length > 1 && ctx.tries[0]?.target !== committed.target,
-      failoverMs: committed === undefined || ctx.tries.length < 2 ? 0 : this.ttfbMs - (ctx.tries[0]?.latencyMs ?? 0),
-      queueMs: ctx.queueMs,
-    });
+    const first = ctx.tries[0];
+    this.route?.window.record(
+      Date.now(),
+      durationMs,
+      this.sink.status >= 500 || (this.errorCode !== null && this.sink.status === 429),
+      committed !== undefined && first !== undefined && first.target !== committed.target,
+      committed === undefined || first === undefined ? 0 : this.ttfbMs - first.latencyMs,
+      ctx.queueMs,
+    );
     if (events.hasRequestListeners || ctx.span !== undefined) {
       const target = committed?.target;
       const upstreamModel = target === undefined || ctx.surface === "rest" ? "" : (target.model ?? ctx.model);

@@ -1,9 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AttemptRecord, GatewayEvents, PolicyEvent, RequestRecord } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 import { WINDOWS, type WindowedStats } from "../core/windowed-stats.js";
-import { LabelChildren } from "./label-children.js";
+import { FastCounter, FastHistogram } from "./fast-metrics.js";
 import { ModelLabels } from "./model-labels.js";
 
 /** What the metrics read of a route at scrape time (the engine's Route satisfies it). */
@@ -47,175 +47,103 @@ export class Metrics {
   private readonly models = new Map<string, ModelLabels>();
 
   // the production balancer's metrics
-  private readonly lbRequests = children<Counter.Internal>(
-    4,
-    new Counter({
-      name: "loadbalancer_requests_total",
-      help: "Calls to each backend (target): every attempt, by upstream status (or outcome when none came) and method",
-      labelNames: ["route", "backend_id", "status", "method"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly lbDuration = children<Histogram.Internal<string>>(
-    3,
-    new Histogram({
-      name: "loadbalancer_request_duration_seconds",
-      help: "Duration of each call to a backend, from the call's start to its body's end",
-      labelNames: ["route", "backend_id", "status"],
-      buckets: SECONDS,
-      registers: [this.registry],
-    }),
-  );
-  private readonly lbBreakerFailures = children<Counter.Internal>(
-    2,
-    new Counter({
-      name: "loadbalancer_circuit_breaker_failures_total",
-      help: "Calls to a backend that failed in a way its circuit breaker counts (every outcome but ok and client errors)",
-      labelNames: ["route", "backend_id"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly lbCost = children<Counter.Internal>(
-    3,
-    new Counter({
-      name: "loadbalancer_request_cost_usd",
-      help: "Cost of the answers of each backend in USD (usage × price), summed",
-      labelNames: ["route", "backend_id", "backend_type"],
-      registers: [this.registry],
-    }),
-  );
+  private readonly lbRequests = new FastCounter(this.registry, {
+    name: "loadbalancer_requests_total",
+    help: "Calls to each backend (target): every attempt, by upstream status (or outcome when none came) and method",
+    labelNames: ["route", "backend_id", "status", "method"],
+  });
+  private readonly lbDuration = new FastHistogram(this.registry, {
+    name: "loadbalancer_request_duration_seconds",
+    help: "Duration of each call to a backend, from the call's start to its body's end",
+    labelNames: ["route", "backend_id", "status"],
+    buckets: SECONDS,
+  });
+  private readonly lbBreakerFailures = new FastCounter(this.registry, {
+    name: "loadbalancer_circuit_breaker_failures_total",
+    help: "Calls to a backend that failed in a way its circuit breaker counts (every outcome but ok and client errors)",
+    labelNames: ["route", "backend_id"],
+  });
+  private readonly lbCost = new FastCounter(this.registry, {
+    name: "loadbalancer_request_cost_usd",
+    help: "Cost of the answers of each backend in USD (usage × price), summed",
+    labelNames: ["route", "backend_id", "backend_type"],
+  });
 
   // ours, fed by events
-  private readonly requests = children<Counter.Internal>(
-    3,
-    new Counter({
-      name: "switchyard_requests_total",
-      help: "Client requests served, by route, status and method",
-      labelNames: ["route", "status", "method"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly duration = children<Histogram.Internal<string>>(
-    1,
-    new Histogram({
-      name: "switchyard_request_duration_seconds",
-      help: "Client request duration, arrival to the answer's end",
-      labelNames: ["route"],
-      buckets: SECONDS,
-      registers: [this.registry],
-    }),
-  );
-  private readonly ttfb = children<Histogram.Internal<string>>(
-    1,
-    new Histogram({
-      name: "switchyard_time_to_first_byte_seconds",
-      help: "Client request arrival to the answer's status and headers (the upstream's first byte)",
-      labelNames: ["route"],
-      buckets: SECONDS,
-      registers: [this.registry],
-    }),
-  );
-  private readonly overhead = children<Histogram.Internal<string>>(
-    1,
-    new Histogram({
-      name: "switchyard_gateway_overhead_seconds",
-      help: "Time a request spent in the gateway itself: its duration less upstream calls, queue and backoff waits",
-      labelNames: ["route"],
-      buckets: OVERHEAD_SECONDS,
-      registers: [this.registry],
-    }),
-  );
-  private readonly queueWait = children<Histogram.Internal<string>>(
-    1,
-    new Histogram({
-      name: "switchyard_queue_wait_seconds",
-      help: "Time requests that queued waited for a target",
-      labelNames: ["route"],
-      buckets: SECONDS,
-      registers: [this.registry],
-    }),
-  );
-  private readonly attempts = children<Counter.Internal>(
-    3,
-    new Counter({
-      name: "switchyard_attempts_total",
-      help: "Attempts by how they ended (outcome kind)",
-      labelNames: ["route", "target", "outcome"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly retries = children<Counter.Internal>(
-    1,
-    new Counter({
-      name: "switchyard_retries_total",
-      help: "Attempts after a request's first (retries and failovers), hedges not included",
-      labelNames: ["route"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly failovers = children<Counter.Internal>(
-    2,
-    new Counter({
-      name: "switchyard_failovers_total",
-      help: "Requests answered (or failed) after moving to another target than the first tried",
-      labelNames: ["route", "result"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly hedges = children<Counter.Internal>(
-    1,
-    new Counter({
-      name: "switchyard_hedges_total",
-      help: "Hedged attempts started",
-      labelNames: ["route"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly tokens = children<Counter.Internal>(
-    4,
-    new Counter({
-      name: "switchyard_tokens_total",
-      help: "Tokens of the answers, by kind: input (cached included), cached_input, output",
-      labelNames: ["route", "target", "model", "kind"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly cost = children<Counter.Internal>(
-    3,
-    new Counter({
-      name: "switchyard_cost_usd_total",
-      help: "Cost of the answers in USD, by model",
-      labelNames: ["route", "target", "model"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly policyChanges = children<Counter.Internal>(
-    5,
-    new Counter({
-      name: "switchyard_policy_transitions_total",
-      help: "Target state changes: breaker transitions, rate-limit benches, key disables, health flips",
-      labelNames: ["route", "target", "policy", "from", "to"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly benches = children<Counter.Internal>(
-    2,
-    new Counter({
-      name: "switchyard_rate_limit_benches_total",
-      help: "Times a target's key was benched for a rate limit",
-      labelNames: ["route", "target"],
-      registers: [this.registry],
-    }),
-  );
-  private readonly keyDisables = children<Counter.Internal>(
-    2,
-    new Counter({
-      name: "switchyard_key_disables_total",
-      help: "Times a target's key was disabled",
-      labelNames: ["route", "target"],
-      registers: [this.registry],
-    }),
-  );
+  private readonly requests = new FastCounter(this.registry, {
+    name: "switchyard_requests_total",
+    help: "Client requests served, by route, status and method",
+    labelNames: ["route", "status", "method"],
+  });
+  private readonly duration = new FastHistogram(this.registry, {
+    name: "switchyard_request_duration_seconds",
+    help: "Client request duration, arrival to the answer's end",
+    labelNames: ["route"],
+    buckets: SECONDS,
+  });
+  private readonly ttfb = new FastHistogram(this.registry, {
+    name: "switchyard_time_to_first_byte_seconds",
+    help: "Client request arrival to the answer's status and headers (the upstream's first byte)",
+    labelNames: ["route"],
+    buckets: SECONDS,
+  });
+  private readonly overhead = new FastHistogram(this.registry, {
+    name: "switchyard_gateway_overhead_seconds",
+    help: "Time a request spent in the gateway itself: its duration less upstream calls, queue and backoff waits",
+    labelNames: ["route"],
+    buckets: OVERHEAD_SECONDS,
+  });
+  private readonly queueWait = new FastHistogram(this.registry, {
+    name: "switchyard_queue_wait_seconds",
+    help: "Time requests that queued waited for a target",
+    labelNames: ["route"],
+    buckets: SECONDS,
+  });
+  private readonly attempts = new FastCounter(this.registry, {
+    name: "switchyard_attempts_total",
+    help: "Attempts by how they ended (outcome kind)",
+    labelNames: ["route", "target", "outcome"],
+  });
+  private readonly retries = new FastCounter(this.registry, {
+    name: "switchyard_retries_total",
+    help: "Attempts after a request's first (retries and failovers), hedges not included",
+    labelNames: ["route"],
+  });
+  private readonly failovers = new FastCounter(this.registry, {
+    name: "switchyard_failovers_total",
+    help: "Requests answered (or failed) after moving to another target than the first tried",
+    labelNames: ["route", "result"],
+  });
+  private readonly hedges = new FastCounter(this.registry, {
+    name: "switchyard_hedges_total",
+    help: "Hedged attempts started",
+    labelNames: ["route"],
+  });
+  private readonly tokens = new FastCounter(this.registry, {
+    name: "switchyard_tokens_total",
+    help: "Tokens of the answers, by kind: input (cached included), cached_input, output",
+    labelNames: ["route", "target", "model", "kind"],
+  });
+  private readonly cost = new FastCounter(this.registry, {
+    name: "switchyard_cost_usd_total",
+    help: "Cost of the answers in USD, by model",
+    labelNames: ["route", "target", "model"],
+  });
+  private readonly policyChanges = new FastCounter(this.registry, {
+    name: "switchyard_policy_transitions_total",
+    help: "Target state changes: breaker transitions, rate-limit benches, key disables, health flips",
+    labelNames: ["route", "target", "policy", "from", "to"],
+  });
+  private readonly benches = new FastCounter(this.registry, {
+    name: "switchyard_rate_limit_benches_total",
+    help: "Times a target's key was benched for a rate limit",
+    labelNames: ["route", "target"],
+  });
+  private readonly keyDisables = new FastCounter(this.registry, {
+    name: "switchyard_key_disables_total",
+    help: "Times a target's key was disabled",
+    labelNames: ["route", "target"],
+  });
 
   constructor(
     private readonly source: MetricsSource,
@@ -244,45 +172,45 @@ export class Metrics {
     const o = a.outcome;
     const status = o.status > 0 ? statusLabel(o.status) : o.kind;
     const method = methodLabel(ctx.method);
-    this.lbRequests.get(route, t.id, status, method).inc();
-    this.lbDuration.get(route, t.id, status).observe(a.latencyMs / 1000);
-    this.attempts.get(route, t.id, o.kind).inc();
-    if (o.kind !== "ok" && o.kind !== "client_error") this.lbBreakerFailures.get(route, t.id).inc();
-    if (a.hedge) this.hedges.get(route).inc();
-    else if (a.number > 1) this.retries.get(route).inc();
+    this.lbRequests.of(route, t.id, status, method).inc();
+    this.lbDuration.of(route, t.id, status).observe(a.latencyMs / 1000);
+    this.attempts.of(route, t.id, o.kind).inc();
+    if (o.kind !== "ok" && o.kind !== "client_error") this.lbBreakerFailures.of(route, t.id).inc();
+    if (a.hedge) this.hedges.of(route).inc();
+    else if (a.number > 1) this.retries.of(route).inc();
   };
 
   private readonly onRequest = (r: RequestRecord): void => {
     const route = r.route ?? "";
-    this.requests.get(route, statusLabel(r.status), methodLabel(r.method)).inc();
+    this.requests.of(route, statusLabel(r.status), methodLabel(r.method)).inc();
     if (r.route === null) return;
-    this.duration.get(route).observe(r.durationMs / 1000);
-    this.overhead.get(route).observe(r.overheadMs / 1000);
-    if (r.ttfbMs >= 0) this.ttfb.get(route).observe(r.ttfbMs / 1000);
-    if (r.queueMs > 0) this.queueWait.get(route).observe(r.queueMs / 1000);
+    this.duration.of(route).observe(r.durationMs / 1000);
+    this.overhead.of(route).observe(r.overheadMs / 1000);
+    if (r.ttfbMs >= 0) this.ttfb.of(route).observe(r.ttfbMs / 1000);
+    if (r.queueMs > 0) this.queueWait.of(route).observe(r.queueMs / 1000);
     const first = r.tries[0];
     if (first !== undefined && r.tries.length > 1 && (r.target === null || first.target.id !== r.target))
-      this.failovers.get(route, r.target === null || r.status >= 500 ? "failed" : "ok").inc();
+      this.failovers.of(route, r.target === null || r.status >= 500 ? "failed" : "ok").inc();
     const target = r.target;
     if (target === null) return;
     const u = r.usage;
     if (u === null) return;
     const model = this.models.get(route)?.label(r.upstreamModel) ?? "other";
-    this.tokens.get(route, target, model, "input").inc(u.prompt_tokens);
-    this.tokens.get(route, target, model, "output").inc(u.completion_tokens);
+    this.tokens.of(route, target, model, "input").inc(u.prompt_tokens);
+    this.tokens.of(route, target, model, "output").inc(u.completion_tokens);
     const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-    if (cached > 0) this.tokens.get(route, target, model, "cached_input").inc(cached);
+    if (cached > 0) this.tokens.of(route, target, model, "cached_input").inc(cached);
     if (r.costUsd > 0) {
-      this.cost.get(route, target, model).inc(r.costUsd);
+      this.cost.of(route, target, model).inc(r.costUsd);
       const provider = r.tries.find((a) => a.target.id === target)?.target.provider ?? "";
-      this.lbCost.get(route, target, provider).inc(r.costUsd);
+      this.lbCost.of(route, target, provider).inc(r.costUsd);
     }
   };
 
   private readonly onPolicy = (e: PolicyEvent): void => {
-    this.policyChanges.get(e.route, e.target, e.policy, e.from || "none", e.to).inc();
-    if (e.policy === "rate_limit" && e.to === "benched") this.benches.get(e.route, e.target).inc();
-    if (e.policy === "key" && e.to === "disabled") this.keyDisables.get(e.route, e.target).inc();
+    this.policyChanges.of(e.route, e.target, e.policy, e.from || "none", e.to).inc();
+    if (e.policy === "rate_limit" && e.to === "benched") this.benches.of(e.route, e.target).inc();
+    if (e.policy === "key" && e.to === "disabled") this.keyDisables.of(e.route, e.target).inc();
   };
 
   /** Gauges read from the routes when scraped. */
@@ -436,11 +364,6 @@ export class Metrics {
       },
     );
   }
-}
-
-/** A metric's label children, looked up without allocation. */
-function children<C>(arity: number, metric: { labels(...values: string[]): C }): LabelChildren<C> {
-  return new LabelChildren<C>(arity, (...labels) => metric.labels(...labels));
 }
 
 const STATUS_LABELS = new Map<number, string>();

@@ -36,6 +36,10 @@ export class Observability {
       await o.startMetrics();
       o.startLedger();
       const alerts = new AlertManager(gateway.config.alerts, gateway, log);
+      if (alerts.watchesDailyCost && o.ledger !== undefined) {
+        const today = new Date(new Date().toISOString().slice(0, 10)).getTime();
+        alerts.seedDailyCost(o.ledger.query({ from: today, group_by: "route" }).rows.map((r) => [String(r.route), r.cost_usd] as const));
+      }
       alerts.start();
       o.closers.push(() => alerts.stop());
       const tracing = await setupTracing(gateway.config.tracing, log);

@@ -142,6 +142,8 @@ export class UsageLedger {
   private readonly now: () => number;
   private readonly onError: (err: Error) => void;
   private readonly pending = new Map<string, PendingRow>();
+  /** By target id, the row its last request went to (cleared whenever the pending rows are). */
+  private readonly recent = new Map<string, PendingRow>();
   /** Per route, the models taken this hour (reset when the hour turns). */
   private readonly models = new Map<string, Set<string>>();
   private modelCount = 0;
@@ -203,16 +205,13 @@ export class UsageLedger {
     const now = this.now();
     if (now >= this.hourEnd || now < this.hour) this.turnHour(now);
     const target = record.target ?? "";
-    const model = this.admitModel(route, record.upstreamModel || record.model);
-    const key = this.hourPrefix + route + SEP + target + SEP + model + SEP;
-    let row = this.pending.get(key);
-    if (row === undefined) {
-      if (this.pending.size >= MAX_PENDING_ROWS) {
-        this.dropped++;
-        return;
-      }
-      row = new PendingRow(this.hour, route, target, model, "");
-      this.pending.set(key, row);
+    const asked = record.upstreamModel || record.model;
+    // Most requests land in the row their target's previous one did: compare before building a key.
+    let row = this.recent.get(target);
+    if (row === undefined || row.hour !== this.hour || row.route !== route || row.model !== asked) {
+      row = this.rowFor(route, target, this.admitModel(route, asked));
+      if (row === undefined) return;
+      this.recent.set(target, row);
     }
     row.requests++;
     if (record.errorCode !== null || record.status >= 500) row.errors++;
@@ -223,6 +222,21 @@ export class UsageLedger {
       row.cachedInputTokens += usage.prompt_tokens_details?.cached_tokens || 0;
     }
     if (record.costUsd > 0) row.costNanos += Math.round(record.costUsd * NANOS_PER_USD);
+  }
+
+  /** The pending row of this hour, route, target and model; undefined (and counted as dropped) when too many wait. */
+  private rowFor(route: string, target: string, model: string): PendingRow | undefined {
+    const key = this.hourPrefix + route + SEP + target + SEP + model + SEP;
+    let row = this.pending.get(key);
+    if (row === undefined) {
+      if (this.pending.size >= MAX_PENDING_ROWS) {
+        this.dropped++;
+        return;
+      }
+      row = new PendingRow(this.hour, route, target, model, "");
+      this.pending.set(key, row);
+    }
+    return row;
   }
 
   /** Writes the gathered rows in one transaction; false (and `onError` told) when that failed and they were kept. */
@@ -242,6 +256,7 @@ export class UsageLedger {
       return false;
     }
     this.pending.clear();
+    this.recent.clear();
     return true;
   }
 

@@ -56,9 +56,9 @@ test("rps counts over the covered span, and the mean in flight integrates time",
 
 test("route facts: failovers, their success rate and time, queue waits", () => {
   const w = new WindowedStats(T0);
-  w.record(T0, 100, false, { failedOver: true, failoverMs: 40, queueMs: 0 });
-  w.record(T0 + 1, 100, true, { failedOver: true, failoverMs: 60, queueMs: 0 });
-  w.record(T0 + 2, 100, false, { failedOver: false, failoverMs: 0, queueMs: 30 });
+  w.record(T0, 100, false, true, 40, 0);
+  w.record(T0 + 1, 100, true, true, 60, 0);
+  w.record(T0 + 2, 100, false, false, 0, 30);
   const s = w.snapshot("5m", T0 + 3);
   assert.equal(s.failovers, 2);
   assert.equal(s.failoverSuccesses, 1);

@@ -16,6 +16,8 @@ import { call } from "../helpers/http.js";
 import { parseSse } from "../helpers/sse.js";
 import { parseProm, sum } from "../helpers/prom.js";
 import type { ConfigInput } from "../../src/index.js";
+import { startWebhookReceiver } from "../helpers/alert-receivers.js";
+import { until } from "../helpers/wait.js";
 
 let dir: string;
 let oa: SimProvider;
@@ -198,4 +200,27 @@ test("after a restart on the same store, /admin/usage still reports the cost", a
     before.rows.map((r) => [r.route, r.requests, r.cost_usd]).sort(),
   );
   assert.ok(Math.abs(afterRestart.totals.cost_usd - seen.reduce((a, s) => a + s.usd, 0)) < 1e-6);
+});
+
+test("a daily_cost alert counts what the ledger holds for today: a restarted gateway over its threshold fires at once", async () => {
+  const total = seen.reduce((a, s) => a + s.usd, 0);
+  const hook = await startWebhookReceiver();
+  try {
+    await gw.close();
+    gw = await startGateway({
+      ...config,
+      alerts: {
+        channels: [{ type: "webhook", name: "ops", url: hook.url }],
+        rules: [{ kind: "daily_cost", threshold: total / 2 }],
+        evaluate_every_ms: 50,
+      },
+    });
+    assert.ok(await until(() => hook.calls.length > 0, 3000), "the daily_cost alert fired without a new request");
+    const body = hook.calls[0]?.body as { kind: string; status: string; value: number };
+    assert.equal(body.kind, "daily_cost");
+    assert.equal(body.status, "firing");
+    assert.ok(Math.abs(body.value - total) < 1e-6, `today's spend ${body.value} is what the ledger holds (${total})`);
+  } finally {
+    await hook.close();
+  }
 });

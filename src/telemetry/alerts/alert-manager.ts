@@ -96,6 +96,20 @@ export class AlertManager {
     return this.stopping;
   }
 
+  /**
+   * What was spent today before this process started, by route (from the usage ledger), so a
+   * daily_cost rule counts the whole UTC day across restarts.
+   */
+  seedDailyCost(spentByRoute: Iterable<readonly [route: string, usd: number]>): void {
+    const now = this.now();
+    for (const [route, usd] of spentByRoute) this.cost.add(route, usd, now);
+  }
+
+  /** Whether a daily_cost rule is configured (and so whether seeding is worth a query). */
+  get watchesDailyCost(): boolean {
+    return this.costRules.length > 0;
+  }
+
   /** The alerts firing now, as they were sent. */
   firing(): readonly AlertNotice[] {
     return this.states.firing();
