@@ -3,7 +3,7 @@ import type { AttemptRecord, GatewayEvents, PolicyEvent, RequestRecord } from ".
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 import { WINDOWS, type WindowedStats } from "../core/windowed-stats.js";
-import { FastCounter, FastHistogram } from "./fast-metrics.js";
+import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from "./fast-metrics.js";
 import { ModelLabels } from "./model-labels.js";
 
 /** What the metrics read of a route at scrape time (the engine's Route satisfies it). */
@@ -45,6 +45,10 @@ const BREAKER_STATES: Record<string, number> = { closed: 0, open: 1, half_open: 
 export class Metrics {
   readonly registry = new Registry();
   private readonly models = new Map<string, ModelLabels>();
+  /** By target, the series its last attempt went to (reused while status, method and outcome repeat). */
+  private readonly lastAttempt = new Map<Target, AttemptSeries>();
+  /** By route, its request series, and by target the token series of the model it last answered for. */
+  private readonly routeSeries = new Map<string, RouteSeries>();
 
   // the production balancer's metrics
   private readonly lbRequests = new FastCounter(this.registry, {
@@ -168,42 +172,78 @@ export class Metrics {
 
   private readonly onAttempt = (a: AttemptRecord, ctx: RequestContext): void => {
     const t = a.target;
-    const route = t.routeName;
     const o = a.outcome;
     const status = o.status > 0 ? statusLabel(o.status) : o.kind;
     const method = methodLabel(ctx.method);
-    this.lbRequests.of(route, t.id, status, method).inc();
-    this.lbDuration.of(route, t.id, status).observe(a.latencyMs / 1000);
-    this.attempts.of(route, t.id, o.kind).inc();
-    if (o.kind !== "ok" && o.kind !== "client_error") this.lbBreakerFailures.of(route, t.id).inc();
-    if (a.hedge) this.hedges.of(route).inc();
-    else if (a.number > 1) this.retries.of(route).inc();
+    // Most attempts of a target end as its previous one did: reuse its series without a lookup.
+    let m = this.lastAttempt.get(t);
+    if (m === undefined || m.status !== status || m.method !== method || m.kind !== o.kind) {
+      const route = t.routeName;
+      m = {
+        status,
+        method,
+        kind: o.kind,
+        calls: this.lbRequests.of(route, t.id, status, method),
+        duration: this.lbDuration.of(route, t.id, status),
+        attempts: this.attempts.of(route, t.id, o.kind),
+      };
+      this.lastAttempt.set(t, m);
+    }
+    m.calls.inc();
+    m.duration.observe(a.latencyMs / 1000);
+    m.attempts.inc();
+    if (o.kind !== "ok" && o.kind !== "client_error") this.lbBreakerFailures.of(t.routeName, t.id).inc();
+    if (a.hedge) this.hedges.of(t.routeName).inc();
+    else if (a.number > 1) this.retries.of(t.routeName).inc();
   };
 
   private readonly onRequest = (r: RequestRecord): void => {
     const route = r.route ?? "";
     this.requests.of(route, statusLabel(r.status), methodLabel(r.method)).inc();
     if (r.route === null) return;
-    this.duration.of(route).observe(r.durationMs / 1000);
-    this.overhead.of(route).observe(r.overheadMs / 1000);
-    if (r.ttfbMs >= 0) this.ttfb.of(route).observe(r.ttfbMs / 1000);
+    let rs = this.routeSeries.get(route);
+    if (rs === undefined)
+      this.routeSeries.set(
+        route,
+        (rs = {
+          duration: this.duration.of(route),
+          overhead: this.overhead.of(route),
+          ttfb: this.ttfb.of(route),
+          tokens: new Map(),
+          models: this.models.get(route) ?? new ModelLabels([], []),
+        }),
+      );
+    rs.duration.observe(r.durationMs / 1000);
+    rs.overhead.observe(r.overheadMs / 1000);
+    if (r.ttfbMs >= 0) rs.ttfb.observe(r.ttfbMs / 1000);
     if (r.queueMs > 0) this.queueWait.of(route).observe(r.queueMs / 1000);
     const first = r.tries[0];
     if (first !== undefined && r.tries.length > 1 && (r.target === null || first.target.id !== r.target))
       this.failovers.of(route, r.target === null || r.status >= 500 ? "failed" : "ok").inc();
     const target = r.target;
-    if (target === null) return;
     const u = r.usage;
-    if (u === null) return;
-    const model = this.models.get(route)?.label(r.upstreamModel) ?? "other";
-    this.tokens.of(route, target, model, "input").inc(u.prompt_tokens);
-    this.tokens.of(route, target, model, "output").inc(u.completion_tokens);
-    const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-    if (cached > 0) this.tokens.of(route, target, model, "cached_input").inc(cached);
-    if (r.costUsd > 0) {
-      this.cost.of(route, target, model).inc(r.costUsd);
+    if (target === null || u === null) return;
+    let ts = rs.tokens.get(target);
+    if (ts === undefined || ts.asked !== r.upstreamModel) {
+      const model = rs.models.label(r.upstreamModel);
       const provider = r.tries.find((a) => a.target.id === target)?.target.provider ?? "";
-      this.lbCost.of(route, target, provider).inc(r.costUsd);
+      ts = {
+        asked: r.upstreamModel,
+        input: this.tokens.of(route, target, model, "input"),
+        output: this.tokens.of(route, target, model, "output"),
+        cached: this.tokens.of(route, target, model, "cached_input"),
+        cost: this.cost.of(route, target, model),
+        lbCost: this.lbCost.of(route, target, provider),
+      };
+      rs.tokens.set(target, ts);
+    }
+    ts.input.inc(u.prompt_tokens);
+    ts.output.inc(u.completion_tokens);
+    const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+    if (cached > 0) ts.cached.inc(cached);
+    if (r.costUsd > 0) {
+      ts.cost.inc(r.costUsd);
+      ts.lbCost.inc(r.costUsd);
     }
   };
 
@@ -364,6 +404,33 @@ export class Metrics {
       },
     );
   }
+}
+
+interface AttemptSeries {
+  readonly status: string;
+  readonly method: string;
+  readonly kind: string;
+  readonly calls: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly attempts: CounterSeries;
+}
+
+interface TokenSeries {
+  /** The upstream model these series are for, as the record named it (before bounding). */
+  readonly asked: string;
+  readonly input: CounterSeries;
+  readonly output: CounterSeries;
+  readonly cached: CounterSeries;
+  readonly cost: CounterSeries;
+  readonly lbCost: CounterSeries;
+}
+
+interface RouteSeries {
+  readonly duration: HistogramSeries;
+  readonly overhead: HistogramSeries;
+  readonly ttfb: HistogramSeries;
+  readonly tokens: Map<string, TokenSeries>;
+  readonly models: ModelLabels;
 }
 
 const STATUS_LABELS = new Map<number, string>();

@@ -22,17 +22,20 @@ import { until } from "../helpers/wait.js";
 let dir: string;
 let oa: SimProvider;
 let an: SimProvider;
+let ge: SimProvider;
 let config: ConfigInput;
 let gw: RunningGateway;
 
 /** Prices per 1M tokens, chosen so a few tokens make whole cents. */
 const OA = { input: 1000, output: 3000 };
 const AN = { input: 2000, output: 5000 };
+const GE = { input: 1500, output: 4000 };
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "switchyard-cost-"));
   oa = await startSimProvider({ dialect: "openai", latency_ms: 1 });
   an = await startSimProvider({ dialect: "anthropic", latency_ms: 1 });
+  ge = await startSimProvider({ dialect: "gemini", latency_ms: 1 });
   const oaTarget = {
     id: "oa",
     provider: "openai" as const,
@@ -56,6 +59,21 @@ before(async () => {
       { name: "oa", surface: "openai", models: ["m-oa"], targets: [oaTarget] },
       { name: "tr", surface: "openai", models: ["m-tr"], targets: [{ ...anTarget, id: "an-tr" }] },
       { name: "an", surface: "anthropic", models: ["m-an"], targets: [anTarget] },
+      {
+        name: "ge",
+        surface: "gemini",
+        models: ["m-ge"],
+        targets: [
+          {
+            id: "ge",
+            provider: "gemini",
+            base_url: ge.url,
+            key: "AIza-cost-0003",
+            model: "gemini-x",
+            cost: { input_per_1m: GE.input, output_per_1m: GE.output },
+          },
+        ],
+      },
     ],
   };
   gw = await startGateway(config);
@@ -64,6 +82,7 @@ after(async () => {
   await gw.close();
   await oa.close();
   await an.close();
+  await ge.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -140,6 +159,30 @@ test("plain, streamed and translated answers: each request's cost is its usage Ã
   const sIn = (JSON.parse(start.data) as { message: { usage: { input_tokens: number } } }).message.usage.input_tokens;
   const sOut = (JSON.parse(delta.data) as { usage: { output_tokens: number } }).usage.output_tokens;
   seen.push({ route: "an", usd: cost(AN, sIn, sOut), input: sIn, output: sOut });
+  // Gemini passed through, plain and streamed (usageMetadata on each chunk, cumulative)
+  const geBody = { contents: [{ role: "user", parts: [{ text: "What does a gateway cost?" }] }] };
+  const gp = await call(`${gw.url}/v1beta/models/m-ge:generateContent`, { body: geBody });
+  assert.equal(gp.status, 200, gp.text);
+  const gu = gp.json.usageMetadata as { promptTokenCount: number; candidatesTokenCount: number };
+  seen.push({
+    route: "ge",
+    usd: cost(GE, gu.promptTokenCount, gu.candidatesTokenCount),
+    input: gu.promptTokenCount,
+    output: gu.candidatesTokenCount,
+  });
+  const gs = await call(`${gw.url}/v1beta/models/m-ge:streamGenerateContent?alt=sse`, { body: geBody });
+  assert.equal(gs.status, 200, gs.text);
+  const lastMeta = parseSse(gs.text)
+    .map((e) => JSON.parse(e.data) as { usageMetadata?: { promptTokenCount: number; candidatesTokenCount: number } })
+    .filter((c) => c.usageMetadata !== undefined)
+    .at(-1)?.usageMetadata;
+  assert.ok(lastMeta, "the stream says its usage");
+  seen.push({
+    route: "ge",
+    usd: cost(GE, lastMeta.promptTokenCount, lastMeta.candidatesTokenCount),
+    input: lastMeta.promptTokenCount,
+    output: lastMeta.candidatesTokenCount,
+  });
   for (const s of seen) assert.ok(s.usd >= 0.01, `prices make cents (${s.route}: ${s.usd})`);
 });
 
@@ -165,7 +208,7 @@ async function usageByRoute(url: string) {
 test("the ledger and the metrics report the same cost, to the cent", async () => {
   const usage = await usageByRoute(gw.url);
   const metrics = parseProm((await call(`${gw.url}/metrics`)).text);
-  for (const route of ["oa", "tr", "an"]) {
+  for (const route of ["oa", "tr", "an", "ge"]) {
     const want = expected(route);
     const row = usage.rows.find((r) => r.route === route);
     assert.ok(row, `a ledger row for ${route}`);
