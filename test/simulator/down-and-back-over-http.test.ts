@@ -5,10 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { startSimProvider, type SimProvider } from "../../src/simulator/sim-provider.js";
 import { call } from "../helpers/http.js";
 import { eventually } from "../helpers/wait.js";
+import { freePort } from "../helpers/free-port.js";
 
 const chat = (sim: SimProvider) =>
   call(`${sim.url}/chat/completions`, {
@@ -17,15 +17,6 @@ const chat = (sim: SimProvider) =>
   });
 
 const refused = (err: { code?: string }) => err.code === "ECONNREFUSED";
-
-/** A port free right now (bound then released), for the fixed-port case. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 test("down through the provider port, back through the control URL: the provider port refuses while the control API answers", async () => {
   const sim = await startSimProvider({ dialect: "openai", name: "flappy" });

@@ -5,20 +5,12 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { simRoute, type SimRoute } from "../helpers/sim-route.js";
 import { fire } from "../helpers/load.js";
 import { call } from "../helpers/http.js";
 import { one, parseProm, sum } from "../helpers/prom.js";
 import { eventually } from "../helpers/wait.js";
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { freePort } from "../helpers/free-port.js";
 
 let f: SimRoute;
 let metricsPort = 0;
