@@ -35,7 +35,7 @@ export async function startDemo(
             key: "sk-demo-fast-0001",
             weight: 70,
             model: "gpt-4o-mini",
-            cost: { input_per_1k: 0.15, output_per_1k: 0.6 },
+            cost: { input_per_1m: 0.15, output_per_1m: 0.6 },
             quality: 0.7,
           },
           {
@@ -45,7 +45,7 @@ export async function startDemo(
             key: "sk-demo-medium-0002",
             weight: 20,
             model: "gpt-4o-mini",
-            cost: { input_per_1k: 0.5, output_per_1k: 1.5 },
+            cost: { input_per_1m: 0.5, output_per_1m: 1.5 },
             quality: 0.8,
           },
           {
@@ -55,7 +55,7 @@ export async function startDemo(
             key: "sk-demo-slow-0003",
             weight: 10,
             model: "gpt-4o-mini",
-            cost: { input_per_1k: 0.1, output_per_1k: 0.2 },
+            cost: { input_per_1m: 0.1, output_per_1m: 0.2 },
             quality: 0.6,
           },
         ],

@@ -42,6 +42,20 @@ export class Observability {
       }
       alerts.start();
       o.closers.push(() => alerts.stop());
+      o.endpoints.push({
+        method: "GET",
+        path: "/admin/alerts",
+        admin: true,
+        handle: () => ({
+          contentType: "application/json",
+          body: JSON.stringify({
+            channels: gateway.config.alerts.channels.map((c) => c.name),
+            firing: alerts
+              .firing()
+              .map(({ startedAt, resolvedAt: _resolved, ...n }) => ({ ...n, started_at: new Date(startedAt).toISOString() })),
+          }),
+        }),
+      });
       const tracing = await setupTracing(gateway.config.tracing, log);
       if (tracing !== undefined) o.closers.push(() => tracing.shutdown());
     } catch (err) {

@@ -88,6 +88,13 @@ test("a breaker opening sends exactly one webhook call and one email; its closin
   await sims[1]?.set({ down: true });
   await fire(url, 20, 2);
   assert.ok(await until(() => hooks("firing").length >= 1 && mails("FIRING").length >= 1, 5000), "the breaker alert arrived");
+  const open = await call(`${url}/admin/alerts`, { headers: auth });
+  assert.equal(open.status, 200);
+  assert.deepEqual(
+    (open.json as { firing: { kind: string; target: string }[] }).firing.map((a) => [a.kind, a.target]),
+    [["breaker_open", "t1"]],
+    "GET /admin/alerts lists the firing alert",
+  );
   const fired = hooks("firing")[0]?.body as { kind: string; route: string; target: string; text: string };
   assert.equal(fired.kind, "breaker_open");
   assert.equal(fired.route, "chat");
@@ -104,6 +111,7 @@ test("a breaker opening sends exactly one webhook call and one email; its closin
     100,
   );
   assert.ok(resolved, "the resolve arrived");
+  assert.deepEqual((await call(`${url}/admin/alerts`, { headers: auth })).json.firing, [], "resolved: nothing firing");
   await fire(url, 20, 2); // traffic after the recovery changes nothing
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(hooks("firing").length, 1, "one webhook firing");
@@ -121,6 +129,7 @@ test("no configured secret in metrics, status, usage, the ledger's file, alert b
   assert.equal(usage.status, 200);
   assert.ok((usage.json as { totals: { requests: number } }).totals.requests >= 60);
   places.push(["/admin/usage", usage.text]);
+  places.push(["/admin/alerts", (await call(`${url}/admin/alerts`, { headers: auth })).text]);
   assert.equal((await call(`${url}/admin/usage`)).status, 401, "usage is behind the admin token");
   const db = new BetterSqlite3(join(dir, "switchyard.db"), { readonly: true });
   const tables = db.prepare("select name from sqlite_master where type = 'table'").all() as { name: string }[];
