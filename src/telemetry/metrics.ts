@@ -125,7 +125,7 @@ export class Metrics {
   });
   private readonly tokens = new FastCounter(this.registry, {
     name: "switchyard_tokens_total",
-    help: "Tokens of the answers, by kind: input (cached included), cached_input, output",
+    help: "Tokens of the answers, by kind: input (cached reads and cache writes included), cached_input, cache_write, output",
     labelNames: ["route", "target", "model", "kind"],
   });
   private readonly cost = new FastCounter(this.registry, {
@@ -229,6 +229,7 @@ export class Metrics {
       const provider = r.tries.find((a) => a.target.id === target)?.target.provider ?? "";
       ts = {
         asked: r.upstreamModel,
+        model,
         input: this.tokens.of(route, target, model, "input"),
         output: this.tokens.of(route, target, model, "output"),
         cached: this.tokens.of(route, target, model, "cached_input"),
@@ -241,6 +242,8 @@ export class Metrics {
     ts.output.inc(u.completion_tokens);
     const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
     if (cached > 0) ts.cached.inc(cached);
+    const written = u.prompt_tokens_details?.cache_creation_tokens ?? 0;
+    if (written > 0) this.tokens.of(route, target, ts.model, "cache_write").inc(written);
     if (r.costUsd > 0) {
       ts.cost.inc(r.costUsd);
       ts.lbCost.inc(r.costUsd);
@@ -418,6 +421,8 @@ interface AttemptSeries {
 interface TokenSeries {
   /** The upstream model these series are for, as the record named it (before bounding). */
   readonly asked: string;
+  /** The model label (bounded). */
+  readonly model: string;
   readonly input: CounterSeries;
   readonly output: CounterSeries;
   readonly cached: CounterSeries;

@@ -16,6 +16,8 @@ export interface UsageSums {
   input_tokens: number;
   output_tokens: number;
   cached_input_tokens: number;
+  /** Anthropic cache writes (inside input_tokens, charged apart). */
+  cache_write_tokens: number;
   cost_usd: number;
 }
 /** One answer row: the dimensions grouped by (hour and day as ISO strings), then the sums. */
@@ -74,15 +76,19 @@ CREATE TABLE usage_hourly (
 ) WITHOUT ROWID`;
 
 const UPSERT = `
-INSERT INTO usage_hourly (hour, route, target, model, client_key, requests, errors, input_tokens, output_tokens, cached_input_tokens, cost_nanos)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO usage_hourly (hour, route, target, model, client_key, requests, errors, input_tokens, output_tokens, cached_input_tokens, cost_nanos, cache_write_tokens)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (hour, route, target, model, client_key) DO UPDATE SET
   requests = requests + excluded.requests,
   errors = errors + excluded.errors,
   input_tokens = input_tokens + excluded.input_tokens,
   output_tokens = output_tokens + excluded.output_tokens,
   cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens,
-  cost_nanos = cost_nanos + excluded.cost_nanos`;
+  cost_nanos = cost_nanos + excluded.cost_nanos,
+  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens`;
+
+/** Cache writes (Anthropic's cache_creation_input_tokens), counted apart since 2026-12. */
+const MIGRATION_CACHE_WRITES = "ALTER TABLE usage_hourly ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0";
 
 /** SQL for each dimension; fixed text, so a query is built from this list only, never from the client's words. */
 const DIMENSION_SQL: Record<UsageDimension, string> = {
@@ -101,6 +107,7 @@ class PendingRow {
   inputTokens = 0;
   outputTokens = 0;
   cachedInputTokens = 0;
+  cacheWriteTokens = 0;
   costNanos = 0;
   constructor(
     readonly hour: number,
@@ -117,6 +124,7 @@ interface SumColumns {
   input_tokens: number;
   output_tokens: number;
   cached_input_tokens: number;
+  cache_write_tokens: number;
   cost_nanos: number;
 }
 
@@ -168,6 +176,7 @@ export class UsageLedger {
     this.now = options.now ?? Date.now;
     this.onError = options.onError;
     db.migrate("usage/001-hourly", MIGRATION);
+    db.migrate("usage/002-cache-writes", MIGRATION_CACHE_WRITES);
     const h = db.handle;
     this.upsert = h.prepare(UPSERT);
     this.prune = h.prepare("DELETE FROM usage_hourly WHERE hour < ?");
@@ -185,6 +194,7 @@ export class UsageLedger {
           r.outputTokens,
           r.cachedInputTokens,
           r.costNanos,
+          r.cacheWriteTokens,
         );
     });
     this.pruneOld();
@@ -220,6 +230,7 @@ export class UsageLedger {
       row.inputTokens += usage.prompt_tokens || 0;
       row.outputTokens += usage.completion_tokens || 0;
       row.cachedInputTokens += usage.prompt_tokens_details?.cached_tokens || 0;
+      row.cacheWriteTokens += usage.prompt_tokens_details?.cache_creation_tokens || 0;
     }
     if (record.costUsd > 0) row.costNanos += Math.round(record.costUsd * NANOS_PER_USD);
   }
@@ -270,7 +281,15 @@ export class UsageLedger {
     const toHour = Math.ceil(to / HOUR_MS) * HOUR_MS;
     this.flush();
     const raw = this.statementFor(groupBy).all(fromHour, toHour) as (SumColumns & Record<string, string | number>)[];
-    const totals: SumColumns = { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, cost_nanos: 0 };
+    const totals: SumColumns = {
+      requests: 0,
+      errors: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cached_input_tokens: 0,
+      cache_write_tokens: 0,
+      cost_nanos: 0,
+    };
     const rows = raw.map((r) => {
       const row: Partial<Record<UsageDimension, string>> = {};
       for (const d of groupBy) {
@@ -282,6 +301,7 @@ export class UsageLedger {
       totals.input_tokens += r.input_tokens;
       totals.output_tokens += r.output_tokens;
       totals.cached_input_tokens += r.cached_input_tokens;
+      totals.cache_write_tokens += r.cache_write_tokens;
       totals.cost_nanos += r.cost_nanos;
       return { ...row, ...sums(r) };
     });
@@ -346,9 +366,15 @@ export class UsageLedger {
     let stmt = this.queries.get(cacheKey);
     if (stmt === undefined) {
       const dims = groupBy.map((d) => `${DIMENSION_SQL[d]} AS ${d}`);
-      const sumCols = ["requests", "errors", "input_tokens", "output_tokens", "cached_input_tokens", "cost_nanos"].map(
-        (c) => `SUM(${c}) AS ${c}`,
-      );
+      const sumCols = [
+        "requests",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "cached_input_tokens",
+        "cache_write_tokens",
+        "cost_nanos",
+      ].map((c) => `SUM(${c}) AS ${c}`);
       const grouping = groupBy.length > 0 ? ` GROUP BY ${groupBy.join(", ")} ORDER BY ${groupBy.join(", ")}` : "";
       const sql = `SELECT ${[...dims, ...sumCols].join(", ")} FROM usage_hourly WHERE hour >= ? AND hour < ?${grouping}`;
       stmt = this.db.handle.prepare(sql);
@@ -365,6 +391,7 @@ function sums(s: SumColumns): UsageSums {
     input_tokens: s.input_tokens,
     output_tokens: s.output_tokens,
     cached_input_tokens: s.cached_input_tokens,
+    cache_write_tokens: s.cache_write_tokens,
     cost_usd: Math.round(s.cost_nanos / 1000) / 1e6,
   };
 }

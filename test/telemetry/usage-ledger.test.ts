@@ -41,11 +41,13 @@ function served(over: Partial<RequestRecord> = {}): RequestRecord {
   };
 }
 
-const usage = (input: number, output: number, cached?: number) => ({
+const usage = (input: number, output: number, cached?: number, written?: number) => ({
   prompt_tokens: input,
   completion_tokens: output,
   total_tokens: input + output,
-  ...(cached === undefined ? {} : { prompt_tokens_details: { cached_tokens: cached } }),
+  ...(cached === undefined
+    ? {}
+    : { prompt_tokens_details: { cached_tokens: cached, ...(written === undefined ? {} : { cache_creation_tokens: written }) } }),
 });
 
 /** A ledger on a fresh in-memory store with a clock the test moves; errors gathered, not thrown. */
@@ -66,7 +68,7 @@ function setup(config: Partial<UsageConfig> = {}, db: Database = Database.open("
 test("aggregates per route × target × model in memory, with exact sums and the cost to the cent", () => {
   const { db, ledger, events, errors, stored } = setup();
   try {
-    for (let i = 0; i < 1000; i++) events.request(served({ usage: usage(100, 20, 30), costUsd: 0.001234 }));
+    for (let i = 0; i < 1000; i++) events.request(served({ usage: usage(100, 20, 30, 5), costUsd: 0.001234 }));
     // The model sent upstream wins over the client's; an error code or a 5xx is an error.
     events.request(served({ model: "demo", upstreamModel: "gpt-4o", status: 429, errorCode: "rate_limited", costUsd: 0.1 }));
     events.request(served({ upstreamModel: "gpt-4o", status: 502, usage: usage(7, 0), costUsd: 0.000001 }));
@@ -89,6 +91,8 @@ test("aggregates per route × target × model in memory, with exact sums and the
         input_tokens: 0,
         output_tokens: 0,
         cached_input_tokens: 0,
+
+        cache_write_tokens: 0,
         cost_usd: 0,
       },
       {
@@ -100,6 +104,8 @@ test("aggregates per route × target × model in memory, with exact sums and the
         input_tokens: 100_000,
         output_tokens: 20_000,
         cached_input_tokens: 30_000,
+
+        cache_write_tokens: 5_000,
         cost_usd: 1.234,
       },
       {
@@ -111,6 +117,8 @@ test("aggregates per route × target × model in memory, with exact sums and the
         input_tokens: 7,
         output_tokens: 0,
         cached_input_tokens: 0,
+
+        cache_write_tokens: 0,
         cost_usd: 0.100001,
       },
       {
@@ -122,6 +130,8 @@ test("aggregates per route × target × model in memory, with exact sums and the
         input_tokens: 1,
         output_tokens: 1,
         cached_input_tokens: 0,
+
+        cache_write_tokens: 0,
         cost_usd: 0,
       },
     ]);
@@ -131,6 +141,8 @@ test("aggregates per route × target × model in memory, with exact sums and the
       input_tokens: 100_008,
       output_tokens: 20_001,
       cached_input_tokens: 30_000,
+
+      cache_write_tokens: 5_000,
       cost_usd: 1.334001,
     });
     assert.equal(stored(), 4, "the query flushed the rows in memory first");
@@ -242,7 +254,16 @@ test("group_by: hour and day buckets (UTC), client_key, any order, duplicates an
 
     const byClient = ledger.query({ ...range, group_by: "client_key" });
     assert.deepEqual(byClient.rows, [
-      { client_key: "", requests: 5, errors: 0, input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, cost_usd: 0.05 },
+      {
+        client_key: "",
+        requests: 5,
+        errors: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cached_input_tokens: 0,
+        cache_write_tokens: 0,
+        cost_usd: 0.05,
+      },
     ]);
     assert.deepEqual(byClient.totals, byDay.totals, "totals do not depend on the grouping");
   } finally {
@@ -347,6 +368,8 @@ test("a file store keeps the usage across closing and reopening", () => {
         input_tokens: 11,
         output_tokens: 6,
         cached_input_tokens: 2,
+
+        cache_write_tokens: 0,
         cost_usd: 0.03,
       },
     ]);
