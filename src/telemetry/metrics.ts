@@ -1,36 +1,17 @@
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import type { AttemptRecord, GatewayEvents, PolicyEvent, RequestRecord } from "../core/events.js";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { AttemptRecord, PolicyEvent, RequestRecord } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
-import { WINDOWS, type WindowedStats } from "../core/windowed-stats.js";
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from "./fast-metrics.js";
+import { registerGauges } from "./metric-gauges.js";
+import type { MetricsSource } from "./metrics-source.js";
 import { ModelLabels } from "./model-labels.js";
 
-/** What the metrics read of a route at scrape time (the engine's Route satisfies it). */
-export interface MetricsRoute {
-  readonly name: string;
-  readonly targets: readonly Target[];
-  readonly window: WindowedStats;
-  /** Model names the route's config lists (its `models`, without "*"). */
-  readonly config: { readonly models?: readonly string[] | undefined };
-  readonly policies: {
-    readonly list: { reasons(t: Target, now: number): readonly string[] };
-    readonly breaker: { of(t: Target): { stats(now: number): { state: string } } };
-    readonly queue: { readonly length: number };
-  };
-}
-
-/** What the metrics subscribe to and read (the Gateway satisfies it). */
-export interface MetricsSource {
-  readonly events: GatewayEvents;
-  readonly routes: readonly MetricsRoute[];
-  readonly inFlight: number;
-}
+export type { MetricsRoute, MetricsSource } from "./metrics-source.js";
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const OVERHEAD_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
-const BREAKER_STATES: Record<string, number> = { closed: 0, open: 1, half_open: 2, forced_open: 3, disabled: 4 };
 
 /**
  * Prometheus metrics (prom-client), fed by the engine's events and read from routes at scrape
@@ -155,7 +136,7 @@ export class Metrics {
   ) {
     if (options.process ?? true) collectDefaultMetrics({ register: this.registry });
     for (const r of source.routes) this.models.set(r.name, new ModelLabels(r.config.models ?? [], r.targets));
-    this.scrapeGauges();
+    registerGauges(this.registry, source);
     source.events.onAttempt(this.onAttempt);
     source.events.onRequest(this.onRequest);
     source.events.onPolicy(this.onPolicy);
@@ -255,158 +236,6 @@ export class Metrics {
     if (e.policy === "rate_limit" && e.to === "benched") this.benches.of(e.route, e.target).inc();
     if (e.policy === "key" && e.to === "disabled") this.keyDisables.of(e.route, e.target).inc();
   };
-
-  /** Gauges read from the routes when scraped. */
-  private scrapeGauges(): void {
-    const source = this.source;
-    const registers = [this.registry];
-    const perTarget = (set: (g: Gauge, r: MetricsRoute, t: Target, now: number) => void) =>
-      function (this: Gauge) {
-        this.reset();
-        const now = Date.now();
-        for (const r of source.routes) for (const t of r.targets) set(this, r, t, now);
-      };
-    new Gauge({
-      name: "loadbalancer_backend_health",
-      help: "1 when the backend (target) may take calls now, 0 when a breaker, bench, disabled key or health check keeps it out",
-      labelNames: ["route", "backend_id", "backend_type"],
-      registers,
-      collect: perTarget((g, r, t, now) =>
-        g.set({ route: r.name, backend_id: t.id, backend_type: t.provider }, r.policies.list.reasons(t, now).length === 0 ? 1 : 0),
-      ),
-    });
-    new Gauge({
-      name: "loadbalancer_backend_response_time_ms",
-      help: "Mean duration of the backend's calls over the last minute, ms (the latency EWMA when it had none)",
-      labelNames: ["route", "backend_id"],
-      registers,
-      collect: perTarget((g, r, t, now) =>
-        g.set({ route: r.name, backend_id: t.id }, t.stats.window.snapshot("1m", now).latency?.mean ?? t.stats.latencyEwmaMs),
-      ),
-    });
-    new Gauge({
-      name: "loadbalancer_backend_error_rate",
-      help: "Share of the backend's calls that failed over the last 5 minutes (0 without calls)",
-      labelNames: ["route", "backend_id"],
-      registers,
-      collect: perTarget((g, r, t, now) => {
-        const s = t.stats.window.snapshot("5m", now);
-        g.set({ route: r.name, backend_id: t.id }, s.requests === 0 ? 0 : s.errors / s.requests);
-      }),
-    });
-    new Gauge({
-      name: "loadbalancer_circuit_breaker_state",
-      help: "The backend's circuit breaker: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled",
-      labelNames: ["route", "backend_id"],
-      registers,
-      collect: perTarget((g, r, t, now) =>
-        g.set({ route: r.name, backend_id: t.id }, BREAKER_STATES[r.policies.breaker.of(t).stats(now).state] ?? 0),
-      ),
-    });
-    new Gauge({
-      name: "loadbalancer_response_quality_score",
-      help: "The backend's quality score (targets[].quality)",
-      labelNames: ["route", "backend_id"],
-      registers,
-      collect: perTarget((g, r, t) => g.set({ route: r.name, backend_id: t.id }, t.quality)),
-    });
-    new Gauge({
-      name: "switchyard_in_flight_requests",
-      help: "Client requests being served now",
-      registers,
-      collect(this: Gauge) {
-        this.set(source.inFlight);
-      },
-    });
-    new Gauge({
-      name: "switchyard_target_in_flight",
-      help: "Attempts in flight to each target now",
-      labelNames: ["route", "target"],
-      registers,
-      collect: perTarget((g, r, t) => g.set({ route: r.name, target: t.id }, t.stats.inFlight)),
-    });
-    new Gauge({
-      name: "switchyard_pool_utilisation",
-      help: "Attempts in flight / limits.max_concurrent, per target with a limit: now, and the mean over the last minute",
-      labelNames: ["route", "target", "window"],
-      registers,
-      collect: perTarget((g, r, t, now) => {
-        if (t.maxConcurrent <= 0) return;
-        g.set({ route: r.name, target: t.id, window: "now" }, t.stats.inFlight / t.maxConcurrent);
-        g.set({ route: r.name, target: t.id, window: "1m" }, t.stats.window.snapshot("1m", now).meanInFlight / t.maxConcurrent);
-      }),
-    });
-    new Gauge({
-      name: "switchyard_queue_depth",
-      help: "Requests waiting in each route's queue now",
-      labelNames: ["route"],
-      registers,
-      collect(this: Gauge) {
-        this.reset();
-        for (const r of source.routes) this.set({ route: r.name }, r.policies.queue.length);
-      },
-    });
-    new Gauge({
-      name: "switchyard_available_targets",
-      help: "Targets of each route that may take calls now",
-      labelNames: ["route"],
-      registers,
-      collect(this: Gauge) {
-        this.reset();
-        const now = Date.now();
-        for (const r of source.routes)
-          this.set({ route: r.name }, r.targets.filter((t) => r.policies.list.reasons(t, now).length === 0).length);
-      },
-    });
-    const windowed = (
-      name: string,
-      help: string,
-      read: (w: WindowedStats, window: (typeof WINDOWS)[number], now: number) => [string, number][],
-    ) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ["route", "target", "window", "stat"],
-        registers,
-        collect(this: Gauge) {
-          this.reset();
-          const now = Date.now();
-          for (const r of source.routes)
-            for (const window of WINDOWS) {
-              for (const [stat, v] of read(r.window, window, now)) this.set({ route: r.name, target: "", window, stat }, v);
-              for (const t of r.targets)
-                for (const [stat, v] of read(t.stats.window, window, now)) this.set({ route: r.name, target: t.id, window, stat }, v);
-            }
-        },
-      });
-    windowed(
-      "switchyard_window_latency_seconds",
-      'Latency over the last 1m / 5m / 1h (HDR histogram): min, mean, p50, p95, p99, max; target "" = the route\'s client requests',
-      (w, window, now) => {
-        const l = w.snapshot(window, now).latency;
-        if (l === null) return [];
-        return [
-          ["min", l.min / 1000],
-          ["mean", l.mean / 1000],
-          ["p50", l.p50 / 1000],
-          ["p95", l.p95 / 1000],
-          ["p99", l.p99 / 1000],
-          ["max", l.max / 1000],
-        ];
-      },
-    );
-    windowed(
-      "switchyard_window_rate",
-      "Over the last 1m / 5m / 1h: rps, success_ratio, failovers, failover_success_ratio",
-      (w, window, now) => {
-        const s = w.snapshot(window, now);
-        const out: [string, number][] = [["rps", s.rps]];
-        if (s.successRate !== null) out.push(["success_ratio", s.successRate]);
-        if (s.failovers > 0) out.push(["failovers", s.failovers], ["failover_success_ratio", s.failoverSuccesses / s.failovers]);
-        return out;
-      },
-    );
-  }
 }
 
 interface AttemptSeries {
