@@ -122,6 +122,12 @@ export const targetSchema = z
      */
     on_unsupported: z.enum(["drop", "reject"], { error: "must be drop or reject" }).default("drop"),
     /**
+     * A streamed chat to an OpenAI-format target asks for usage (`stream_options.include_usage`)
+     * so its cost is known, and the extra usage chunk is kept from a client that did not ask;
+     * false for a server that rejects the field.
+     */
+    stream_usage: z.boolean({ error: "must be true or false" }).default(true),
+    /**
      * REST: the vendor's path. A template (`/v2/quote/{symbol}`, placeholders filled from the
      * client's query parameters) or a map from the client's sub-path to a template.
      */

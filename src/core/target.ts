@@ -53,6 +53,8 @@ export class Target {
   readonly maxConcurrent: number;
   readonly timeouts: ResolvedTimeouts;
   readonly onUnsupported: OnUnsupported;
+  /** Ask an OpenAI-format upstream for usage in streams (stream_usage). */
+  readonly streamUsage: boolean;
   readonly keyMasked: string | null;
   /** Header carrying the key upstream (lower-case name), or "" when the key goes in the query or nowhere. */
   readonly authHeaderName: string;
@@ -89,6 +91,7 @@ export class Target {
     this.maxConcurrent = config.limits.max_concurrent ?? 0;
     this.timeouts = resolveTimeouts(routeTimeouts, config.timeouts);
     this.onUnsupported = config.on_unsupported;
+    this.streamUsage = config.stream_usage;
     this.keyMasked = maskSecret(config.key);
     const auth = config.auth ?? this.adapter.auth;
     const key = config.key ?? "";

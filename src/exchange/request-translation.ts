@@ -37,7 +37,11 @@ export function canonicalRequest(ctx: RequestContext): ChatRequest {
  * dropped is kept in ctx.warnings for x-switchyard-warnings.
  */
 export function translatedBody(ctx: RequestContext, target: Target, model: string): Buffer {
-  const out = DIALECTS[target.wire as Dialect].toUpstreamRequest(canonicalRequest(ctx), { model, onUnsupported: target.onUnsupported });
+  const out = DIALECTS[target.wire as Dialect].toUpstreamRequest(canonicalRequest(ctx), {
+    model,
+    onUnsupported: target.onUnsupported,
+    streamUsage: target.streamUsage,
+  });
   if (out.warnings.length > 0) (ctx.warnings ??= new Map()).set(target.id, out.warnings);
   return Buffer.from(JSON.stringify(out.body));
 }

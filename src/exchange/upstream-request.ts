@@ -80,7 +80,7 @@ function rewriteModel(ctx: RequestContext, target: Target): Buffer {
   const json = ctx.json;
   if (json === undefined) return ctx.body;
   const renamed = target.model !== undefined && target.model !== ctx.model;
-  const askUsage = hidesStreamUsage(ctx);
+  const askUsage = hidesStreamUsage(ctx, target);
   if (!renamed && !askUsage) return ctx.body;
   const body: Record<string, unknown> = { ...json };
   if (renamed) body["model"] = target.model;
@@ -94,10 +94,11 @@ function rewriteModel(ctx: RequestContext, target: Target): Buffer {
 /**
  * A streamed OpenAI chat completion whose client did not ask for usage (stream_options.include_usage):
  * the gateway asks the upstream for it anyway, to know the answer's cost, and leaves the extra
- * usage chunk out of the client's stream, which is then what the client asked for.
+ * usage chunk out of the client's stream, which is then what the client asked for. Not for a
+ * target with `stream_usage: false` (a server that rejects the field).
  */
-export function hidesStreamUsage(ctx: RequestContext): boolean {
-  if (!ctx.stream || ctx.endpoint.kind !== "chat") return false;
+export function hidesStreamUsage(ctx: RequestContext, target: Target): boolean {
+  if (!ctx.stream || ctx.endpoint.kind !== "chat" || !target.streamUsage) return false;
   const asked = ctx.json?.["stream_options"];
   return !(typeof asked === "object" && asked !== null && (asked as { include_usage?: unknown }).include_usage === true);
 }

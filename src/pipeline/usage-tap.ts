@@ -19,7 +19,9 @@ export function usageTapFor(c: Committed, relay: BodyTransform, sse: boolean): B
   const ctx = c.ctx;
   if (ctx.surface === "rest" || c.status < 200 || c.status >= 300 || ctx.method === "HEAD") return relay;
   const dialect = ctx.surface;
-  return sse ? new SseUsageTap(relay, ctx, dialect, dialect === "openai" && hidesStreamUsage(ctx)) : new JsonUsageTap(relay, ctx, dialect);
+  return sse
+    ? new SseUsageTap(relay, ctx, dialect, dialect === "openai" && hidesStreamUsage(ctx, c.target))
+    : new JsonUsageTap(relay, ctx, dialect);
 }
 
 /**

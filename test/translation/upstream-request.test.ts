@@ -167,6 +167,7 @@ const lib = createGateway({
           model: "gemini-2.5-flash",
           key: "g-key-0003",
         },
+        { id: "strict", provider: "openai-compatible", base_url: "http://127.0.0.1:9/v1", stream_usage: false },
       ],
     },
     {
@@ -178,7 +179,7 @@ const lib = createGateway({
   ],
 });
 after(() => lib.close());
-const [oai, ant, gem] = lib.route("mixed")!.targets;
+const [oai, ant, gem, strict] = lib.route("mixed")!.targets;
 
 function ctxFor(kind: EndpointKind, json: Record<string, unknown>, headers: Record<string, string> = {}, query = ""): RequestContext {
   const ctx = new RequestContext("req-1", ENDPOINTS[kind], "POST", headers);
@@ -196,6 +197,19 @@ test("same dialect and no alias: the client's bytes go upstream untouched (no pa
   assert.equal(up.body, ctx.body);
   assert.equal(up.path, "/v1/chat/completions");
   assert.equal(ctx.canonical, undefined);
+});
+
+test("a streamed OpenAI chat asks for usage (for its cost) unless the client did or the target says stream_usage: false", () => {
+  const body = { model: "gpt-4o", stream: true, messages: [{ role: "user", content: "hi" }] };
+  const asked = JSON.parse(buildUpstreamRequest(ctxFor("chat", body), oai!).body!.toString());
+  assert.deepEqual(asked.stream_options, { include_usage: true });
+  assert.deepEqual(asked.messages, body.messages);
+  const strictCtx = ctxFor("chat", body);
+  assert.equal(buildUpstreamRequest(strictCtx, strict!).body, strictCtx.body, "stream_usage: false: the client's bytes as they are");
+  const own = ctxFor("chat", { ...body, stream_options: { include_usage: true } });
+  assert.equal(buildUpstreamRequest(own, oai!).body, own.body, "the client asked already: its bytes as they are");
+  const plain = ctxFor("chat", { ...body, stream: false });
+  assert.equal(buildUpstreamRequest(plain, oai!).body, plain.body, "not streamed: nothing to ask");
 });
 
 test("another dialect: the canonical form is parsed once per request and each target gets its own body and path", () => {
