@@ -88,9 +88,9 @@ export class Observability {
   private startLedger(): void {
     const { usage, store } = this.gateway.config;
     if (!usage.enabled) return;
-    const db = Database.open(store.path ?? ":memory:");
-    this.closers.push(() => db.close());
     const log = this.log;
+    const db = openStore(store.path ?? ":memory:", log);
+    this.closers.push(() => db.close());
     const ledger = (this.ledger = new UsageLedger(db, usage, {
       onError: (err) => log.error({ err, store: db.path }, "usage ledger: writing usage failed; the rows are kept for the next try"),
     }));
@@ -118,5 +118,22 @@ export class Observability {
         this.log.error({ err }, "error while closing observability");
       }
     }
+  }
+}
+
+/**
+ * The store's file, or memory when it cannot be opened (a read-only folder, a broken file): the
+ * gateway keeps serving — usage is not worth an outage — and says loudly that usage counted now
+ * will not survive a restart.
+ */
+function openStore(path: string, log: Logger): Database {
+  try {
+    return Database.open(path);
+  } catch (err) {
+    log.error(
+      { err, store: path },
+      "cannot open the store: usage is kept in memory until the store can be opened (it will not survive a restart)",
+    );
+    return Database.open(":memory:");
   }
 }
