@@ -101,6 +101,18 @@ export class Route {
     if (kept > 0) eligible.length = kept;
   }
 
+  /** Whether a target may take calls now: no policy (breaker, bench, disabled key, health check…) keeps it out. */
+  isAvailable(t: Target, now: number): boolean {
+    return this.policies.list.reasons(t, now).length === 0;
+  }
+
+  /** Targets that may take calls now (status, metrics and alerts count them the same way). */
+  availableTargets(now: number): number {
+    let n = 0;
+    for (const t of this.targets) if (this.isAvailable(t, now)) n++;
+    return n;
+  }
+
   /** One target as status and admin show it: its setup and stats, each policy's view, the strategy's. */
   targetJSON(t: Target, now: number) {
     return { ...t.toJSON(), ...this.policies.list.targetStatus(t, now), strategy_state: this.strategy.targetStatus?.(t) ?? null };
@@ -118,7 +130,7 @@ export class Route {
       strategy_state: this.strategy.status?.() ?? null,
       timeouts: this.timeouts,
       requests: this.requests,
-      available_targets: this.targets.filter((t) => this.policies.list.reasons(t, now).length === 0).length,
+      available_targets: this.availableTargets(now),
       windows: this.window.toJSON(now),
       ...this.policies.toJSON(now),
       targets: this.targets.map((t) => this.targetJSON(t, now)),

@@ -24,7 +24,7 @@ export function registerGauges(registry: Registry, source: MetricsSource): void 
     labelNames: ["route", "backend_id", "backend_type"],
     registers,
     collect: perTarget((g, r, t, now) =>
-      g.set({ route: r.name, backend_id: t.id, backend_type: t.provider }, r.policies.list.reasons(t, now).length === 0 ? 1 : 0),
+      g.set({ route: r.name, backend_id: t.id, backend_type: t.provider }, r.isAvailable(t, now) ? 1 : 0),
     ),
   });
   new Gauge({
@@ -106,8 +106,7 @@ export function registerGauges(registry: Registry, source: MetricsSource): void 
     collect(this: Gauge) {
       this.reset();
       const now = Date.now();
-      for (const r of source.routes)
-        this.set({ route: r.name }, r.targets.filter((t) => r.policies.list.reasons(t, now).length === 0).length);
+      for (const r of source.routes) this.set({ route: r.name }, r.availableTargets(now));
     },
   });
   const windowed = (

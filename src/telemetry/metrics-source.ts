@@ -9,8 +9,10 @@ export interface MetricsRoute {
   readonly window: WindowedStats;
   /** Model names the route's config lists (its `models`, without "*"). */
   readonly config: { readonly models?: readonly string[] | undefined };
+  /** Whether a target may take calls now, and how many may. */
+  isAvailable(t: Target, now: number): boolean;
+  availableTargets(now: number): number;
   readonly policies: {
-    readonly list: { reasons(t: Target, now: number): readonly string[] };
     readonly breaker: { of(t: Target): { stats(now: number): { state: string } } };
     readonly queue: { readonly length: number };
   };

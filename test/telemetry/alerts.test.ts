@@ -45,7 +45,9 @@ class FakeRoute implements AlertRoute {
   readonly targets: { id: string; key: string }[];
   readonly window = new WindowedStats();
   readonly down = new Set<string>();
-  readonly policies = { list: { reasons: (t: { id: string }) => (this.down.has(t.id) ? ["breaker"] : []) } };
+  availableTargets(): number {
+    return this.targets.filter((t) => !this.down.has(t.id)).length;
+  }
 
   constructor(
     readonly name: string,

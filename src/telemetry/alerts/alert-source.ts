@@ -19,6 +19,6 @@ export interface AlertRoute {
   readonly targets: readonly AlertTarget[];
   /** The route's client requests over the last minute, 5 minutes and hour. */
   readonly window: { snapshot(window: WindowName, now?: number): Pick<WindowSnapshot, "requests" | "errors" | "latency"> };
-  /** `reasons(target, now)` is empty when the target is available now. */
-  readonly policies: { readonly list: { reasons(target: AlertTarget, now: number): readonly string[] } };
+  /** Targets that may take calls now. */
+  availableTargets(now: number): number;
 }

@@ -23,8 +23,7 @@ export function observeRoute(rule: AlertRule, route: AlertRoute, now: number): O
 function availability(rule: AlertRule, route: AlertRoute, now: number): Observation | null {
   const total = route.targets.length;
   if (total === 0) return null;
-  let available = 0;
-  for (const t of route.targets) if (route.policies.list.reasons(t, now).length === 0) available++;
+  const available = route.availableTargets(now);
   const share = available / total;
   const threshold = rule.threshold ?? 0;
   const pct = (x: number) => `${Math.round(x * 100)} %`;
