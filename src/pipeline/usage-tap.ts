@@ -1,6 +1,7 @@
 import type { RequestContext } from "../core/request-context.js";
 import type { Committed } from "../engine/committed.js";
 import type { Dialect, Usage } from "../providers/canonical.js";
+import { SseParser } from "../providers/sse.js";
 import { UsageReader } from "../providers/usage-reader.js";
 import { hidesStreamUsage } from "../exchange/upstream-request.js";
 import type { BodyTransform } from "./body-transform.js";
@@ -77,12 +78,9 @@ class SseUsageTap implements BodyTransform {
         kept += event;
         continue;
       }
-      let data = "";
-      for (const line of event.split(/\r?\n/))
-        if (line.startsWith("data:")) data += (data === "" ? "" : "\n") + line.slice(line.charCodeAt(5) === 32 ? 6 : 5);
       let obj: unknown;
       try {
-        obj = JSON.parse(data);
+        obj = JSON.parse(dataOf(event));
       } catch {
         kept += event; // not JSON: the client gets it as it is
         continue;
@@ -94,6 +92,13 @@ class SseUsageTap implements BodyTransform {
     this.ctx.usage = this.reader.usage;
     return dropped ? kept : out;
   }
+}
+
+/** The data of one whole SSE event, read by the project's SSE parser (multi-line data, CR line ends, comments). */
+function dataOf(event: string): string {
+  const parser = new SseParser();
+  const [ev] = parser.push(event);
+  return (ev ?? parser.end()[0])?.data ?? "";
 }
 
 /** OpenAI's last chunk when usage is asked for: no choices, only the usage. */
