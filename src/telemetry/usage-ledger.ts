@@ -86,15 +86,17 @@ class PendingRow {
   ) {}
 }
 
-interface SumColumns {
-  requests: number;
-  errors: number;
-  input_tokens: number;
-  output_tokens: number;
-  cached_input_tokens: number;
-  cache_write_tokens: number;
-  cost_nanos: number;
-}
+/** The summed columns of `usage_hourly`: the one list the query, its totals and its answer follow. */
+const SUM_COLUMNS = [
+  "requests",
+  "errors",
+  "input_tokens",
+  "output_tokens",
+  "cached_input_tokens",
+  "cache_write_tokens",
+  "cost_nanos",
+] as const;
+type SumColumns = Record<(typeof SUM_COLUMNS)[number], number>;
 
 /**
  * Requests, errors, tokens and cost per UTC hour × route × target × model × client key, in the
@@ -249,28 +251,14 @@ export class UsageLedger {
     const toHour = Math.ceil(to / HOUR_MS) * HOUR_MS;
     this.flush();
     const raw = this.statementFor(groupBy).all(fromHour, toHour) as (SumColumns & Record<string, string | number>)[];
-    const totals: SumColumns = {
-      requests: 0,
-      errors: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cached_input_tokens: 0,
-      cache_write_tokens: 0,
-      cost_nanos: 0,
-    };
+    const totals = Object.fromEntries(SUM_COLUMNS.map((c) => [c, 0])) as SumColumns;
     const rows = raw.map((r) => {
       const row: Partial<Record<UsageDimension, string>> = {};
       for (const d of groupBy) {
         const v = r[d];
         row[d] = d === "hour" ? iso(Number(v)) : d === "day" ? iso(Number(v)).slice(0, 10) : String(v);
       }
-      totals.requests += r.requests;
-      totals.errors += r.errors;
-      totals.input_tokens += r.input_tokens;
-      totals.output_tokens += r.output_tokens;
-      totals.cached_input_tokens += r.cached_input_tokens;
-      totals.cache_write_tokens += r.cache_write_tokens;
-      totals.cost_nanos += r.cost_nanos;
+      for (const c of SUM_COLUMNS) totals[c] += r[c];
       return { ...row, ...sums(r) };
     });
     return { from: iso(fromHour), to: iso(toHour), group_by: groupBy, rows, totals: sums(totals) };
@@ -334,15 +322,7 @@ export class UsageLedger {
     let stmt = this.queries.get(cacheKey);
     if (stmt === undefined) {
       const dims = groupBy.map((d) => `${DIMENSION_SQL[d]} AS ${d}`);
-      const sumCols = [
-        "requests",
-        "errors",
-        "input_tokens",
-        "output_tokens",
-        "cached_input_tokens",
-        "cache_write_tokens",
-        "cost_nanos",
-      ].map((c) => `SUM(${c}) AS ${c}`);
+      const sumCols = SUM_COLUMNS.map((c) => `SUM(${c}) AS ${c}`);
       const grouping = groupBy.length > 0 ? ` GROUP BY ${groupBy.join(", ")} ORDER BY ${groupBy.join(", ")}` : "";
       const sql = `SELECT ${[...dims, ...sumCols].join(", ")} FROM usage_hourly WHERE hour >= ? AND hour < ?${grouping}`;
       stmt = this.db.handle.prepare(sql);
