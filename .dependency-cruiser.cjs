@@ -3,7 +3,7 @@
  * (and itself), so dependencies run downward and nothing low knows the engine. No cycles at all.
  *
  *   cli, index, demo                 the top: may import anything
- *   server  ─► admin ─► pipeline ─► engine ─► exchange ─► core ─► state
+ *   server  ─► admin ─► control ─► pipeline ─► engine ─► exchange ─► core ─► state
  *                                       └──► balancer ──┘     └─► config ─► providers ─► errors
  *                                       └──► resilience ─┘
  *   telemetry (subscribes to core's events)      simulator (an independent oracle: imports nothing)
@@ -21,8 +21,9 @@ const ROOMS = {
   exchange: ["core", "providers", "config", ...LEAF],
   engine: ["core", "balancer", "resilience", "exchange", "providers", "config", "state", ...LEAF],
   pipeline: ["engine", "exchange", "resilience", "core", "providers", "config", ...LEAF],
-  admin: ["pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
-  server: ["admin", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
+  control: ["pipeline", "engine", "core", "providers", "config", "state", ...LEAF],
+  admin: ["control", "pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
+  server: ["admin", "control", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
   telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],
 };

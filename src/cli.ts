@@ -8,6 +8,7 @@ import { resolveConfig } from "./config/resolve.js";
 import { maskConfig } from "./config/mask.js";
 import { VERSION } from "./version.js";
 import { createGateway, startServer } from "./index.js";
+import { type ConfigSource, fileSource, fixedSource } from "./control/config-source.js";
 import { createLogger } from "./telemetry/logger.js";
 import { startDemo, demoBanner } from "./demo.js";
 import { registerSimulateCommand } from "./simulator/cli.js";
@@ -28,16 +29,19 @@ program
   .option("-H, --host <host>", "listen address (overrides server.host)")
   .action(async (opts: { config?: string; demo?: boolean; port?: number; host?: string }) => {
     let config: Config;
+    let source: ConfigSource;
     let stopDemo: (() => Promise<void>) | undefined;
     try {
       if (opts.demo) {
         const demo = await startDemo({ port: opts.port, host: opts.host });
         config = demo.config;
         stopDemo = demo.close;
+        source = fixedSource(config, "demo");
       } else {
         const resolved = resolveConfig(opts.config);
         config = resolved.config;
         await loadResponseMappers(config, configDir(resolved.source));
+        source = resolved.file ? fileSource(resolved.source) : fixedSource(config, resolved.source);
       }
     } catch (err) {
       await stopDemo?.();
@@ -47,7 +51,12 @@ program
     const log = createLogger(config.log.level);
     let server;
     try {
-      server = await startServer(gateway, { port: opts.port ?? config.server.port, host: opts.host ?? config.server.host, logger: log });
+      server = await startServer(gateway, {
+        port: opts.port ?? config.server.port,
+        host: opts.host ?? config.server.host,
+        logger: log,
+        source,
+      });
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
       // A listener that cannot bind (the main one, or metrics.port) names its own address; anything else (the store) says why.
@@ -80,6 +89,8 @@ program
       log.flush();
       setImmediate(() => process.exit(0));
     };
+    const control = server.control;
+    process.on("SIGHUP", () => void control?.reload("SIGHUP"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
   });

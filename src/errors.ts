@@ -17,6 +17,12 @@ export const ERRORS = {
   unknown_route: { status: 404, type: "not_found_error", hint: "No route serves this method and path." },
   unknown_model: { status: 404, type: "not_found_error", hint: "No route serves this model on this surface." },
   unknown_target: { status: 404, type: "not_found_error", hint: "The route has no target with this id (admin)." },
+  invalid_config: {
+    status: 400,
+    type: "invalid_request_error",
+    hint: "A config change (reload, admin change) does not validate; `errors` names each field. Nothing changed.",
+  },
+  target_exists: { status: 409, type: "invalid_request_error", hint: "The route already has a target with this id (admin)." },
   unknown_action: { status: 404, type: "not_found_error", hint: "No policy of the target answers this admin action." },
   method_not_allowed: { status: 405, type: "invalid_request_error", hint: "The path exists but not for this method." },
   body_too_large: { status: 413, type: "invalid_request_error", hint: "The body is over server.max_body_bytes." },

@@ -12,10 +12,15 @@ import { parseConfig } from "./config/load.js";
 import { SwitchyardServer } from "./server/server.js";
 import { createLogger, logAttemptFailures, logInternalErrors, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
 import { Observability } from "./telemetry/observability.js";
+import { ControlPlane } from "./control/control-plane.js";
+import { type ConfigSource, fileSource, fixedSource, watchFile } from "./control/config-source.js";
+import { adminEndpoints } from "./admin/admin-api.js";
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
 export { Observability } from "./telemetry/observability.js";
+export { ControlPlane, type ReloadResult } from "./control/control-plane.js";
+export { type ConfigSource, fileSource, fixedSource } from "./control/config-source.js";
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from "./errors.js";
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load.js";
 export { configFromEnv } from "./config/env.js";
@@ -47,7 +52,7 @@ export function createGateway(config: ConfigInput | Config, options: EngineOptio
  */
 export async function startServer(
   gateway: Gateway,
-  options: { port?: number; host?: string; logger?: Logger } = {},
+  options: { port?: number; host?: string; logger?: Logger; source?: ConfigSource } = {},
 ): Promise<SwitchyardServer> {
   const log = options.logger ?? createLogger(gateway.config.log.level);
   if (gateway.config.log.access) logRequests(gateway.events, log);
@@ -55,8 +60,15 @@ export async function startServer(
   logPolicyEvents(gateway.events, log);
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
-  const server = new SwitchyardServer(gateway, log, observability.endpoints);
+  const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
+  const server = new SwitchyardServer(gateway, log, [...adminEndpoints(control), ...observability.endpoints]);
+  server.control = control;
   server.onClose(() => observability.close());
+  const source = control.source;
+  if (gateway.config.reload.watch && source.file !== undefined) {
+    const stop = watchFile(source.file, gateway.config.reload.debounce_ms, () => void control.reload("file watch"));
+    server.onClose(() => Promise.resolve(stop()));
+  }
   try {
     await server.listen(options.port ?? gateway.config.server.port, options.host ?? gateway.config.server.host);
   } catch (err) {

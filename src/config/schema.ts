@@ -92,7 +92,8 @@ export const costSchema = z
   });
 export type CostConfig = z.output<typeof costSchema>;
 
-export const targetSchema = z
+/** A target's fields as written (before the cross-field checks): what an admin patch may set. */
+export const targetFields = z
   .object({
     id: nonEmpty("target id"),
     provider: z.enum(PROVIDER_NAMES, { error: `must be one of ${PROVIDER_NAMES.join(", ")}` }),
@@ -148,7 +149,9 @@ export const targetSchema = z
     breaker: overrideOf(breakerSchema).optional(),
     health_check: overrideOf(healthCheckSchema).optional(),
   })
-  .strict()
+  .strict();
+
+export const targetSchema = targetFields
   .superRefine((t, ctx) => {
     if (t.provider !== "rest")
       for (const field of ["path", "params", "response_mapper"] as const)
@@ -235,6 +238,16 @@ export const configSchema = z
     usage: usageSchema.prefault({}),
     tracing: tracingSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
+    /** How the running gateway takes a changed config (SIGHUP and POST /admin/reload always work). */
+    reload: z
+      .object({
+        /** Reload when the config file changes. */
+        watch: z.boolean({ error: "must be true or false" }).default(false),
+        /** Wait this long after the last change to the file before reading it (editors write in steps). */
+        debounce_ms: nonNegative().default(300),
+      })
+      .strict()
+      .default({ watch: false, debounce_ms: 300 }),
     upstream: z
       .object({
         /** Max connections per upstream origin. */

@@ -54,6 +54,18 @@ export type PolicyListener = (event: PolicyEvent) => void;
 /** A bug met while serving a request: the client got 500 internal_error with this request id. */
 export type InternalErrorListener = (err: unknown, requestId: string) => void;
 
+/** The routes were replaced (a reload, an admin change): what changed, by `route/target`. */
+export interface TopologyEvent {
+  readonly version: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly replaced: readonly string[];
+  readonly updated: readonly string[];
+  readonly routesAdded: readonly string[];
+  readonly routesRemoved: readonly string[];
+}
+export type TopologyListener = (event: TopologyEvent) => void;
+
 /**
  * What the data plane tells observers. Costs one length check when nobody listens; the core
  * never imports a logger or metrics library, they subscribe here.
@@ -63,6 +75,7 @@ export class GatewayEvents {
   private readonly requestListeners: RequestListener[] = [];
   private readonly policyListeners: PolicyListener[] = [];
   private readonly internalErrorListeners: InternalErrorListener[] = [];
+  private readonly topologyListeners: TopologyListener[] = [];
 
   get hasAttemptListeners(): boolean {
     return this.attemptListeners.length > 0;
@@ -84,6 +97,10 @@ export class GatewayEvents {
     this.internalErrorListeners.push(fn);
   }
 
+  onTopology(fn: TopologyListener): void {
+    this.topologyListeners.push(fn);
+  }
+
   attempt(attempt: AttemptRecord, ctx: RequestContext): void {
     for (const fn of this.attemptListeners) fn(attempt, ctx);
   }
@@ -92,6 +109,9 @@ export class GatewayEvents {
   }
   policy(event: PolicyEvent): void {
     for (const fn of this.policyListeners) fn(event);
+  }
+  topology(event: TopologyEvent): void {
+    for (const fn of this.topologyListeners) fn(event);
   }
   internalError(err: unknown, requestId: string): void {
     for (const fn of this.internalErrorListeners) fn(err, requestId);

@@ -57,6 +57,17 @@ export class TargetStats {
     }
   }
 
+  /** Zeroes the counters and windows (an operator's stats reset); calls in flight stay counted. */
+  reset(now = Date.now()): void {
+    this.requests = this.successes = this.failures = 0;
+    this.latencyEwmaMs = this.lastLatencyMs = 0;
+    this.lastUsedAt = this.lastFailureAt = 0;
+    this.lastOutcome = "";
+    this.lastFailureDetail = "";
+    for (const k of Object.keys(this.byOutcome) as OutcomeKind[]) this.byOutcome[k] = 0;
+    this.window.reset(now);
+  }
+
   toJSON() {
     return {
       in_flight: this.inFlight,

@@ -63,7 +63,9 @@ export class Target {
   readonly headers: Readonly<Record<string, string>>;
   /** The adapter's headers the target does not set (anthropic-version): sent unless the client sent its own. */
   readonly defaultHeaders: Readonly<Record<string, string>>;
-  readonly stats = new TargetStats();
+  readonly stats: TargetStats;
+  /** Removed from the gateway by a reload: takes no new attempts while its calls in flight finish. */
+  retired = false;
   /** The target's configured price, else its fixed model's listed one; undefined: it depends on the client's model. */
   private readonly fixedPrice: Price | null | undefined;
   private readonly pricesByModel = new Map<string, Price | null>();
@@ -74,7 +76,10 @@ export class Target {
     /** Position in the route's pool; strategies may index arrays by it. */
     readonly index: number,
     routeTimeouts: ResolvedTimeouts,
+    /** The stats of the same target in the previous generation (a reload), to carry on with. */
+    stats: TargetStats = new TargetStats(),
   ) {
+    this.stats = stats;
     this.id = config.id;
     this.routeName = routeName;
     this.provider = config.provider;

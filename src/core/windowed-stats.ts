@@ -99,6 +99,13 @@ class Level {
     this.cur = next;
     return next;
   }
+
+  /** Forgets every slot (an operator's stats reset). */
+  clear(): void {
+    this.free.push(...this.ring);
+    this.ring.length = 0;
+    this.cur.reset(-1);
+  }
 }
 
 /**
@@ -140,6 +147,15 @@ export class WindowedStats {
       s.queueMsSum += queueMs;
       if (queueMs > s.queueMsMax) s.queueMsMax = queueMs;
     }
+  }
+
+  /** Forgets every window (an operator's stats reset); in-flight time counts on from now. */
+  reset(now = Date.now()): void {
+    this.l0.clear();
+    this.l1.clear();
+    this.l2.clear();
+    this.cache.clear();
+    this.lastChange = this.lastChange > 0 ? now : 0;
   }
 
   /** The number in flight is about to change from `before`: credits the time it held. */

@@ -1,13 +1,13 @@
 import type { Config } from "../config/schema.js";
 import { GatewayEvents } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
-import { resolveTimeouts } from "../core/target.js";
 import { MemoryStore } from "../state/memory-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { runAttempts } from "./attempt-loop.js";
 import type { Committed } from "./committed.js";
-import { Route } from "./route.js";
-import { RouteTable } from "./route-table.js";
+import type { Route } from "./route.js";
+import type { RouteTable } from "./route-table.js";
+import { Topology, type TopologyChange } from "./topology.js";
 import { type DispatcherFactory, Upstreams } from "./upstreams.js";
 
 export interface EngineOptions {
@@ -23,8 +23,8 @@ export interface EngineOptions {
  * fronts (the HTTP server, the library) reach it through the request pipeline.
  */
 export class Engine {
-  readonly routes: readonly Route[];
-  readonly table: RouteTable;
+  /** The routes now: replaced whole by apply(), so a request sees one generation throughout. */
+  private current: Topology;
   readonly upstreams: Upstreams;
   readonly events = new GatewayEvents();
   readonly store: StateStore;
@@ -37,29 +37,87 @@ export class Engine {
   draining = false;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  private started = false;
 
-  constructor(
-    readonly config: Config,
-    options: EngineOptions = {},
-  ) {
+  constructor(config: Config, options: EngineOptions = {}) {
     this.store = options.store ?? new MemoryStore();
-    const defaults = resolveTimeouts(config.timeouts);
-    this.routes = config.routes.map((r, i) => new Route(r, i, defaults, this.events, this.store));
-    this.table = new RouteTable(this.routes);
+    this.current = new Topology(config, 1, this.events, this.store);
     this.upstreams = new Upstreams(
       { connections: config.upstream.connections, keepAliveMs: config.upstream.keep_alive_ms },
       options.dispatcherFor,
     );
   }
 
+  get config(): Config {
+    return this.current.config;
+  }
+
+  get routes(): readonly Route[] {
+    return this.current.routes;
+  }
+
+  get table(): RouteTable {
+    return this.current.table;
+  }
+
+  /** The generation of the routes: 1 at start, one more at each apply(). */
+  get version(): number {
+    return this.current.version;
+  }
+
   route(name: string): Route | undefined {
-    return this.routes.find((r) => r.name === name);
+    return this.current.route(name);
+  }
+
+  /**
+   * Swaps in the routes of a new config (validated by the caller) in one step. Requests in flight
+   * finish on what they started with; a target whose route, id and base URL are unchanged keeps
+   * its breaker, stats, benches and disabled state; removed targets take no new attempts, and a
+   * pool no target calls any more closes once its calls in flight end. Throws a ConfigError (a
+   * strategy's options) before anything changed.
+   */
+  apply(config: Config): TopologyChange {
+    const previous = this.current;
+    const next = new Topology(config, previous.version + 1, this.events, this.store, previous);
+    this.current = next;
+    const change = next.diff(previous, this.store);
+    for (const r of previous.routes) void r.policies.stop();
+    if (this.started) for (const r of next.routes) r.policies.start();
+    this.upstreams.retain(next.origins());
+    this.events.topology(change);
+    return change;
   }
 
   /** Runs the attempt loop for a prepared request; the pipeline delivers the committed answer. */
   serve(route: Route, ctx: RequestContext): Promise<Committed> {
     route.requests++;
     return runAttempts(route, ctx, this.upstreams, this.events);
+  }
+
+  /**
+   * Zeroes the statistics (counters, windows, latency averages) of every route, of one route, or
+   * of one target; policy state (breakers, benches, disabled keys) is untouched. Returns how many
+   * targets were reset; 0 when the route or target is unknown.
+   */
+  resetStats(routeName?: string, targetId?: string): number {
+    const now = Date.now();
+    let n = 0;
+    if (routeName === undefined) {
+      this.requests = this.errors = 0;
+    }
+    for (const r of this.routes) {
+      if (routeName !== undefined && r.name !== routeName) continue;
+      if (targetId === undefined) {
+        r.requests = 0;
+        r.window.reset(now);
+      }
+      for (const t of r.targets) {
+        if (targetId !== undefined && t.id !== targetId) continue;
+        t.stats.reset(now);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** A client request starts (the pipeline's first step). */
@@ -102,6 +160,7 @@ export class Engine {
 
   /** Starts background work: health checks, probes of disabled keys and open breakers. */
   start(): void {
+    this.started = true;
     for (const r of this.routes) r.policies.start();
   }
 

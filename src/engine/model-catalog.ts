@@ -28,11 +28,13 @@ export class ModelCatalog {
   private readonly cache = new WeakMap<Target, CachedList>();
   private readonly fetching = new WeakMap<Target, Promise<readonly string[]>>();
 
-  constructor(private readonly table: RouteTable) {}
+  /** The route table now (a reload replaces it). */
+  constructor(private readonly table: () => RouteTable) {}
 
   async list(surface: Surface, prefix: string): Promise<ListedModel[]> {
-    const out = this.table.models(surface, prefix);
-    const wildcard = this.table.wildcard(surface, prefix);
+    const table = this.table();
+    const out = table.models(surface, prefix);
+    const wildcard = table.wildcard(surface, prefix);
     if (wildcard === undefined) return out;
     const seen = new Set(out.map((m) => m.id));
     const lists = await Promise.all(wildcard.targets.map((t) => this.modelsOf(t)));

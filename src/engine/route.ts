@@ -1,5 +1,5 @@
 import { WindowedStats } from "../core/windowed-stats.js";
-import type { RouteConfig, Surface } from "../config/schema.js";
+import type { RouteConfig, Surface, TargetConfig } from "../config/schema.js";
 import type { Strategy } from "../balancer/strategy.js";
 import { STRATEGY_FACTORIES } from "../balancer/index.js";
 import { RoundRobin } from "../balancer/round-robin.js";
@@ -30,7 +30,7 @@ export class Route {
   private readonly scratch: Target[] = [];
   requests = 0;
   /** The last minute, 5 minutes and hour of this route's client requests. */
-  readonly window = new WindowedStats();
+  readonly window: WindowedStats = new WindowedStats();
 
   constructor(
     readonly config: RouteConfig,
@@ -38,11 +38,17 @@ export class Route {
     defaults: ResolvedTimeouts,
     events: GatewayEvents,
     store: StateStore,
+    /** This route in the previous generation (a reload): its stats and those of its kept targets carry over. */
+    previous?: Route,
   ) {
     this.name = config.name;
     this.surface = config.surface;
     this.timeouts = resolveTimeouts(defaults, config.timeouts);
-    this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts));
+    this.targets = config.targets.map((t, i) => new Target(t, config.name, i, this.timeouts, previous?.predecessorOf(t)?.stats));
+    if (previous !== undefined) {
+      this.window = previous.window;
+      this.requests = previous.requests;
+    }
     this.maxAttempts = config.retry.attempts;
     this.translates = this.surface !== "rest" && this.targets.some((t) => t.wire !== this.surface);
     this.policies = new RoutePolicies(config, this.targets, store, events);
@@ -55,7 +61,7 @@ export class Route {
   /** Is the target eligible for this request now (every policy lets it, and the request can be built for it)? */
   private usable(t: Target, ctx: RequestContext, now: number): boolean {
     const unservable = ctx.unservable;
-    return this.policies.list.isEligible(t, now) && !(unservable !== null && unservable.has(t.id));
+    return !t.retired && this.policies.list.isEligible(t, now) && !(unservable !== null && unservable.has(t.id));
   }
 
   /**
@@ -99,6 +105,12 @@ export class Route {
       if (f >= 1 || Math.random() < f) eligible[kept++] = t;
     }
     if (kept > 0) eligible.length = kept;
+  }
+
+  /** This route's target with the same id and base URL as `config` (a reload keeps its identity), if any. */
+  predecessorOf(config: TargetConfig): Target | undefined {
+    const t = this.targets.find((o) => o.id === config.id);
+    return t !== undefined && t.config.base_url === config.base_url ? t : undefined;
   }
 
   /** Whether a target may take calls now: no policy (breaker, bench, disabled key, health check…) keeps it out. */

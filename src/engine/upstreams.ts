@@ -51,6 +51,18 @@ export class Upstreams {
     return pool;
   }
 
+  /**
+   * Closes the pools of origins no target calls any more (a reload removed them): undici's close
+   * lets their requests in flight finish first.
+   */
+  retain(origins: ReadonlySet<string>): void {
+    for (const [key, pool] of this.pools) {
+      if (origins.has(key.slice(0, key.lastIndexOf("|")))) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => {});
+    }
+  }
+
   /** Closes every dispatcher: waits for running requests up to `graceMs`, then destroys what is left. */
   async close(graceMs = 0): Promise<void> {
     const pools = [...this.pools.values()];

@@ -18,13 +18,15 @@ export class Gateway {
   readonly pipeline: Pipeline;
   private readonly catalog: ModelCatalog;
 
-  constructor(
-    readonly config: Config,
-    options: EngineOptions = {},
-  ) {
+  constructor(config: Config, options: EngineOptions = {}) {
     this.engine = new Engine(config, options);
     this.pipeline = new Pipeline(this.engine);
-    this.catalog = new ModelCatalog(this.engine.table);
+    this.catalog = new ModelCatalog(() => this.engine.table);
+  }
+
+  /** The config running now (a reload replaces it). */
+  get config(): Config {
+    return this.engine.config;
   }
 
   get events(): GatewayEvents {

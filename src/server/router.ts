@@ -6,9 +6,7 @@ import type { OperatorEndpoint } from "../core/operator-endpoint.js";
 
 export type Match =
   | { readonly kind: "healthz" }
-  | { readonly kind: "status" }
-  | { readonly kind: "operator"; readonly endpoint: OperatorEndpoint }
-  | { readonly kind: "target_action"; readonly route: string; readonly target: string; readonly action: string }
+  | { readonly kind: "operator"; readonly endpoint: OperatorEndpoint; readonly params: Readonly<Record<string, string>> }
   | { readonly kind: "models"; readonly surface: Surface; readonly prefix: string }
   | { readonly kind: "llm"; readonly endpoint: Endpoint; readonly prefix: string }
   | { readonly kind: "gemini"; readonly endpoint: Endpoint; readonly prefix: string; readonly model: string }
@@ -17,7 +15,15 @@ export type Match =
   | { readonly kind: "none"; readonly surface: Surface }
   | { readonly kind: "malformed"; readonly surface: Surface; readonly detail: string };
 
-const TARGET_ACTION = /^\/admin\/routes\/([^/]+)\/targets\/([^/]+)\/([a-z-]+)$/;
+/** An operator path with `{name}` segments, split once. */
+interface PathPattern {
+  /** Each segment: a literal, or null for a `{name}` one. */
+  readonly segments: readonly (string | null)[];
+  readonly names: readonly string[];
+  readonly byMethod: Map<string, OperatorEndpoint>;
+}
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
 
 /**
@@ -29,15 +35,15 @@ export class Router {
   private readonly exact = new Map<string, Map<string, Match>>();
   private readonly pathMethods = new Map<string, string[]>();
   private readonly geminiPrefixes: string[];
+  private readonly patterns: PathPattern[] = [];
 
   constructor(
     private readonly table: RouteTable,
-    private readonly adminEnabled: boolean,
+    adminEnabled: boolean,
     operators: readonly OperatorEndpoint[] = [],
   ) {
     this.add("GET", "/healthz", { kind: "healthz" });
-    if (adminEnabled) this.add("GET", "/admin/status", { kind: "status" });
-    for (const e of operators) if (adminEnabled || !e.admin) this.add(e.method, e.path, { kind: "operator", endpoint: e });
+    for (const e of operators) if (adminEnabled || !e.admin) this.addOperator(e);
     const prefixes = [...table.llmPrefixes];
     if (!prefixes.includes("")) prefixes.push("");
     for (const p of prefixes) {
@@ -59,25 +65,52 @@ export class Router {
     this.pathMethods.set(path, methods);
   }
 
+  private addOperator(e: OperatorEndpoint): void {
+    if (!e.path.includes("{")) {
+      this.add(e.method, e.path, { kind: "operator", endpoint: e, params: NO_PARAMS });
+      return;
+    }
+    const parts = e.path.split("/");
+    const segments = parts.map((p) => (p.startsWith("{") && p.endsWith("}") ? null : p));
+    const key = segments.map((s) => s ?? "{}").join("/");
+    let pattern = this.patterns.find((p) => p.segments.map((s) => s ?? "{}").join("/") === key);
+    if (pattern === undefined) {
+      pattern = { segments, names: parts.filter((p) => p.startsWith("{")).map((p) => p.slice(1, -1)), byMethod: new Map() };
+      this.patterns.push(pattern);
+    }
+    pattern.byMethod.set(e.method, e);
+  }
+
+  /** An operator path with `{name}` segments (few; only asked when no exact path matched). */
+  private matchPattern(method: string, path: string): Match | undefined {
+    if (this.patterns.length === 0) return undefined;
+    const parts = path.split("/");
+    let allow: string[] | undefined;
+    for (const p of this.patterns) {
+      if (p.segments.length !== parts.length || !fits(p, parts)) continue;
+      const endpoint = p.byMethod.get(method);
+      if (endpoint === undefined) {
+        (allow ??= []).push(...p.byMethod.keys());
+        continue;
+      }
+      const params: Record<string, string> = {};
+      let n = 0;
+      for (let i = 0; i < parts.length; i++) {
+        if (p.segments[i] !== null) continue;
+        const v = decode(parts[i] as string);
+        if (v === null) return MALFORMED_ADMIN;
+        params[p.names[n++] as string] = v;
+      }
+      return { kind: "operator", endpoint, params };
+    }
+    return allow === undefined ? undefined : { kind: "method_not_allowed", surface: "rest", allow: [...new Set(allow)].join(", ") };
+  }
+
   match(method: string, path: string): Match {
     const hit = this.exact.get(method)?.get(path);
     if (hit !== undefined) return hit;
-    if (this.adminEnabled && path.startsWith("/admin/routes/")) {
-      const m = TARGET_ACTION.exec(path);
-      if (m !== null) {
-        if (method !== "POST") return { kind: "method_not_allowed", surface: "rest", allow: "POST" };
-        // The pattern's three groups are not optional: they are set whenever it matches.
-        const route = m[1];
-        const target = m[2];
-        const action = m[3];
-        if (route !== undefined && target !== undefined && action !== undefined) {
-          const r = decode(route);
-          const t = decode(target);
-          if (r === null || t === null) return MALFORMED_ADMIN;
-          return { kind: "target_action", route: r, target: t, action };
-        }
-      }
-    }
+    const operator = this.matchPattern(method, path);
+    if (operator !== undefined) return operator;
     // Only a Gemini path (…/v1beta/models/<model>:<method>) is worth the pattern.
     if (path.includes("/v1beta/models/"))
       for (const p of this.geminiPrefixes) {
@@ -102,6 +135,16 @@ export class Router {
     if (methods !== undefined) return { kind: "method_not_allowed", surface, allow: methods.join(", ") };
     return { kind: "none", surface };
   }
+}
+
+/** Do a path's segments fit a pattern's (literals equal, `{name}` segments not empty)? */
+function fits(p: PathPattern, parts: readonly string[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const want = p.segments[i];
+    const got = parts[i] as string;
+    if (want === null ? got === "" : want !== got) return false;
+  }
+  return true;
 }
 
 /** Best guess of the client's dialect from a path, for errors on paths no route serves. */

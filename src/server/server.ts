@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { timingSafeEqual } from "node:crypto";
-import { runTargetAction } from "../admin/target-actions.js";
 import { GatewayError, internalError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
@@ -14,6 +13,11 @@ import { sendJson } from "./json-response.js";
 import { HttpSink } from "./http-sink.js";
 import { requestIdOf } from "../pipeline/request-id.js";
 import type { OperatorEndpoint } from "../core/operator-endpoint.js";
+import { serveOperator } from "./operator-response.js";
+import type { ControlPlane } from "../control/control-plane.js";
+
+/** An admin body is a target or a patch: a megabyte is far more than any needs. */
+const ADMIN_BODY_LIMIT = 1024 * 1024;
 
 export interface ServerLogger {
   error(obj: object, msg: string): void;
@@ -27,17 +31,22 @@ export interface ServerLogger {
  */
 export class SwitchyardServer {
   readonly http: Server;
-  private readonly router: Router;
+  private router: Router;
+  /** The route generation the router was compiled for: a reload compiles it again. */
+  private routerVersion: number;
   private draining = false;
   private readonly closers: (() => Promise<void>)[] = [];
+  /** What changes this gateway at run time (reload, admin changes), when startServer made one. */
+  control: ControlPlane | undefined = undefined;
 
   constructor(
     readonly gateway: Gateway,
     private readonly log: ServerLogger,
-    /** Paths answered for features above the engine (metrics, usage). */
-    operators: readonly OperatorEndpoint[] = [],
+    /** Paths answered for features above the engine (admin API, metrics, usage, dashboard). */
+    private readonly operators: readonly OperatorEndpoint[] = [],
   ) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled, operators);
+    this.routerVersion = gateway.engine.version;
     this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
       let pending: Promise<void> | void;
       try {
@@ -77,24 +86,13 @@ export class SwitchyardServer {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    if (this.routerVersion !== this.gateway.engine.version) this.compileRouter();
     const match = this.router.match(req.method ?? "GET", path);
     switch (match.kind) {
       case "healthz":
         return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? "draining" : "ok" }, requestId);
-      case "status":
-      case "target_action":
-        req.resume();
-        try {
-          this.checkAdmin(req);
-          const body =
-            match.kind === "status" ? this.gateway.status() : runTargetAction(this.gateway, match.route, match.target, match.action);
-          return sendJson(res, 200, body, requestId);
-        } catch (err) {
-          return this.fail(res, "rest", err, requestId);
-        }
       case "operator":
-        req.resume();
-        return this.operator(req, res, match.endpoint, q === -1 ? "" : url.slice(q + 1), requestId);
+        return this.operator(req, res, match.endpoint, match.params, q === -1 ? "" : url.slice(q + 1), requestId);
       case "models":
         return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
       case "malformed":
@@ -128,18 +126,24 @@ export class SwitchyardServer {
 
   private readonly isDraining = (): boolean => this.draining;
 
+  /** The routes changed (a reload): the router is compiled again for them, once. */
+  private compileRouter(): void {
+    this.routerVersion = this.gateway.engine.version;
+    this.router = new Router(this.gateway.table, this.gateway.config.admin.enabled, this.operators);
+  }
+
   /** An operator endpoint's answer (admin ones behind the admin token); its errors in the REST dialect. */
-  private async operator(req: IncomingMessage, res: ServerResponse, e: OperatorEndpoint, query: string, requestId: string): Promise<void> {
+  private async operator(
+    req: IncomingMessage,
+    res: ServerResponse,
+    e: OperatorEndpoint,
+    params: Readonly<Record<string, string>>,
+    query: string,
+    requestId: string,
+  ): Promise<void> {
     try {
       if (e.admin) this.checkAdmin(req);
-      const answer = await e.handle(new URLSearchParams(query));
-      res.writeHead(answer.status ?? 200, {
-        "content-type": answer.contentType,
-        "content-length": Buffer.byteLength(answer.body),
-        "x-request-id": requestId,
-        "cache-control": "no-store",
-      });
-      res.end(answer.body);
+      await serveOperator(req, res, e, params, query, requestId, ADMIN_BODY_LIMIT);
     } catch (err) {
       this.fail(res, "rest", err, requestId);
     }
@@ -150,7 +154,7 @@ export class SwitchyardServer {
     this.closers.push(fn);
   }
 
-  /** With admin.token set, admin endpoints need `Authorization: Bearer <token>`. */
+  /** With admin.token set (the token running now: a reload may change it), admin endpoints need `Authorization: Bearer <token>`. */
   private checkAdmin(req: IncomingMessage): void {
     const token = this.gateway.config.admin.token;
     if (token === undefined) return;

@@ -27,6 +27,12 @@ export class MemoryStore implements StateStore {
     return next;
   }
 
+  forgetTarget(route: string, target: string): void {
+    const suffix = `/${route}/${target}`;
+    for (const key of this.cells.keys())
+      if (key.endsWith(suffix) && key.indexOf("/") === key.length - suffix.length) this.cells.delete(key);
+  }
+
   onRemoteChange(): void {
     // Nothing changes this process's state but this process.
   }

@@ -18,6 +18,11 @@ export interface StateStore {
   cell<S>(key: string, initial: S): StateCell<S>;
   /** Applies an operation to a cell atomically and returns the state after it. */
   apply<S, A>(cell: StateCell<S>, op: StateOp<S, A>, arg: A, now: number): S;
+  /**
+   * Drops every cell of one target (keys `<policy>/<route>/<target>`): it was removed, or now
+   * points at another upstream, so what was learnt about it no longer holds.
+   */
+  forgetTarget(route: string, target: string): void;
   /** Called with the key of a cell changed by someone else (another process); never by memory. */
   onRemoteChange(listener: (key: string) => void): void;
   close(): Promise<void>;

@@ -27,7 +27,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly models = new Map<string, ModelLabels>();
   /** By target, the series its last attempt went to (reused while status, method and outcome repeat). */
-  private readonly lastAttempt = new Map<Target, AttemptSeries>();
+  private readonly lastAttempt = new WeakMap<Target, AttemptSeries>();
   /** By route, its request series, and by target the token series of the model it last answered for. */
   private readonly routeSeries = new Map<string, RouteSeries>();
 
@@ -135,11 +135,19 @@ export class Metrics {
     options: { process?: boolean } = {},
   ) {
     if (options.process ?? true) collectDefaultMetrics({ register: this.registry });
-    for (const r of source.routes) this.models.set(r.name, new ModelLabels(r.config.models ?? [], r.targets));
+    this.labelModels();
+    source.events.onTopology(() => this.labelModels());
     registerGauges(this.registry, source);
     source.events.onAttempt(this.onAttempt);
     source.events.onRequest(this.onRequest);
     source.events.onPolicy(this.onPolicy);
+  }
+
+  /** The model names each route may label series with (again after a reload). */
+  private labelModels(): void {
+    this.models.clear();
+    this.routeSeries.clear();
+    for (const r of this.source.routes) this.models.set(r.name, new ModelLabels(r.config.models ?? [], r.targets));
   }
 
   /** The exposition text. */

@@ -100,7 +100,7 @@ export class Observability {
       method: "GET",
       path: "/admin/usage",
       admin: true,
-      handle: (q) => ({
+      handle: ({ query: q }) => ({
         contentType: "application/json",
         body: JSON.stringify(
           ledger.query({ from: q.get("from") ?? undefined, to: q.get("to") ?? undefined, group_by: q.get("group_by") ?? undefined }),
