@@ -78,7 +78,7 @@ export class ControlPlane {
    */
   change(what: string, edit: (draft: ConfigDraft) => void): Promise<ReloadResult> {
     return this.serial(async () => {
-      const draft = structuredClone(this.gateway.config) as ConfigDraft;
+      const draft: ConfigDraft = structuredClone(this.gateway.config);
       edit(draft);
       let config: Config;
       try {
