@@ -117,7 +117,7 @@ export function adminEndpoints(control: ControlPlane): OperatorEndpoint[] {
       method: "POST",
       path: `${TARGET}/{action}`,
       admin: true,
-      summary: "An operator action on a target: enable, disable, reset-breaker, open-breaker, clear-bench",
+      summary: "An operator action on a target: enable, disable, drain, reset-breaker, open-breaker, clear-bench",
       handle: ({ params }) => jsonAnswer(runTargetAction(gw, params.route ?? "", params.target ?? "", params.action ?? "")),
     },
   ];

@@ -6,6 +6,7 @@ import type { Gateway } from "../pipeline/gateway.js";
  * every policy of the route that answers the action:
  *   enable         re-enable a disabled key (auth, quota, failure rate) and lift its bench
  *   disable        take the key out until enabled again
+ *   drain          the same, said as an operator means it: no new attempts, calls in flight finish
  *   reset-breaker  close its breaker with a clean window
  *   open-breaker   hold its breaker open until reset
  *   clear-bench    lift a rate-limit bench

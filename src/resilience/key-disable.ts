@@ -104,7 +104,8 @@ const NOTHING: ReadonlySet<number> = new Set();
 
 export class KeyDisable implements Policy {
   readonly name = "key_disabled";
-  readonly actions = ["enable", "disable"] as const;
+  /** drain: no new attempts while its calls in flight finish, until enabled (what a dashboard's drain button asks). */
+  readonly actions = ["enable", "disable", "drain"] as const;
   private readonly entries = new Map<Target, KeyEntry>();
   private readonly listeners: KeyDisableListener[] = [];
   private readonly probe: KeyProbe;
@@ -180,6 +181,8 @@ export class KeyDisable implements Policy {
   act(action: string, target: Target, now: number): void {
     if (action === "enable") this.enable(target, now);
     else if (action === "disable") this.disable(target, "operator", "disabled by operator", now);
+    else if (action === "drain")
+      this.disable(target, "operator", `drained by operator (${target.stats.inFlight} in flight finishing)`, now);
   }
 
   isDisabled(target: Target): boolean {
