@@ -13,14 +13,16 @@ import { SwitchyardServer } from "./server/server.js";
 import { createLogger, logAttemptFailures, logInternalErrors, logPolicyEvents, logRequests, type Logger } from "./telemetry/logger.js";
 import { Observability } from "./telemetry/observability.js";
 import { ControlPlane } from "./control/control-plane.js";
-import { type ConfigSource, fileSource, fixedSource, watchFile } from "./control/config-source.js";
+import { type ConfigSource, fixedSource, watchFile } from "./control/config-source.js";
 import { adminEndpoints } from "./admin/admin-api.js";
+import { PersistedState, type PersistedStateOptions } from "./control/persisted-state.js";
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
 export { Observability } from "./telemetry/observability.js";
 export { ControlPlane, type ReloadResult } from "./control/control-plane.js";
 export { type ConfigSource, fileSource, fixedSource } from "./control/config-source.js";
+export { PersistedState, type PersistedStateOptions } from "./control/persisted-state.js";
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from "./errors.js";
 export { loadConfigFile, parseConfig, parseConfigText } from "./config/load.js";
 export { configFromEnv } from "./config/env.js";
@@ -35,14 +37,29 @@ export { PROVIDERS } from "./providers/registry.js";
 export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
 
 /**
- * Builds a gateway from a config object (validated here unless it already was). `options` may
- * give the state store the policies share (default: this process's memory) and the upstream
- * dispatchers (default: undici Pools).
+ * Builds a gateway from a config object (validated here unless it already was). Its policy state
+ * (open breakers, benched and disabled keys, health verdicts, slow-start ramps) and its totals
+ * survive a restart in `config.store.path` (the CLI's `switchyard.db` beside the config file);
+ * `:memory:`, the default for a config given as an object, keeps them in memory, and a file that
+ * cannot be opened is logged and memory used. Closing the gateway (`server.shutdown()`) writes
+ * the last of them. `options` may give the state store instead (then nothing is persisted here)
+ * and the upstream dispatchers (default: undici Pools).
  */
-export function createGateway(config: ConfigInput | Config, options: EngineOptions = {}): Gateway {
+export function createGateway(
+  config: ConfigInput | Config,
+  options: EngineOptions & { logger?: Logger; persist?: PersistedStateOptions } = {},
+): Gateway {
+  const { logger, persist, ...engine } = options;
   const parsed = Object.isFrozen(config) ? (config as Config) : parseConfig(config, "createGateway");
-  const gateway = new Gateway(parsed, options);
+  if (engine.store !== undefined) {
+    const gateway = new Gateway(parsed, engine);
+    gateway.start();
+    return gateway;
+  }
+  const persisted = PersistedState.open(parsed, logger ?? createLogger(parsed.log.level), persist);
+  const gateway = new Gateway(parsed, { ...engine, store: persisted.store });
   gateway.start();
+  persisted.attach(gateway);
   return gateway;
 }
 
