@@ -42,4 +42,23 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "it", "describe", "suite"] }] }],
     },
   },
+  {
+    // The dashboard's browser script: plain JavaScript served as is, outside the TypeScript project.
+    files: ["src/dashboard/**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: "script",
+      parserOptions: { project: false },
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        sessionStorage: "readonly",
+        fetch: "readonly",
+        AbortController: "readonly",
+        TextDecoder: "readonly",
+        Intl: "readonly",
+        uPlot: "readonly",
+      },
+    },
+  },
 );

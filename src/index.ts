@@ -15,6 +15,8 @@ import { Observability } from "./telemetry/observability.js";
 import { ControlPlane } from "./control/control-plane.js";
 import { type ConfigSource, fixedSource, watchFile } from "./control/config-source.js";
 import { adminEndpoints } from "./admin/admin-api.js";
+import { eventsEndpoint } from "./admin/events-stream.js";
+import { dashboardEndpoints } from "./admin/dashboard-endpoints.js";
 import { PersistedState, type PersistedStateOptions } from "./control/persisted-state.js";
 
 export { Gateway } from "./pipeline/gateway.js";
@@ -78,7 +80,12 @@ export async function startServer(
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
-  const server = new SwitchyardServer(gateway, log, [...adminEndpoints(control), ...observability.endpoints]);
+  const server = new SwitchyardServer(gateway, log, [
+    ...adminEndpoints(control),
+    eventsEndpoint(gateway, { onError: (err) => log.error({ err }, "dashboard: building the live state failed") }),
+    ...dashboardEndpoints(),
+    ...observability.endpoints,
+  ]);
   server.control = control;
   server.onClose(() => observability.close());
   const source = control.source;
