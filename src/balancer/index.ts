@@ -8,6 +8,7 @@ import { createP2C } from "./p2c.js";
 import { createLatency } from "./latency.js";
 import { createHealth } from "./health-score.js";
 import { createLeastRecentlyUsed } from "./least-recently-used.js";
+import { createTimeWindow } from "./time-window.js";
 import { createCost } from "./cost.js";
 import { createQuality } from "./quality.js";
 import { createTiered } from "./tiered.js";
@@ -27,6 +28,7 @@ export const STRATEGY_FACTORIES: Record<StrategyName, StrategyFactory> = {
   latency: createLatency,
   health: createHealth,
   "least-recently-used": createLeastRecentlyUsed,
+  "time-window": createTimeWindow,
   cost: createCost,
   quality: createQuality,
   // Tiered builds one inner strategy per tier from this same table.

@@ -4,7 +4,7 @@
  * it (`strategy_options.latency.half_life_s: must be > 0`); the route builder prefixes the route.
  */
 import { z } from "zod";
-import { STRATEGIES } from "../config/schema.js";
+import { strategyEnum } from "../config/schema.js";
 
 export function parseOptions<S extends z.ZodType>(strategy: string, schema: S, raw: unknown): z.output<S> {
   const result = schema.safeParse(raw ?? {});
@@ -27,4 +27,5 @@ export const positiveInt = () =>
   z.number({ error: "must be a number" }).int({ error: "must be an integer" }).positive({ error: "must be > 0" });
 /** Seed for the strategy's random generator: the same seed gives the same picks (tests, replays). */
 export const seed = () => z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).optional();
-export const strategyName = () => z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` });
+/** A strategy name (an alias like round_robin taken for its canonical name). */
+export const strategyName = strategyEnum;

@@ -19,7 +19,7 @@ export function resolveConfig(
   if (hasEnvConfig(env)) return { config: configFromEnv(env), source: "environment", file: false };
   throw new ConfigError(
     [
-      `no config: pass --config FILE, create ./${DEFAULT_CONFIG_FILE}, set SWITCHYARD_PROVIDER and SWITCHYARD_API_KEYS, or run "switchyard start --demo"`,
+      `no config: pass --config FILE, create ./${DEFAULT_CONFIG_FILE}, set SWITCHYARD_PROVIDER and SWITCHYARD_API_KEYS (or LOAD_BALANCER_CLAUDE_API_KEYS / LOAD_BALANCER_GEMINI_API_KEYS), or run "switchyard start --demo"`,
     ],
     "command line",
   );

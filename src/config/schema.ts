@@ -30,12 +30,45 @@ export const STRATEGIES = [
   "latency",
   "health",
   "least-recently-used",
+  "time-window",
   "cost",
   "quality",
   "tiered",
   "adaptive",
   "sticky",
 ] as const;
+
+/**
+ * Other spellings of strategy names (those of the multi-key balancer Switchyard stands in for),
+ * mapped to the canonical name when the config is parsed: `switchyard validate` shows the canonical one.
+ */
+export const STRATEGY_ALIASES = {
+  round_robin: "round-robin",
+  health_aware: "health",
+  cost_optimized: "cost",
+  performance_based: "latency",
+  quality_based: "quality",
+  adaptive_learning: "adaptive",
+  time_window: "time-window",
+} as const satisfies Record<string, StrategyName>;
+
+type StrategyAlias = keyof typeof STRATEGY_ALIASES;
+const STRATEGY_SPELLINGS = [...STRATEGIES, ...(Object.keys(STRATEGY_ALIASES) as StrategyAlias[])];
+
+/**
+ * A strategy name, an alias mapped to its canonical name; an unknown one lists the canonical
+ * names. (An enum of every spelling, then the mapping: the JSON Schema for editors keeps the list.)
+ */
+export const strategyEnum = () =>
+  z
+    .enum(STRATEGY_SPELLINGS, { error: `must be one of ${STRATEGIES.join(", ")}` })
+    .transform((v): StrategyName => (Object.hasOwn(STRATEGY_ALIASES, v) ? STRATEGY_ALIASES[v as StrategyAlias] : (v as StrategyName)));
+
+/**
+ * A route prefix: `/`-separated segments, each literal or a `{name}` wildcard that matches any one
+ * non-empty segment (`/{tenant}/lb`).
+ */
+const PREFIX = /^(?:\/(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_-]*\}))+$/;
 
 const positive = (what = "number") => z.number({ error: `must be a ${what}` }).positive({ error: "must be > 0" });
 const nonNegative = () => z.number({ error: "must be a number" }).nonnegative({ error: "must be >= 0" });
@@ -180,6 +213,46 @@ export const targetSchema = targetFields
   // The provider's own URL when the target names none: what `validate` prints is what runs.
   .transform((t) => ({ ...t, base_url: t.base_url ?? PROVIDERS[t.provider].baseUrl ?? "" }));
 
+/**
+ * Where a route's targets come from besides its list (control/discovery.ts): a watched file of
+ * target objects and/or DNS SRV records asked again every interval_s. Each discovered target is
+ * the template with its own fields over it; a change goes through a reload like a file change.
+ */
+export const discoverySchema = z
+  .object({
+    /** A JSON or YAML list of target objects (path relative to the config file). */
+    file: nonEmpty("file path").optional(),
+    /** An SRV name (`_llm._tcp.example.internal`): each record becomes a target `srv-<host>-<port>`. */
+    dns_srv: nonEmpty("SRV name").optional(),
+    /** The DNS server to ask, `host:port` (a private resolver); default: the system's. */
+    dns_server: z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: "must be host:port" })
+      .optional(),
+    /** How often the SRV name is asked again, in seconds. */
+    interval_s: positive().default(30),
+    /** An SRV target's base URL is `<scheme>://<host>:<port><base_path>`. */
+    scheme: z.enum(["http", "https"], { error: "must be http or https" }).default("http"),
+    base_path: z
+      .string()
+      .regex(/^(\/.*[^/])?$/, { error: "must be empty or start with / and not end with /" })
+      .default(""),
+    /** Target fields every discovered target starts from (provider, key, model, weight…). */
+    template: targetFields.omit({ id: true, base_url: true }).partial().prefault({}),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (d.file === undefined && d.dns_srv === undefined)
+      ctx.addIssue({ code: "custom", path: ["file"], message: "give file or dns_srv (or both)" });
+    if (d.dns_srv !== undefined && d.template.provider === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["template", "provider"],
+        message: "is required with dns_srv (SRV records name only host and port)",
+      });
+  });
+export type DiscoveryConfig = z.output<typeof discoverySchema>;
+
 export const routeSchema = z
   .object({
     name: nonEmpty("route name"),
@@ -188,13 +261,18 @@ export const routeSchema = z
     models: z.array(nonEmpty("model name")).default([]),
     /** REST service name: clients call /rest/<service>/<path> (or <prefix>/<path>). */
     service: z.string().min(1).optional(),
-    /** Mount the route under this path prefix, e.g. /lb (LLM surfaces) or /quotes (REST). */
+    /**
+     * Mount the route under this path prefix, e.g. /lb (LLM surfaces) or /quotes (REST). An LLM
+     * prefix may hold `{name}` segments matching any one segment: /{tenant}/lb.
+     */
     prefix: z
       .string()
-      .regex(/^\/[A-Za-z0-9._~\-/]*[^/]$/, { error: "must start with / and not end with /" })
+      .regex(PREFIX, {
+        error: "must start with / and not end with /; segments hold letters, digits, . _ ~ - or are a {name} wildcard (/{tenant}/lb)",
+      })
       .optional(),
-    strategy: z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` }).default("round-robin"),
-    fallback_strategy: z.enum(STRATEGIES, { error: `must be one of ${STRATEGIES.join(", ")}` }).optional(),
+    strategy: strategyEnum().default("round-robin"),
+    fallback_strategy: strategyEnum().optional(),
     /** Options for the chosen strategies, by strategy name. */
     strategy_options: z.record(z.string(), z.unknown()).default({}),
     retry: retryPolicySchema.prefault({}),
@@ -207,9 +285,16 @@ export const routeSchema = z
     queue: queueSchema.prefault({}),
     slow_start: slowStartSchema.prefault({}),
     timeouts: timeoutsSchema.default({}),
-    targets: z.array(targetSchema).min(1, { error: "must list at least one target" }),
+    /** Targets found at run time (a file, DNS SRV), added to `targets`. */
+    discovery: discoverySchema.optional(),
+    targets: z.array(targetSchema, { error: "must be a list of targets" }),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    // With discovery the list may start empty: the targets come from the file or DNS.
+    if (route.targets.length === 0 && route.discovery === undefined)
+      ctx.addIssue({ code: "custom", path: ["targets"], message: "must list at least one target (or find them: discovery)" });
+  });
 
 export const configSchema = z
   .object({
@@ -322,8 +407,47 @@ export const configSchema = z
           });
         else claimed.set(key, route.name);
       });
+      if (route.prefix?.includes("{") === true && route.surface === "rest")
+        ctx.addIssue({ code: "custom", path: ["routes", i, "prefix"], message: "{name} segments are only for LLM routes (not rest)" });
     });
+    checkPrefixOverlaps(cfg.routes, ctx);
   });
+
+/**
+ * The router picks an LLM prefix from the path alone, before it knows the surface or model: two
+ * different prefixes that could match one path (`/{a}/lb` and `/{b}/lb`, or `/acme/lb` and
+ * `/{tenant}/lb`) would leave one route unreachable there, so they are an error. Routes meant to
+ * share paths share one prefix, spelled the same.
+ */
+function checkPrefixOverlaps(
+  routes: readonly { name: string; surface: string; prefix?: string | undefined }[],
+  ctx: z.RefinementCtx,
+): void {
+  const seen = new Map<string, string>();
+  routes.forEach((route, i) => {
+    const prefix = route.prefix;
+    if (route.surface === "rest" || prefix === undefined || seen.has(prefix)) return;
+    for (const [other, owner] of seen)
+      if (prefixesOverlap(prefix, other))
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "prefix"],
+          message: `"${prefix}" could match the same paths as prefix "${other}" of route "${owner}"; routes that share paths must share one prefix, spelled the same`,
+        });
+    seen.set(prefix, route.name);
+  });
+}
+
+/** Could some path match both prefixes (same segment count; each segment equal or a wildcard on either side)? */
+function prefixesOverlap(a: string, b: string): boolean {
+  const x = a.split("/");
+  const y = b.split("/");
+  if (x.length !== y.length) return false;
+  return x.every((s, k) => {
+    const t = y[k] as string;
+    return s === t || s.startsWith("{") || t.startsWith("{");
+  });
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -14,8 +14,10 @@ export class RouteTable {
   private readonly llm = new Map<string, ModelTable>();
   /** REST mounts, longest first: "/rest/quotes", "/market". */
   readonly restMounts: { mount: string; route: Route }[] = [];
-  /** Every distinct LLM prefix ("" = the plain paths). */
+  /** Every distinct LLM prefix ("" = the plain paths), as configured (`/{tenant}/lb` too). */
   readonly llmPrefixes = new Set<string>();
+  /** LLM routes by prefix, in config order (a prefix's balancer endpoints answer for them). */
+  private readonly byPrefix = new Map<string, Route[]>();
 
   constructor(routes: readonly Route[]) {
     for (const route of routes) {
@@ -26,6 +28,9 @@ export class RouteTable {
         continue;
       }
       this.llmPrefixes.add(prefix);
+      const under = this.byPrefix.get(prefix);
+      if (under === undefined) this.byPrefix.set(prefix, [route]);
+      else under.push(route);
       const key = `${route.surface}|${prefix}`;
       let table = this.llm.get(key);
       if (table === undefined) this.llm.set(key, (table = { byModel: new Map(), wildcard: undefined }));
@@ -46,6 +51,11 @@ export class RouteTable {
   /** The route serving any model ("*") on a surface under a prefix, if one does. */
   wildcard(surface: Surface, prefix: string): Route | undefined {
     return this.llm.get(`${surface}|${prefix}`)?.wildcard;
+  }
+
+  /** The LLM routes mounted under a prefix (every surface), in config order. */
+  routesAt(prefix: string): readonly Route[] {
+    return this.byPrefix.get(prefix) ?? [];
   }
 
   /** Model names configured on a surface under a prefix (for GET /v1/models). */

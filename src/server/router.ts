@@ -11,6 +11,8 @@ export type Match =
   | { readonly kind: "llm"; readonly endpoint: Endpoint; readonly prefix: string }
   | { readonly kind: "gemini"; readonly endpoint: Endpoint; readonly prefix: string; readonly model: string }
   | { readonly kind: "rest"; readonly route: Route; readonly subPath: string }
+  /** The balancer's management endpoints under an LLM prefix, for the routes mounted there. */
+  | { readonly kind: "load_balancer"; readonly action: LoadBalancerAction; readonly prefix: string; readonly routes: readonly Route[] }
   | { readonly kind: "method_not_allowed"; readonly surface: Surface; readonly allow: string }
   | { readonly kind: "none"; readonly surface: Surface }
   | { readonly kind: "malformed"; readonly surface: Surface; readonly detail: string };
@@ -23,18 +25,70 @@ interface PathPattern {
   readonly byMethod: Map<string, OperatorEndpoint>;
 }
 
+export type LoadBalancerAction = "status" | "config" | "reset";
+
+/** The paths by method, and the methods by path (for 405s): no key string is built per request. */
+class PathMap {
+  private readonly byMethod = new Map<string, Map<string, Match>>();
+  private readonly methodsOf = new Map<string, string[]>();
+
+  add(method: string, path: string, match: Match): void {
+    let paths = this.byMethod.get(method);
+    if (paths === undefined) this.byMethod.set(method, (paths = new Map<string, Match>()));
+    paths.set(path, match);
+    const methods = this.methodsOf.get(path) ?? [];
+    methods.push(method);
+    this.methodsOf.set(path, methods);
+  }
+
+  has(path: string): boolean {
+    return this.methodsOf.has(path);
+  }
+
+  get(method: string, path: string): Match | undefined {
+    return this.byMethod.get(method)?.get(path);
+  }
+
+  methods(path: string): readonly string[] | undefined {
+    return this.methodsOf.get(path);
+  }
+}
+
+/**
+ * An LLM prefix with `{name}` segments (`/{tenant}/lb`): its segments, and the paths under it
+ * (relative to the prefix), compiled like the literal ones.
+ */
+interface WildPrefix {
+  /** Each segment after the leading "/": a literal, or null for a `{name}` one. */
+  readonly segments: readonly (string | null)[];
+  readonly paths: PathMap;
+  /** As configured: the route table's key for the routes under it. */
+  readonly prefix: string;
+}
+
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const GEMINI = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+const LB_ACTIONS: readonly (readonly [LoadBalancerAction, string])[] = [
+  ["status", "GET"],
+  ["config", "GET"],
+  ["reset", "POST"],
+];
 
 /**
  * The request router, compiled once from the route table: exact paths in a Map per method,
- * then the Gemini model paths, then REST mounts. Static matches are shared objects (no allocation).
+ * then LLM prefixes with `{name}` segments, then operator paths with `{name}` segments, then the
+ * Gemini model paths, then REST mounts. Static matches are shared objects (no allocation); a
+ * path without wildcards is answered by the first Map lookup.
+ *
+ * Under each LLM prefix: /v1/chat/completions (and /chat/completions, as clients of the
+ * multi-key balancer call it), /v1/embeddings, /v1/messages, the model lists, the Gemini model
+ * paths, and the balancer's /v1/load-balancer/{status,config,reset} for the routes there.
  */
 export class Router {
-  /** method → path → match: no key string is built per request. */
-  private readonly exact = new Map<string, Map<string, Match>>();
-  private readonly pathMethods = new Map<string, string[]>();
+  private readonly paths = new PathMap();
   private readonly geminiPrefixes: string[];
+  /** Fewest segments first, so a versioned path wins over /chat/completions under a longer prefix. */
+  private readonly wild: WildPrefix[] = [];
   private readonly patterns: PathPattern[] = [];
 
   constructor(
@@ -42,32 +96,31 @@ export class Router {
     adminEnabled: boolean,
     operators: readonly OperatorEndpoint[] = [],
   ) {
-    this.add("GET", "/healthz", { kind: "healthz" });
+    this.paths.add("GET", "/healthz", { kind: "healthz" });
     for (const e of operators) if (adminEnabled || !e.admin) this.addOperator(e);
-    const prefixes = [...table.llmPrefixes];
+    const prefixes = [...table.llmPrefixes].filter((p) => !p.includes("{"));
     if (!prefixes.includes("")) prefixes.push("");
-    for (const p of prefixes) {
-      this.add("POST", `${p}/v1/chat/completions`, { kind: "llm", endpoint: ENDPOINTS.chat, prefix: p });
-      this.add("POST", `${p}/v1/embeddings`, { kind: "llm", endpoint: ENDPOINTS.embeddings, prefix: p });
-      this.add("GET", `${p}/v1/models`, { kind: "models", surface: "openai", prefix: p });
-      this.add("POST", `${p}/v1/messages`, { kind: "llm", endpoint: ENDPOINTS.messages, prefix: p });
-      this.add("GET", `${p}/v1beta/models`, { kind: "models", surface: "gemini", prefix: p });
-    }
+    for (const p of prefixes) addLlmPaths(this.paths, p, p, table.routesAt(p), adminEnabled);
+    // The unversioned chat path, where no versioned path already is (a prefix ending in /v1).
+    for (const p of prefixes) addUnversioned(this.paths, p, p);
     this.geminiPrefixes = prefixes.sort((a, b) => b.length - a.length);
-  }
-
-  private add(method: string, path: string, match: Match): void {
-    let paths = this.exact.get(method);
-    if (paths === undefined) this.exact.set(method, (paths = new Map<string, Match>()));
-    paths.set(path, match);
-    const methods = this.pathMethods.get(path) ?? [];
-    methods.push(method);
-    this.pathMethods.set(path, methods);
+    for (const prefix of table.llmPrefixes) {
+      if (!prefix.includes("{")) continue;
+      const segments = prefix
+        .split("/")
+        .slice(1)
+        .map((seg) => (seg.startsWith("{") ? null : seg));
+      const paths = new PathMap();
+      addLlmPaths(paths, "", prefix, table.routesAt(prefix), adminEnabled);
+      addUnversioned(paths, "", prefix);
+      this.wild.push({ segments, paths, prefix });
+    }
+    this.wild.sort((a, b) => a.segments.length - b.segments.length);
   }
 
   private addOperator(e: OperatorEndpoint): void {
     if (!e.path.includes("{")) {
-      this.add(e.method, e.path, { kind: "operator", endpoint: e, params: NO_PARAMS });
+      this.paths.add(e.method, e.path, { kind: "operator", endpoint: e, params: NO_PARAMS });
       return;
     }
     const parts = e.path.split("/");
@@ -107,34 +160,95 @@ export class Router {
   }
 
   match(method: string, path: string): Match {
-    const hit = this.exact.get(method)?.get(path);
+    const hit = this.paths.get(method, path);
     if (hit !== undefined) return hit;
+    // Before the operator patterns (which split the path): the wildcard prefixes carry traffic.
+    // An operator path never ends in an LLM path, so neither can take the other's paths.
+    if (this.wild.length > 0) {
+      const llm = this.matchWild(method, path);
+      if (llm !== undefined) return llm;
+    }
     const operator = this.matchPattern(method, path);
     if (operator !== undefined) return operator;
     // Only a Gemini path (…/v1beta/models/<model>:<method>) is worth the pattern.
     if (path.includes("/v1beta/models/"))
       for (const p of this.geminiPrefixes) {
         if (!path.startsWith(p)) continue;
-        const m = GEMINI.exec(p === "" ? path : path.slice(p.length));
-        const model = m?.[1];
-        if (m === null || model === undefined) continue;
-        if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
-        const name = decode(model);
-        if (name === null) return MALFORMED_GEMINI;
-        return {
-          kind: "gemini",
-          endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate,
-          prefix: p,
-          model: name,
-        };
+        const m = matchGemini(method, p === "" ? path : path.slice(p.length), p);
+        if (m !== undefined) return m;
       }
     const rest = this.table.forRestPath(path);
     if (rest !== undefined) return { kind: "rest", route: rest.route, subPath: rest.subPath };
     const surface = surfaceOfPath(path);
-    const methods = this.pathMethods.get(path);
+    const methods = this.paths.methods(path);
     if (methods !== undefined) return { kind: "method_not_allowed", surface, allow: methods.join(", ") };
     return { kind: "none", surface };
   }
+
+  /** A path under an LLM prefix with `{name}` segments: the prefix is skipped, the rest looked up like a literal path. */
+  private matchWild(method: string, path: string): Match | undefined {
+    for (const w of this.wild) {
+      const end = prefixEnd(w.segments, path);
+      if (end === -1) continue;
+      const rest = path.slice(end);
+      const hit = w.paths.get(method, rest);
+      if (hit !== undefined) return hit;
+      if (rest.startsWith("/v1beta/models/")) {
+        const m = matchGemini(method, rest, w.prefix);
+        if (m !== undefined) return m;
+      }
+      const methods = w.paths.methods(rest);
+      if (methods !== undefined) return { kind: "method_not_allowed", surface: surfaceOfPath(rest), allow: methods.join(", ") };
+    }
+    return undefined;
+  }
+}
+
+/** The LLM paths under one prefix (`base` is what the paths start with: the prefix, or "" when matched after a wildcard prefix). */
+function addLlmPaths(paths: PathMap, base: string, prefix: string, routes: readonly Route[], adminEnabled: boolean): void {
+  paths.add("POST", `${base}/v1/chat/completions`, { kind: "llm", endpoint: ENDPOINTS.chat, prefix });
+  paths.add("POST", `${base}/v1/embeddings`, { kind: "llm", endpoint: ENDPOINTS.embeddings, prefix });
+  paths.add("GET", `${base}/v1/models`, { kind: "models", surface: "openai", prefix });
+  paths.add("POST", `${base}/v1/messages`, { kind: "llm", endpoint: ENDPOINTS.messages, prefix });
+  paths.add("GET", `${base}/v1beta/models`, { kind: "models", surface: "gemini", prefix });
+  if (routes.length === 0) return;
+  for (const [action, method] of LB_ACTIONS)
+    if (action !== "reset" || adminEnabled)
+      paths.add(method, `${base}/v1/load-balancer/${action}`, { kind: "load_balancer", action, prefix, routes });
+}
+
+/** `POST <prefix>/chat/completions`, served as `/v1/chat/completions`, unless that path is already a versioned one. */
+function addUnversioned(paths: PathMap, base: string, prefix: string): void {
+  const path = `${base}/chat/completions`;
+  if (!paths.has(path)) paths.add("POST", path, { kind: "llm", endpoint: ENDPOINTS.chat, prefix });
+}
+
+/** A Gemini model path after its prefix, or undefined when it is not one. */
+function matchGemini(method: string, rest: string, prefix: string): Match | undefined {
+  const m = GEMINI.exec(rest);
+  const model = m?.[1];
+  if (m === null || model === undefined) return undefined;
+  if (method !== "POST") return { kind: "method_not_allowed", surface: "gemini", allow: "POST" };
+  const name = decode(model);
+  if (name === null) return MALFORMED_GEMINI;
+  return { kind: "gemini", endpoint: m[2] === "generateContent" ? ENDPOINTS.generate : ENDPOINTS.stream_generate, prefix, model: name };
+}
+
+/**
+ * Where the part after a wildcard prefix starts in `path`, or -1 when the path is not under it
+ * (literal segments equal, `{name}` segments not empty, something after). Walks the string: no
+ * split, no allocation.
+ */
+function prefixEnd(segments: readonly (string | null)[], path: string): number {
+  let pos = 0;
+  for (const seg of segments) {
+    if (path.charCodeAt(pos) !== 47 /* / */) return -1;
+    const end = path.indexOf("/", pos + 1);
+    if (end === -1) return -1;
+    if (seg === null ? end === pos + 1 : end - pos - 1 !== seg.length || !path.startsWith(seg, pos + 1)) return -1;
+    pos = end;
+  }
+  return pos;
 }
 
 /** Do a path's segments fit a pattern's (literals equal, `{name}` segments not empty)? */

@@ -5,7 +5,9 @@ import { GatewayError, internalError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Surface } from "../config/schema.js";
-import { Router } from "./router.js";
+import { Router, type LoadBalancerAction } from "./router.js";
+import type { Route } from "../engine/route.js";
+import { loadBalancerConfig, loadBalancerStatus, resetLoadBalancer, selectRoutes } from "../admin/load-balancer-api.js";
 import { ENDPOINTS } from "../core/endpoint.js";
 import { readBody } from "./body.js";
 import { sendError } from "./error-response.js";
@@ -93,6 +95,9 @@ export class SwitchyardServer {
         return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? "draining" : "ok" }, requestId);
       case "operator":
         return this.operator(req, res, match.endpoint, match.params, q === -1 ? "" : url.slice(q + 1), requestId);
+      case "load_balancer":
+        req.resume();
+        return this.loadBalancer(req, res, match.action, match.routes, q === -1 ? "" : url.slice(q + 1), requestId);
       case "models":
         return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
       case "malformed":
@@ -144,6 +149,30 @@ export class SwitchyardServer {
     try {
       if (e.admin) this.checkAdmin(req);
       await serveOperator(req, res, e, params, query, requestId, ADMIN_BODY_LIMIT);
+    } catch (err) {
+      this.fail(res, "rest", err, requestId);
+    }
+  }
+
+  /** The balancer's management endpoints under an LLM prefix (reset behind the admin token, when one is set). */
+  private loadBalancer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    action: LoadBalancerAction,
+    under: readonly Route[],
+    query: string,
+    requestId: string,
+  ): void {
+    try {
+      if (action === "reset") this.checkAdmin(req);
+      const routes = selectRoutes(under, new URLSearchParams(query).get("route"));
+      const body =
+        action === "status"
+          ? loadBalancerStatus(routes)
+          : action === "config"
+            ? loadBalancerConfig(routes)
+            : resetLoadBalancer(routes, (name) => this.gateway.engine.resetStats(name));
+      sendJson(res, 200, body, requestId);
     } catch (err) {
       this.fail(res, "rest", err, requestId);
     }
