@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadResponseMappers } from "./providers/rest/response-mapper.js";
@@ -6,9 +7,11 @@ import { stringify } from "yaml";
 import { ConfigError } from "./errors.js";
 import { resolveConfig } from "./config/resolve.js";
 import { maskConfig } from "./config/mask.js";
+import { configJsonSchemaText } from "./config/json-schema.js";
 import { VERSION } from "./version.js";
-import { createGateway, startServer } from "./index.js";
+import { createGateway, MemoryStore, startServer } from "./index.js";
 import { type ConfigSource, fileSource, fixedSource } from "./control/config-source.js";
+import { withDiscovery } from "./control/discovery.js";
 import { createLogger } from "./telemetry/logger.js";
 import { startDemo, demoBanner } from "./demo.js";
 import { registerSimulateCommand } from "./simulator/cli.js";
@@ -39,16 +42,17 @@ program
         source = fixedSource(config, "demo");
       } else {
         const resolved = resolveConfig(opts.config);
-        config = resolved.config;
+        const base = resolved.file ? fileSource(resolved.source) : fixedSource(resolved.config, resolved.source);
+        source = withDiscovery(base, createLogger(resolved.config.log.level));
+        config = resolved.config.routes.some((r) => r.discovery !== undefined) ? await source.load() : resolved.config;
         await loadResponseMappers(config, configDir(resolved.source));
-        source = resolved.file ? fileSource(resolved.source) : fixedSource(config, resolved.source);
       }
     } catch (err) {
       await stopDemo?.();
       exitWithConfigError(err);
     }
-    const gateway = createGateway(config);
     const log = createLogger(config.log.level);
+    const gateway = createGateway(config, { logger: log });
     let server;
     try {
       server = await startServer(gateway, {
@@ -63,6 +67,7 @@ program
       if (e.syscall === "listen")
         console.error(`switchyard: cannot listen on ${e.address ?? config.server.host}:${e.port ?? "?"}: ${e.code ?? e.message}`);
       else console.error(`switchyard: ${e.message}`);
+      await gateway.close(); // writes the persisted state and closes its file
       await stopDemo?.();
       process.exit(1);
     }
@@ -103,10 +108,24 @@ program
     try {
       const { config, source } = resolveConfig(opts.config);
       await loadResponseMappers(config, configDir(source));
-      await createGateway(config).close(); // strategy options are checked when routes are built
+      // Strategy options are checked when routes are built; in memory, so validating writes no store file.
+      await createGateway(config, { store: new MemoryStore() }).close();
       process.stdout.write(`# ${source}: valid\n${stringify(maskConfig(config))}`);
     } catch (err) {
       exitWithConfigError(err);
+    }
+  });
+
+program
+  .command("schema")
+  .description("Print the config's JSON Schema, for editors to complete and check switchyard.yaml")
+  .option("-o, --out <file>", "write it to this file instead")
+  .action((opts: { out?: string }) => {
+    const text = configJsonSchemaText();
+    if (opts.out === undefined) process.stdout.write(text);
+    else {
+      writeFileSync(opts.out, text);
+      console.log(`switchyard: wrote ${opts.out}`);
     }
   });
 

@@ -17,6 +17,8 @@ import { type ConfigSource, fixedSource, watchFile } from "./control/config-sour
 import { adminEndpoints } from "./admin/admin-api.js";
 import { eventsEndpoint } from "./admin/events-stream.js";
 import { dashboardEndpoints } from "./admin/dashboard-endpoints.js";
+import { openApiEndpoint } from "./admin/openapi.js";
+import type { OperatorEndpoint } from "./core/operator-endpoint.js";
 import { PersistedState, type PersistedStateOptions } from "./control/persisted-state.js";
 
 export { Gateway } from "./pipeline/gateway.js";
@@ -80,15 +82,19 @@ export async function startServer(
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
-  const server = new SwitchyardServer(gateway, log, [
+  const endpoints: OperatorEndpoint[] = [
     ...adminEndpoints(control),
     eventsEndpoint(gateway, { onError: (err) => log.error({ err }, "dashboard: building the live state failed") }),
     ...dashboardEndpoints(),
     ...observability.endpoints,
-  ]);
+  ];
+  endpoints.push(openApiEndpoint(() => endpoints));
+  const server = new SwitchyardServer(gateway, log, endpoints);
   server.control = control;
   server.onClose(() => observability.close());
   const source = control.source;
+  const stopDiscovery = source.watch?.(() => void control.reload("discovery"));
+  if (stopDiscovery !== undefined) server.onClose(() => Promise.resolve(stopDiscovery()));
   if (gateway.config.reload.watch && source.file !== undefined) {
     const stop = watchFile(source.file, gateway.config.reload.debounce_ms, () => void control.reload("file watch"));
     server.onClose(() => Promise.resolve(stop()));

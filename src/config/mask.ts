@@ -38,7 +38,8 @@ export function maskConfig<
   T extends {
     admin: { token?: string };
     routes: readonly {
-      targets: readonly { key?: string; headers: Readonly<Record<string, string>>; query?: Readonly<Record<string, string>> }[];
+      targets: readonly MaskableTarget[];
+      discovery?: { readonly template: Partial<MaskableTarget> };
     }[];
     alerts?: { channels: readonly MaskableChannel[] };
     tracing?: { headers: Readonly<Record<string, string>> };
@@ -49,15 +50,27 @@ export function maskConfig<
     admin: config.admin.token === undefined ? config.admin : { ...config.admin, token: maskSecret(config.admin.token) },
     routes: config.routes.map((r) => ({
       ...r,
-      targets: r.targets.map((t) => ({
-        ...t,
-        ...(t.key === undefined ? {} : { key: maskSecret(t.key) }),
-        headers: maskValues(t.headers),
-        ...(t.query === undefined ? {} : { query: maskValues(t.query) }),
-      })),
+      targets: r.targets.map(maskTarget),
+      // Discovered targets take the template's key and headers: as secret as a target's.
+      ...(r.discovery === undefined ? {} : { discovery: { ...r.discovery, template: maskTarget(r.discovery.template) } }),
     })),
     ...(config.alerts === undefined ? {} : { alerts: { ...config.alerts, channels: config.alerts.channels.map(maskChannel) } }),
     ...(config.tracing === undefined ? {} : { tracing: { ...config.tracing, headers: maskValues(config.tracing.headers) } }),
+  };
+}
+
+interface MaskableTarget {
+  readonly key?: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query?: Readonly<Record<string, string>> | undefined;
+}
+
+function maskTarget<T extends Partial<MaskableTarget>>(t: T): T {
+  return {
+    ...t,
+    ...(t.key === undefined ? {} : { key: maskSecret(t.key) }),
+    ...(t.headers === undefined ? {} : { headers: maskValues(t.headers) }),
+    ...(t.query === undefined ? {} : { query: maskValues(t.query) }),
   };
 }
 

@@ -18,6 +18,11 @@ export interface ConfigSource {
   /** Reads and validates the config; throws a ConfigError naming each bad field. */
   load(): Promise<Config>;
   prepare(config: Config): Promise<void>;
+  /**
+   * For a source that changes by itself (discovery): calls `onChange` when a reload would read
+   * something new, until the returned function is called.
+   */
+  watch?(onChange: () => void): () => void;
 }
 
 export function fileSource(path: string, env: NodeJS.ProcessEnv = process.env): ConfigSource {

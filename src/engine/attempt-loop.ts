@@ -239,6 +239,8 @@ function sleep(ms: number, ctx: RequestContext): Promise<void> {
 function noTarget(route: Route, now: number): GatewayError {
   const list = route.policies.list;
   const headers = retryAfterHeader(list.soonestEligibleAt(route.targets, now), now);
+  // A route may have no target at all (discovery found none yet): that is no target, not a rate limit.
+  if (route.targets.length === 0) return new GatewayError("no_target_available", `route "${route.name}" has no targets`, { headers });
   const onlyRateLimited = route.targets.every((t) => {
     const why = list.reasons(t, now);
     return why.length === 1 && why[0] === "rate_limit";
