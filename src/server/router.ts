@@ -90,6 +90,8 @@ export class Router {
   /** Fewest segments first, so a versioned path wins over /chat/completions under a longer prefix. */
   private readonly wild: WildPrefix[] = [];
   private readonly patterns: PathPattern[] = [];
+  /** The literal start of each pattern (`/admin/routes/`): a path that starts with none is not split at all. */
+  private readonly patternHeads: string[] = [];
 
   constructor(
     private readonly table: RouteTable,
@@ -130,13 +132,17 @@ export class Router {
     if (pattern === undefined) {
       pattern = { segments, names: parts.filter((p) => p.startsWith("{")).map((p) => p.slice(1, -1)), byMethod: new Map() };
       this.patterns.push(pattern);
+      const head = e.path.slice(0, e.path.indexOf("{"));
+      if (!this.patternHeads.includes(head)) this.patternHeads.push(head);
     }
     pattern.byMethod.set(e.method, e);
   }
 
   /** An operator path with `{name}` segments (few; only asked when no exact path matched). */
   private matchPattern(method: string, path: string): Match | undefined {
-    if (this.patterns.length === 0) return undefined;
+    let candidate = false;
+    for (const h of this.patternHeads) if (path.startsWith(h)) candidate = true;
+    if (!candidate) return undefined;
     const parts = path.split("/");
     let allow: string[] | undefined;
     for (const p of this.patterns) {
