@@ -76,7 +76,8 @@ program
       console.log(
         `switchyard ${VERSION} listening on ${server.url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}); status at ${server.url}/admin/status`,
       );
-    log.info({ url: server.url, routes: config.routes.map((r) => r.name) }, "listening");
+    if (server.adminHttp !== undefined) console.log(`admin API and dashboard on ${server.adminUrl}`);
+    log.info({ url: server.url, admin_url: server.adminUrl, routes: config.routes.map((r) => r.name) }, "listening");
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) {

@@ -314,6 +314,10 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         /** When set, /admin/* needs `Authorization: Bearer <token>`. */
         token: z.string().min(8, { error: "must be at least 8 characters" }).optional(),
+        /** Serve the admin API and the dashboard on their own listener (then the main one refuses them). */
+        port: z.number().int().min(0).max(65535, { error: "must be a port number 0-65535" }).optional(),
+        /** The admin listener's address (default: server.host). */
+        host: z.string().min(1).optional(),
       })
       .strict()
       .default({ enabled: true }),

@@ -115,6 +115,8 @@ export class ControlPlane {
     const restart = Object.keys(config).filter(
       (k) => !HOT_BLOCKS.has(k) && !isDeepStrictEqual(before[k as keyof Config], config[k as keyof Config]),
     );
+    // The admin listener's address is bound at start, like the main one's.
+    if (before.admin.port !== config.admin.port || before.admin.host !== config.admin.host) restart.push("admin.port");
     this.reloads++;
     this.lastReload = { at: Date.now(), trigger, ok: true, errors: [] };
     this.log.info({ trigger, source: this.source.name, ...changes, restart_needed: restart }, "config applied");

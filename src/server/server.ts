@@ -5,7 +5,7 @@ import { GatewayError, internalError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Surface } from "../config/schema.js";
-import { Router, type LoadBalancerAction } from "./router.js";
+import { Router, type LoadBalancerAction, type Match } from "./router.js";
 import type { Route } from "../engine/route.js";
 import { loadBalancerConfig, loadBalancerStatus, resetLoadBalancer, selectRoutes } from "../admin/load-balancer-api.js";
 import { ENDPOINTS } from "../core/endpoint.js";
@@ -41,6 +41,9 @@ export class SwitchyardServer {
   /** What changes this gateway at run time (reload, admin changes), when startServer made one. */
   control: ControlPlane | undefined = undefined;
 
+  /** The admin API and dashboard's own listener, when `admin.port` is set (then the main one refuses them). */
+  readonly adminHttp: Server | undefined;
+
   constructor(
     readonly gateway: Gateway,
     private readonly log: ServerLogger,
@@ -49,47 +52,63 @@ export class SwitchyardServer {
   ) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled, operators);
     this.routerVersion = gateway.engine.version;
-    this.http = createServer({ requestTimeout: gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
+    const split = gateway.config.admin.enabled && gateway.config.admin.port !== undefined;
+    this.http = this.makeListener(split ? "main" : "both");
+    this.adminHttp = split ? this.makeListener("admin") : undefined;
+  }
+
+  private makeListener(role: ListenerRole): Server {
+    const server = createServer({ requestTimeout: this.gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
       let pending: Promise<void> | void;
       try {
-        pending = this.handle(req, res);
+        pending = this.handle(req, res, role);
       } catch (err) {
         return this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-");
       }
       pending?.catch((err) => this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-"));
     });
-    this.http.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
       // Malformed HTTP: answer 400 if the socket can still take it, never throw.
       if (socket.writable && err.code !== "ECONNRESET")
         socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
       else socket.destroy();
     });
+    return server;
   }
 
-  listen(port = this.gateway.config.server.port, host = this.gateway.config.server.host): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.http.once("error", reject);
-      this.http.listen(port, host, () => {
-        this.http.off("error", reject);
-        resolve(this.http.address() as AddressInfo);
-      });
-    });
+  /** Listens (and on `admin.port` too, when set); resolves with the main listener's address. */
+  async listen(port = this.gateway.config.server.port, host = this.gateway.config.server.host): Promise<AddressInfo> {
+    const main = await listenOn(this.http, port, host);
+    const admin = this.gateway.config.admin;
+    if (this.adminHttp !== undefined)
+      try {
+        await listenOn(this.adminHttp, admin.port ?? 0, admin.host ?? host);
+      } catch (err) {
+        this.http.close();
+        throw err;
+      }
+    return main;
   }
 
   get url(): string {
-    const a = this.http.address() as AddressInfo;
-    return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
+    return urlOf(this.http);
+  }
+
+  /** The admin listener's URL (`admin.port`), else the main one's. */
+  get adminUrl(): string {
+    return urlOf(this.adminHttp ?? this.http);
   }
 
   /** Synchronous for everything but model lists, which return their promise (the pipeline never throws). */
-  private handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void {
+  private handle(req: IncomingMessage, res: ServerResponse, role: ListenerRole): Promise<void> | void {
     const requestId = requestIdOf(req.headers["x-request-id"]);
     if (this.draining) res.setHeader("connection", "close");
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
     if (this.routerVersion !== this.gateway.engine.version) this.compileRouter();
-    const match = this.router.match(req.method ?? "GET", path);
+    let match = this.router.match(req.method ?? "GET", path);
+    if (role !== "both" && !servesOn(match, role)) match = { kind: "none", surface: "rest" };
     switch (match.kind) {
       case "healthz":
         return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? "draining" : "ok" }, requestId);
@@ -226,6 +245,11 @@ export class SwitchyardServer {
     this.gateway.engine.draining = true;
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
+    const admin = this.adminHttp;
+    if (admin !== undefined) {
+      admin.close();
+      admin.closeAllConnections();
+    }
     await this.gateway.engine.idle(drainMs);
     this.http.closeAllConnections();
     await closed;
@@ -238,6 +262,30 @@ export class SwitchyardServer {
       }
     }
   }
+}
+
+/** Which paths a listener answers: both kinds, the traffic only (main, with admin.port set), or the admin only. */
+type ListenerRole = "both" | "main" | "admin";
+
+/** The admin API and the dashboard go to the admin listener; everything else (traffic, /metrics, the balancer's endpoints) to the main one. */
+function servesOn(match: Match, role: "main" | "admin"): boolean {
+  const operatorUi = match.kind === "operator" && (match.endpoint.admin || match.endpoint.path.startsWith("/dashboard"));
+  return role === "admin" ? operatorUi || match.kind === "healthz" : !operatorUi;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function urlOf(server: Server): string {
+  const a = server.address() as AddressInfo;
+  return `http://${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
 function safeEqual(a: string, b: string): boolean {
