@@ -40,8 +40,11 @@ export function adminEndpoints(control: ControlPlane): OperatorEndpoint[] {
       method: "POST",
       path: "/admin/reload",
       admin: true,
-      summary: "Reads the config source again and applies it (in-flight requests finish on the old one); errors change nothing",
-      handle: async () => changeAnswer(await control.reload("admin")),
+      summary:
+        "Reads the config source again and applies it, the run-time changes again over it (?discard_runtime_changes=true: the source alone); in-flight requests finish on the old one; errors change nothing",
+      queryParams: ["discard_runtime_changes"],
+      handle: async ({ query }) =>
+        changeAnswer(await control.reload("admin", { discardRuntimeChanges: query.get("discard_runtime_changes") === "true" })),
     },
     {
       method: "POST",
