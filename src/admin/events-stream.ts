@@ -26,6 +26,13 @@ export type ChangeEvent =
       readonly updated: readonly string[];
       readonly routes_added: readonly string[];
       readonly routes_removed: readonly string[];
+    }
+  | {
+      readonly at: number;
+      readonly kind: "config_refused";
+      readonly trigger: string;
+      readonly version: number;
+      readonly errors: readonly string[];
     };
 
 /** What a page gets first: the state, the recent changes (newest first) and the tick period. */
@@ -75,6 +82,10 @@ export class LiveFeed {
     this.costs.subscribe(events);
     events.onPolicy((e) => this.change({ at: Date.now(), kind: "policy", ...e, reason: this.masked(e.route, e.target, e.reason) }));
     events.onTopology((e) => this.change(topologyChange(e)));
+    // An applied change is told by its topology event; a refused one only here.
+    events.onConfig((e) => {
+      if (!e.ok) this.change({ at: Date.now(), kind: "config_refused", trigger: e.trigger, version: e.version, errors: e.errors });
+    });
   }
 
   /** Pages listening now. */

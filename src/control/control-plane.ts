@@ -162,6 +162,7 @@ export class ControlPlane {
     if (before.admin.port !== config.admin.port || before.admin.host !== config.admin.host) restart.push("admin.port");
     this.reloads++;
     this.lastReload = { at: Date.now(), trigger, ok: true, errors: [] };
+    this.gateway.events.config({ trigger, ok: true, version: changes.version, errors: [] });
     this.log.info({ trigger, source: this.source.name, ...changes, restart_needed: restart }, "config applied");
     return {
       ok: true,
@@ -177,6 +178,7 @@ export class ControlPlane {
   private refused(err: unknown, trigger: string): ReloadResult & { ok: false } {
     if (!(err instanceof ConfigError)) throw err;
     this.lastReload = { at: Date.now(), trigger, ok: false, errors: err.problems };
+    this.gateway.events.config({ trigger, ok: false, version: this.gateway.engine.version, errors: err.problems });
     this.log.error({ trigger, source: this.source.name, errors: err.problems }, "config refused: the running config stays");
     return { ok: false, version: this.gateway.engine.version, source: this.source.name, errors: err.problems };
   }

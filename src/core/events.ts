@@ -66,6 +66,16 @@ export interface TopologyEvent {
 }
 export type TopologyListener = (event: TopologyEvent) => void;
 
+/** A config change was tried (a reload, an admin change): applied, or refused with its errors (nothing changed). */
+export interface ConfigEvent {
+  readonly trigger: string;
+  readonly ok: boolean;
+  /** The route generation running after it. */
+  readonly version: number;
+  readonly errors: readonly string[];
+}
+export type ConfigListener = (event: ConfigEvent) => void;
+
 /**
  * What the data plane tells observers. Costs one length check when nobody listens; the core
  * never imports a logger or metrics library, they subscribe here.
@@ -76,6 +86,7 @@ export class GatewayEvents {
   private readonly policyListeners: PolicyListener[] = [];
   private readonly internalErrorListeners: InternalErrorListener[] = [];
   private readonly topologyListeners: TopologyListener[] = [];
+  private readonly configListeners: ConfigListener[] = [];
 
   get hasAttemptListeners(): boolean {
     return this.attemptListeners.length > 0;
@@ -101,6 +112,10 @@ export class GatewayEvents {
     this.topologyListeners.push(fn);
   }
 
+  onConfig(fn: ConfigListener): void {
+    this.configListeners.push(fn);
+  }
+
   attempt(attempt: AttemptRecord, ctx: RequestContext): void {
     for (const fn of this.attemptListeners) fn(attempt, ctx);
   }
@@ -112,6 +127,9 @@ export class GatewayEvents {
   }
   topology(event: TopologyEvent): void {
     for (const fn of this.topologyListeners) fn(event);
+  }
+  config(event: ConfigEvent): void {
+    for (const fn of this.configListeners) fn(event);
   }
   internalError(err: unknown, requestId: string): void {
     for (const fn of this.internalErrorListeners) fn(err, requestId);

@@ -347,6 +347,11 @@
       to.textContent = c.to.replace("_", " ");
       const from = c.from ? `${c.from.replace("_", " ")} → ` : "";
       li.append(`${c.route}/${c.target} ${c.policy}: ${from}`, to, c.reason ? ` (${c.reason})` : "");
+    } else if (c.kind === "config_refused") {
+      const refused = document.createElement("span");
+      refused.dataset.to = "open";
+      refused.textContent = "refused";
+      li.append(`config (${c.trigger}) `, refused, `: v${c.version} stays; ${c.errors.join("; ")}`);
     } else {
       const parts = [];
       if (c.added.length) parts.push(`added ${c.added.join(", ")}`);

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from "prom-client";
+import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AttemptRecord, PolicyEvent, RequestRecord } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
@@ -119,6 +119,22 @@ export class Metrics {
     help: "Target state changes: breaker transitions, rate-limit benches, key disables, health flips",
     labelNames: ["route", "target", "policy", "from", "to"],
   });
+  private readonly reloads = new FastCounter(this.registry, {
+    name: "switchyard_config_reloads_total",
+    help: "Config changes tried (reloads and admin changes), by result: applied, or refused (nothing changed)",
+    labelNames: ["result"],
+  });
+  /** As Prometheus's own prometheus_config_last_reload_successful: alert when it reads 0. */
+  private readonly lastReloadOk = new Gauge({
+    name: "switchyard_config_last_reload_successful",
+    help: "1 when the last config change tried was applied (or none was tried), 0 when it was refused",
+    registers: [this.registry],
+  });
+  private readonly generation = new Gauge({
+    name: "switchyard_config_generation",
+    help: "The route generation running: 1 at start, one more per applied config change",
+    registers: [this.registry],
+  });
   private readonly benches = new FastCounter(this.registry, {
     name: "switchyard_rate_limit_benches_total",
     help: "Times a target's key was benched for a rate limit",
@@ -141,6 +157,13 @@ export class Metrics {
     source.events.onAttempt(this.onAttempt);
     source.events.onRequest(this.onRequest);
     source.events.onPolicy(this.onPolicy);
+    this.lastReloadOk.set(1);
+    this.generation.set(1);
+    source.events.onConfig((e) => {
+      this.reloads.of(e.ok ? "applied" : "refused").inc();
+      this.lastReloadOk.set(e.ok ? 1 : 0);
+      this.generation.set(e.version);
+    });
   }
 
   /** The model names each route may label series with (again after a reload). */

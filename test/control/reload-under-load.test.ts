@@ -13,6 +13,7 @@ import { createGateway, fileSource, loadConfigFile, startServer } from "../../sr
 import { startSimProvider, type SimProvider } from "../../src/simulator/sim-provider.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { pacedLoad } from "../helpers/paced-load.js";
+import { parseProm, sum } from "../helpers/prom.js";
 
 const dir = mkdtempSync(join(tmpdir(), "switchyard-reload-"));
 const file = join(dir, "switchyard.yaml");
@@ -55,9 +56,12 @@ test("a reload that adds a target and removes another under 200 rps of mixed req
     // Mid-load: a adds c and loses a.
     await new Promise((r) => setTimeout(r, 1500));
     const aInFlight = a.stats().in_flight;
+    const aTarget = gateway.route("chat")!.targets.find((t) => t.id === "a")!;
     writeFileSync(file, stringify(configWith([b, c])));
     const reloaded = await postReload(server.url);
-    const aAtReload = a.stats().requests;
+    // Attempts the gateway started on a: none may start once the reload applied (calls already
+    // sent may still be on their way to the simulator, so count them where they start).
+    const aAtReload = aTarget.stats.requests;
     assert.equal(reloaded.status, 200, JSON.stringify(reloaded.body));
     assert.deepEqual(reloaded.body.changes.added, ["chat/c"]);
     assert.deepEqual(reloaded.body.changes.removed, ["chat/a"]);
@@ -87,7 +91,8 @@ test("a reload that adds a target and removes another under 200 rps of mixed req
     assert.equal(result.ok, 800);
     assert.ok(aInFlight > 0, "a had calls in flight when it was removed");
     // a finished what it had (every client got its whole answer) and took nothing new after.
-    assert.equal(a.stats().requests, aAtReload, "the removed target got no new call");
+    assert.equal(aTarget.stats.requests, aAtReload, "the removed target got no new call");
+    assert.equal(a.stats().requests, aAtReload, "the simulator saw exactly the calls started before the reload");
     assert.equal(a.stats().completed, a.stats().requests, "every call a had in flight completed");
     assert.ok(c.stats().requests > 100, `the added target took traffic (${c.stats().requests})`);
     const status = (await (await fetch(`${server.url}/admin/status`)).json()) as any;
@@ -96,6 +101,11 @@ test("a reload that adds a target and removes another under 200 rps of mixed req
       ["b", "c"],
     );
     assert.equal(status.control.last_reload.ok, false, "the last reload (the broken one) is reported as refused");
+    const metrics = parseProm(await (await fetch(`${server.url}/metrics`)).text());
+    assert.equal(sum(metrics, "switchyard_config_reloads_total", { result: "applied" }), 1);
+    assert.equal(sum(metrics, "switchyard_config_reloads_total", { result: "refused" }), 1);
+    assert.equal(sum(metrics, "switchyard_config_last_reload_successful"), 0);
+    assert.equal(sum(metrics, "switchyard_config_generation"), 2);
   } finally {
     await server.shutdown(0);
   }
