@@ -78,9 +78,12 @@ export class Engine {
    */
   apply(config: Config): TopologyChange {
     const previous = this.current;
+    // Built once aside first (no timers start before start()): a config whose routes cannot be
+    // built (a strategy's options) is refused before any target's state is dropped.
+    new Topology(config, 0, new GatewayEvents(), new MemoryStore());
     const next = new Topology(config, previous.version + 1, this.events, this.store, previous);
     this.current = next;
-    const change = next.diff(previous, this.store);
+    const change = next.diff(previous);
     for (const r of previous.routes) void r.policies.stop();
     if (this.started) for (const r of next.routes) r.policies.start();
     this.upstreams.retain(next.origins());

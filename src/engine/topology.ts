@@ -36,6 +36,9 @@ export class Topology {
     store: StateStore,
     previous?: Topology,
   ) {
+    // First: what is learnt of a target that leaves or is re-pointed must not reach its successor
+    // (the new policies take their cells from the store as they are built).
+    if (previous !== undefined) forgetLeaving(previous, config, store);
     const defaults = resolveTimeouts(config.timeouts);
     this.routes = config.routes.map((r, i) => {
       return new Route(r, i, defaults, events, store, previous?.route(r.name));
@@ -49,10 +52,10 @@ export class Topology {
   }
 
   /**
-   * What changed from `previous` to this generation. Retires the targets that left (they take
-   * no new attempts) and drops their state, and that of re-pointed targets, from the store.
+   * What changed from `previous` to this generation. Retires the targets that left or were
+   * re-pointed: they take no new attempts (their state was dropped when this one was built).
    */
-  diff(previous: Topology, store: StateStore): TopologyChange {
+  diff(previous: Topology): TopologyChange {
     const added: string[] = [];
     const removed: string[] = [];
     const replaced: string[] = [];
@@ -74,7 +77,6 @@ export class Topology {
         if (next !== undefined && next.config.base_url === old.config.base_url) continue;
         old.retired = true;
         if (next === undefined) removed.push(`${before.name}/${old.id}`);
-        store.forgetTarget(before.name, old.id);
       }
     }
     return {
@@ -93,5 +95,16 @@ export class Topology {
     const out = new Set<string>();
     for (const r of this.routes) for (const t of r.targets) out.add(t.address.origin);
     return out;
+  }
+}
+
+/** Drops from the store the state of every target of `previous` that `config` removes or re-points. */
+function forgetLeaving(previous: Topology, config: Config, store: StateStore): void {
+  for (const before of previous.routes) {
+    const route = config.routes.find((r) => r.name === before.name);
+    for (const old of before.targets) {
+      const next = route?.targets.find((t) => t.id === old.id);
+      if (next === undefined || next.base_url !== old.config.base_url) store.forgetTarget(before.name, old.id);
+    }
   }
 }
