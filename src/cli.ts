@@ -107,7 +107,15 @@ program
   .option("-c, --config <file>", "YAML config file")
   .action(async (opts: { config?: string }) => {
     try {
-      const { config, source } = resolveConfig(opts.config);
+      const resolved = resolveConfig(opts.config);
+      const source = resolved.source;
+      let config = resolved.config;
+      // Routes with discovery: validated with the targets found now (the file, the SRV records).
+      if (config.routes.some((r) => r.discovery !== undefined))
+        config = await withDiscovery(
+          resolved.file ? fileSource(source) : fixedSource(config, source),
+          createLogger(config.log.level),
+        ).load();
       await loadResponseMappers(config, configDir(source));
       // Strategy options are checked when routes are built; in memory, so validating writes no store file.
       await createGateway(config, { store: new MemoryStore() }).close();
