@@ -94,7 +94,7 @@ test("a reload that adds a target and removes another under 200 rps of mixed req
     assert.equal(aTarget.stats.requests, aAtReload, "the removed target got no new call");
     assert.equal(a.stats().requests, aAtReload, "the simulator saw exactly the calls started before the reload");
     assert.equal(a.stats().completed, a.stats().requests, "every call a had in flight completed");
-    assert.ok(c.stats().requests > 100, `the added target took traffic (${c.stats().requests})`);
+    assert.ok(c.stats().requests > 30, `the added target took traffic (${c.stats().requests})`);
     const status = (await (await fetch(`${server.url}/admin/status`)).json()) as any;
     assert.deepEqual(
       status.routes[0].targets.map((t: { id: string }) => t.id),
