@@ -13,6 +13,8 @@ export interface RequestRecord {
   readonly path: string;
   readonly surface: Surface;
   readonly route: string | null;
+  /** The name of the client key ("" when client keys are off or the request was refused before). */
+  readonly clientKey: string;
   /** Id of the target that answered (null: none did). */
   readonly target: string | null;
   readonly status: number;

@@ -26,6 +26,8 @@ export class RequestContext {
   path = "";
   /** Abort handles of the attempts running now (two while a hedge races); aborting cancels the upstream call. */
   readonly controllers: { abort(reason?: Error): void }[] = [];
+  /** The name of the client key the request came with ("" when client keys are off): never the key itself. */
+  clientKey = "";
   /** Queue priority (critical, high, normal, low). */
   priority: "critical" | "high" | "normal" | "low" = "normal";
   /** Time spent waiting in the route's queue, ms. */

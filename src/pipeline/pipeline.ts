@@ -186,6 +186,7 @@ class RequestJob implements DeliveryListener {
         path: ctx.path,
         surface: ctx.surface,
         route: this.route?.name ?? null,
+        clientKey: ctx.clientKey,
         target: target?.id ?? null,
         status: this.sink.status,
         attempts: committed?.attempts ?? ctx.tried.size,

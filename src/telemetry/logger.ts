@@ -137,7 +137,7 @@ export function logRequests(events: GatewayEvents, root: Logger): void {
   const clock = new IsoClock();
   events.onRequest((r) => {
     dest.add(
-      `{"level":"info","time":"${clock.now()}","service":"switchyard","request_id":${quoted(r.requestId)},"method":${names.of(r.method)},"path":${quoted(r.path)},"route":${r.route === null ? "null" : names.of(r.route)},"target":${r.target === null ? "null" : names.of(r.target)},"status":${r.status},"attempts":${r.attempts},"duration_ms":${ms(r.durationMs)},"ttfb_ms":${r.ttfbMs < 0 ? "null" : ms(r.ttfbMs)},"overhead_ms":${ms(r.overheadMs)}${r.queueMs > 0 ? `,"queue_ms":${ms(r.queueMs)}` : ""},"stream":${r.stream}${r.model === "" ? "" : `,"model":${quoted(r.model)}`}${usageFields(r)}${triesField(r, names)}${r.errorCode === null ? "" : `,"error":"${r.errorCode}"`},"msg":"request"}\n`,
+      `{"level":"info","time":"${clock.now()}","service":"switchyard","request_id":${quoted(r.requestId)},"method":${names.of(r.method)},"path":${quoted(r.path)},"route":${r.route === null ? "null" : names.of(r.route)}${r.clientKey === "" ? "" : `,"client_key":${names.of(r.clientKey)}`},"target":${r.target === null ? "null" : names.of(r.target)},"status":${r.status},"attempts":${r.attempts},"duration_ms":${ms(r.durationMs)},"ttfb_ms":${r.ttfbMs < 0 ? "null" : ms(r.ttfbMs)},"overhead_ms":${ms(r.overheadMs)}${r.queueMs > 0 ? `,"queue_ms":${ms(r.queueMs)}` : ""},"stream":${r.stream}${r.model === "" ? "" : `,"model":${quoted(r.model)}`}${usageFields(r)}${triesField(r, names)}${r.errorCode === null ? "" : `,"error":"${r.errorCode}"`},"msg":"request"}\n`,
     );
   });
 }

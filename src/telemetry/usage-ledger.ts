@@ -187,9 +187,10 @@ export class UsageLedger {
     const target = record.target ?? "";
     const asked = record.upstreamModel || record.model;
     // Most requests land in the row their target's previous one did: compare before building a key.
+    const client = record.clientKey;
     let row = this.recent.get(target);
-    if (row === undefined || row.hour !== this.hour || row.route !== route || row.model !== asked) {
-      row = this.rowFor(route, target, this.admitModel(route, asked));
+    if (row === undefined || row.hour !== this.hour || row.route !== route || row.model !== asked || row.clientKey !== client) {
+      row = this.rowFor(route, target, this.admitModel(route, asked), client);
       if (row === undefined) return;
       this.recent.set(target, row);
     }
@@ -206,15 +207,15 @@ export class UsageLedger {
   }
 
   /** The pending row of this hour, route, target and model; undefined (and counted as dropped) when too many wait. */
-  private rowFor(route: string, target: string, model: string): PendingRow | undefined {
-    const key = this.hourPrefix + route + SEP + target + SEP + model + SEP;
+  private rowFor(route: string, target: string, model: string, clientKey: string): PendingRow | undefined {
+    const key = this.hourPrefix + route + SEP + target + SEP + model + SEP + clientKey;
     let row = this.pending.get(key);
     if (row === undefined) {
       if (this.pending.size >= MAX_PENDING_ROWS) {
         this.dropped++;
         return;
       }
-      row = new PendingRow(this.hour, route, target, model, "");
+      row = new PendingRow(this.hour, route, target, model, clientKey);
       this.pending.set(key, row);
     }
     return row;

@@ -131,6 +131,7 @@ const breaker = (to: string, target = "oai-a", from = "closed"): PolicyEvent => 
 function served(route: string, costUsd: number): RequestRecord {
   return {
     requestId: "r",
+    clientKey: "",
     method: "POST",
     path: "/v1/chat/completions",
     surface: "openai",

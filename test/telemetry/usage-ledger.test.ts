@@ -23,6 +23,7 @@ function served(over: Partial<RequestRecord> = {}): RequestRecord {
     path: "/v1/chat/completions",
     surface: "openai",
     route: "chat",
+    clientKey: "",
     target: "a",
     status: 200,
     attempts: 1,
