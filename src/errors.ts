@@ -14,6 +14,21 @@ export const ERRORS = {
   invalid_request: { status: 400, type: "invalid_request_error", hint: "A field is missing or has the wrong type." },
   missing_model: { status: 400, type: "invalid_request_error", hint: "The body has no model field." },
   unauthorized: { status: 401, type: "authentication_error", hint: "The client key is missing or unknown." },
+  forbidden: {
+    status: 403,
+    type: "permission_error",
+    hint: "The client key is expired or disabled, or may not use this route or model.",
+  },
+  budget_exceeded: {
+    status: 402,
+    type: "invalid_request_error",
+    hint: "The client key's or the route's spend cap (daily or monthly, USD) is reached.",
+  },
+  gateway_rate_limited: {
+    status: 429,
+    type: "rate_limit_error",
+    hint: "The gateway's own inbound limit (key, route or global; requests, tokens or parallel) is reached; see Retry-After and RateLimit.",
+  },
   unknown_route: { status: 404, type: "not_found_error", hint: "No route serves this method and path." },
   unknown_model: { status: 404, type: "not_found_error", hint: "No route serves this model on this surface." },
   unknown_target: { status: 404, type: "not_found_error", hint: "The route has no target with this id (admin)." },

@@ -43,10 +43,14 @@ export function maskConfig<
     }[];
     alerts?: { channels: readonly MaskableChannel[] };
     tracing?: { headers: Readonly<Record<string, string>> };
+    client_keys?: readonly { key?: string | undefined }[];
   },
 >(config: T): T {
   return {
     ...config,
+    ...(config.client_keys === undefined
+      ? {}
+      : { client_keys: config.client_keys.map((k) => (k.key === undefined ? k : { ...k, key: maskSecret(k.key) ?? undefined })) }),
     admin: config.admin.token === undefined ? config.admin : { ...config.admin, token: maskSecret(config.admin.token) },
     routes: config.routes.map((r) => ({
       ...r,

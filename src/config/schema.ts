@@ -18,6 +18,7 @@ import {
   slowStartSchema,
 } from "./resilience-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
+import { budgetSchema, clientKeySchema, corsSchema, inboundLimitsSchema } from "./access-schema.js";
 import { logSchema, metricsSchema, storeSchema, tracingSchema, usageSchema } from "./telemetry-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
@@ -285,6 +286,10 @@ export const routeSchema = z
     queue: queueSchema.prefault({}),
     slow_start: slowStartSchema.prefault({}),
     timeouts: timeoutsSchema.default({}),
+    /** Inbound limits of this route (all its clients together). */
+    limits: inboundLimitsSchema.default({}),
+    /** Spend caps of this route. */
+    budget: budgetSchema.optional(),
     /** Targets found at run time (a file, DNS SRV), added to `targets`. */
     discovery: discoverySchema.optional(),
     targets: z.array(targetSchema, { error: "must be a list of targets" }),
@@ -345,6 +350,11 @@ export const configSchema = z
       })
       .strict()
       .default({ connections: 256, keep_alive_ms: 30_000 }),
+    /** Client keys: none → anyone may call (the demo); some → every request needs one. */
+    client_keys: z.array(clientKeySchema).default([]),
+    /** Gateway-wide inbound limits (the simulator document's token bucket: {rps: 1000, burst: 1000}). */
+    limits: inboundLimitsSchema.default({}),
+    cors: corsSchema.prefault({}),
     /** Defaults for every route's timeouts (a route's and a target's own values win). */
     timeouts: timeoutsSchema.default({}),
     routes: z.array(routeSchema).min(1, { error: "must list at least one route" }),

@@ -60,7 +60,7 @@ function overlay(base: Config, changes: readonly RuntimeChange[]): { config: Con
 }
 
 /** Config blocks a running gateway takes at once; every other block needs a restart. */
-const HOT_BLOCKS = new Set(["routes", "timeouts", "admin", "reload"]);
+const HOT_BLOCKS = new Set(["routes", "timeouts", "admin", "reload", "client_keys", "limits", "cors"]);
 
 /**
  * Changes a running gateway: reloads its config from the source (SIGHUP, POST /admin/reload, a
