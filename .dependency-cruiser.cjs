@@ -21,9 +21,10 @@ const ROOMS = {
   exchange: ["core", "providers", "config", ...LEAF],
   engine: ["core", "balancer", "resilience", "exchange", "providers", "config", "state", ...LEAF],
   pipeline: ["engine", "exchange", "resilience", "core", "providers", "config", ...LEAF],
+  front: ["pipeline", "engine", "resilience", "core", "providers", "config", "state", "exchange", ...LEAF],
   control: ["pipeline", "engine", "core", "providers", "config", "state", ...LEAF],
-  admin: ["control", "pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
-  server: ["admin", "control", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
+  admin: ["front", "control", "pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
+  server: ["front", "admin", "control", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
   telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],
 };
