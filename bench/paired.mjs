@@ -37,6 +37,8 @@ process.on("exit", () => group.killAllNow());
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => group.stopAll().finally(() => process.exit(130)));
 
 const extra = other ? [{ name: "switchyard-b", cli: other }] : [];
+// BENCH_KEYS=1: the same build with the front door on (a client key with limits, route and global limits).
+if (process.env.BENCH_KEYS === "1") extra.push({ name: "switchyard-keys", cli: switchyardCli, keys: true });
 // switchyard-quiet: the same build with metrics, the usage ledger and the access log off (what observability costs).
 const { subjects } = await startStack(group, tmp, layout, {
   which: ["reference", "switchyard", "switchyard-quiet"],
@@ -95,6 +97,14 @@ for (const scenario of ["get", "chat"]) {
     `| ${scenario === "get" ? "GET /hello" : "POST chat"} | switchyard / switchyard-quiet (observability on / off) | | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`,
   );
 }
+if (names.includes("switchyard-keys"))
+  for (const scenario of ["get", "chat"]) {
+    const rs = ratio(scenario, "switchyard-keys", "switchyard");
+    summary[`${scenario}:keys_on_over_off`] = { ratio: median(rs), min: Math.min(...rs), max: Math.max(...rs) };
+    lines.push(
+      `| ${scenario === "get" ? "GET /hello" : "POST chat"} | switchyard-keys / switchyard (keys + limits on / off) | | ${median(rs).toFixed(2)}× | ${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)} |`,
+    );
+  }
 const errors = Object.values(results)
   .flat()
   .some((x) => Object.values(x).some((v) => v.non2xx > 0 || v.socket_errors > 0));

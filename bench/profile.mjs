@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, copyFileSync, mkdirSync, rmSync
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ProcessGroup, ensureTools, cpuLayout } from "./lib/procs.mjs";
-import { startStack, sanityCheck } from "./lib/stack.mjs";
+import { startStack, sanityCheck, switchyardCli } from "./lib/stack.mjs";
 import { runWrk } from "./lib/wrk.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -28,8 +28,10 @@ const scenario = process.env.BENCH_PROFILE_SCENARIO || "get";
 const connections = Number(process.env.BENCH_PROFILE_CONNECTIONS || 64);
 const durationS = Number(process.env.BENCH_DURATION || 5);
 const top = Number(process.env.BENCH_PROFILE_TOP || 25);
-if (!["switchyard", "switchyard-quiet", "reference"].includes(subject))
-  throw new Error("BENCH_PROFILE_SUBJECT must be switchyard, switchyard-quiet (observability off) or reference");
+if (!["switchyard", "switchyard-quiet", "switchyard-keys", "reference"].includes(subject))
+  throw new Error(
+    "BENCH_PROFILE_SUBJECT must be switchyard, switchyard-quiet (observability off), switchyard-keys (client key + limits on) or reference",
+  );
 if (!["get", "chat"].includes(scenario)) throw new Error("BENCH_PROFILE_SCENARIO must be get or chat");
 
 const group = new ProcessGroup(null);
@@ -92,8 +94,10 @@ async function main() {
   const profDir = `${tmp}/prof`;
   mkdirSync(profDir);
   const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profDir];
+  const keys = subject === "switchyard-keys";
   const { subjects, procs } = await startStack(group, tmp, layout, {
-    which: [subject],
+    which: keys ? [] : [subject],
+    extraSwitchyards: keys ? [{ name: subject, cli: switchyardCli, keys: true }] : [],
     switchyardNodeArgs: subject.startsWith("switchyard") ? nodeArgs : [],
     referenceNodeArgs: subject === "reference" ? nodeArgs : [],
   });

@@ -37,6 +37,12 @@ export const ERRORS = {
     type: "invalid_request_error",
     hint: "A config change (reload, admin change) does not validate; `errors` names each field. Nothing changed.",
   },
+  unknown_key: { status: 404, type: "not_found_error", hint: "No client key has this name (admin)." },
+  key_exists: {
+    status: 409,
+    type: "invalid_request_error",
+    hint: "A client key with this name exists, or the key comes from the config file and changes only there (admin).",
+  },
   target_exists: { status: 409, type: "invalid_request_error", hint: "The route already has a target with this id (admin)." },
   unknown_action: { status: 404, type: "not_found_error", hint: "No policy of the target answers this admin action." },
   method_not_allowed: { status: 405, type: "invalid_request_error", hint: "The path exists but not for this method." },

@@ -20,6 +20,33 @@ import { dashboardEndpoints } from "./admin/dashboard-endpoints.js";
 import { openApiEndpoint } from "./admin/openapi.js";
 import type { OperatorEndpoint } from "./core/operator-endpoint.js";
 import { PersistedState, type PersistedStateOptions } from "./control/persisted-state.js";
+import { installClientKeys } from "./front/authenticate.js";
+import type { ClientKeyRegistry } from "./front/client-keys.js";
+import { KeyStore } from "./front/key-store.js";
+import { keysEndpoints } from "./admin/keys-api.js";
+import { Budgets } from "./front/budgets.js";
+import { InboundLimits, type InboundLimitsOptions } from "./front/inbound-limits.js";
+import { budgetsEndpoint } from "./admin/budgets-api.js";
+
+/** Each gateway's client keys: createGateway installs them, startServer serves their admin API and closes their store. */
+const clientKeys = new WeakMap<Gateway, ClientKeyRegistry>();
+
+/**
+ * The front door on a gateway (both fronts), in the order a request meets it: client keys (the
+ * config's and those made through the admin API, kept in the store), budgets, inbound limits.
+ */
+function withClientKeys(gateway: Gateway, logger: Logger | undefined, limits: InboundLimitsOptions = {}): Gateway {
+  // The logger is needed only if the store's file cannot be opened.
+  const log = logger ?? { error: (obj: object, msg: string) => createLogger(gateway.config.log.level).error(obj, msg) };
+  const store = KeyStore.open(gateway.config.store.path ?? ":memory:", log);
+  const keys = installClientKeys(gateway, store);
+  clientKeys.set(gateway, keys);
+  // Then budgets (they read the client key and may send the request to a fallback route), then the
+  // inbound limits of the route it will be served by: last, so a refusal by an earlier step takes no unit.
+  Budgets.install(gateway);
+  gateway.use(new InboundLimits(gateway, { keyLimits: (name) => keys.named(name)?.limits, ...limits }));
+  return gateway;
+}
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
@@ -51,17 +78,17 @@ export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
  */
 export function createGateway(
   config: ConfigInput | Config,
-  options: EngineOptions & { logger?: Logger; persist?: PersistedStateOptions } = {},
+  options: EngineOptions & { logger?: Logger; persist?: PersistedStateOptions; inboundLimits?: InboundLimitsOptions } = {},
 ): Gateway {
-  const { logger, persist, ...engine } = options;
+  const { logger, persist, inboundLimits, ...engine } = options;
   const parsed = Object.isFrozen(config) ? (config as Config) : parseConfig(config, "createGateway");
   if (engine.store !== undefined) {
-    const gateway = new Gateway(parsed, engine);
+    const gateway = withClientKeys(new Gateway(parsed, engine), logger, inboundLimits);
     gateway.start();
     return gateway;
   }
   const persisted = PersistedState.open(parsed, logger ?? createLogger(parsed.log.level), persist);
-  const gateway = new Gateway(parsed, { ...engine, store: persisted.store });
+  const gateway = withClientKeys(new Gateway(parsed, { ...engine, store: persisted.store }), logger, inboundLimits);
   gateway.start();
   persisted.attach(gateway);
   return gateway;
@@ -82,8 +109,14 @@ export async function startServer(
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
+  const keys = clientKeys.get(gateway);
+  const budgets = Budgets.install(gateway);
+  if (observability.ledger !== undefined)
+    budgets.seed(observability.ledger.query({ from: budgets.monthStartsAt, group_by: "client_key,route,day" }).rows);
   const endpoints: OperatorEndpoint[] = [
     ...adminEndpoints(control),
+    ...(keys === undefined ? [] : keysEndpoints(keys)),
+    budgetsEndpoint(budgets),
     eventsEndpoint(gateway, { onError: (err) => log.error({ err }, "dashboard: building the live state failed") }),
     ...dashboardEndpoints(),
     ...observability.endpoints,
@@ -92,6 +125,7 @@ export async function startServer(
   const server = new SwitchyardServer(gateway, log, endpoints);
   server.control = control;
   server.onClose(() => observability.close());
+  if (keys !== undefined) server.onClose(() => Promise.resolve(keys.close()));
   const source = control.source;
   const stopDiscovery = source.watch?.(() => void control.reload("discovery"));
   if (stopDiscovery !== undefined) server.onClose(() => Promise.resolve(stopDiscovery()));

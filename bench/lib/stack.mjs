@@ -90,8 +90,12 @@ ${upstreamPorts.map((p) => `    server 127.0.0.1:${p};`).join("\n")}
   );
 }
 
-/** `quiet`: metrics, usage ledger and access log off; otherwise all on (the defaults), the ledger in `dir`. */
-function switchyardConf(port, upstreamPorts, quiet = false) {
+/**
+ * `quiet`: metrics, usage ledger and access log off; otherwise all on (the defaults), the ledger in `dir`.
+ * `keys`: the front door on: a client key (the wrk scripts send `Bearer client-key`) with request,
+ * token and parallel limits, route and global limits, all far above the load (checked, never hit).
+ */
+export function switchyardConf(port, upstreamPorts, quiet = false, keys = false) {
   const targets = (provider, suffix, prefix) =>
     upstreamPorts
       .map((p, i) => `      - { id: ${prefix}${i + 1}, provider: ${provider}, base_url: "http://127.0.0.1:${p}${suffix}", key: k${i + 1} }`)
@@ -103,16 +107,23 @@ ${
     ? "log: { level: info, access: false }\nmetrics: { enabled: false }\nusage: { enabled: false }"
     : "log: { level: info }   # the access log stays on (honest cost); stdout goes to /dev/null\n# metrics and the usage ledger (switchyard.db beside this file) are on by default"
 }
-routes:
+${
+  keys
+    ? `client_keys:
+  - { name: bench, key: client-key, limits: { rps: 1000000, rpm: 100000000, tpm: 1000000000, max_parallel: 100000 } }
+limits: { rps: 1000000, max_parallel: 100000 }
+`
+    : ""
+}routes:
   - name: bench
     surface: rest
     service: bench
-    targets:
+    ${keys ? "limits: { rps: 1000000 }\n    " : ""}targets:
 ${targets("rest", "", "rest")}
   - name: chat
     surface: openai
     models: [bench]
-    targets:
+    ${keys ? "limits: { rps: 1000000, tpm: 1000000000 }\n    " : ""}targets:
 ${targets("openai", "/v1", "chat")}
 `;
 }
@@ -198,10 +209,11 @@ export async function startStack(
   }
 
   // Other builds of the gateway, for an A/B (bench/paired.mjs): `{ name, cli }` each.
-  for (const { name, cli } of extraSwitchyards) {
+  for (const { name, cli, keys = false } of extraSwitchyards) {
     const port = await freePort();
-    writeFileSync(`${dir}/${name}.yaml`, switchyardConf(port, upPorts));
-    const p = group.start(name, process.execPath, [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}.yaml`], {
+    mkdirSync(`${dir}/${name}`, { recursive: true });
+    writeFileSync(`${dir}/${name}/switchyard.yaml`, switchyardConf(port, upPorts, false, keys));
+    const p = group.start(name, process.execPath, [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}/switchyard.yaml`], {
       cpu: layout.proxy,
     });
     await waitForPort(port, p, group, 30_000);
@@ -235,7 +247,7 @@ export async function sanityCheck(subjects, timeoutMs = 5_000) {
               headers: { "content-type": "application/json", authorization: "Bearer client-key" },
               body: CHAT_REQUEST,
             }
-          : { path: u.pathname, method: "GET" };
+          : { path: u.pathname, method: "GET", headers: { authorization: "Bearer client-key" } };
       const want = scenario === "chat" ? CHAT_BODY : HELLO_BODY;
       for (let i = 1; i <= 3; i++) {
         try {

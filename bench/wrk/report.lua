@@ -2,6 +2,9 @@
 -- (latencies in microseconds), so bench/run.mjs need not parse wrk's rounded text.
 -- The POST script (chat.lua) loads this file; GET runs use it alone.
 
+-- Every subject gets the same client key; only Switchyard's "keys" subject checks it.
+wrk.headers["Authorization"] = "Bearer client-key"
+
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

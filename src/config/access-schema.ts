@@ -72,6 +72,15 @@ export const clientKeySchema = z
   });
 export type ClientKeyConfig = z.output<typeof clientKeySchema>;
 
+/** The list: names are how logs, metrics and the admin API tell keys apart, so they are unique. */
+export const clientKeysSchema = z.array(clientKeySchema).superRefine((keys, ctx) => {
+  const seen = new Set<string>();
+  keys.forEach((k, i) => {
+    if (seen.has(k.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `duplicate client key name "${k.name}"` });
+    seen.add(k.name);
+  });
+});
+
 /** CORS for browser clients: a preflight answered 204 by the gateway, answers carrying the allowed origin. */
 export const corsSchema = z
   .object({
@@ -89,3 +98,23 @@ export const corsSchema = z
   })
   .strict();
 export type CorsConfig = z.output<typeof corsSchema>;
+
+/**
+ * A route budget's `fallback_route` must name another route of the same surface: the request is
+ * sent there as it came (same dialect, same body), so a route of another surface could not serve it.
+ */
+export function checkBudgetFallbacks(
+  routes: readonly { name: string; surface: string; budget?: { fallback_route?: string | undefined } | undefined }[],
+  ctx: z.RefinementCtx,
+): void {
+  routes.forEach((route, i) => {
+    const name = route.budget?.fallback_route;
+    if (name === undefined) return;
+    const path = ["routes", i, "budget", "fallback_route"];
+    const to = routes.find((r) => r.name === name);
+    if (to === undefined) ctx.addIssue({ code: "custom", path, message: `no route named "${name}"` });
+    else if (to === route) ctx.addIssue({ code: "custom", path, message: "must name another route (not this one)" });
+    else if (to.surface !== route.surface)
+      ctx.addIssue({ code: "custom", path, message: `route "${name}" serves surface ${to.surface}, not ${route.surface}` });
+  });
+}

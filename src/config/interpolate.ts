@@ -11,7 +11,13 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, problems: st
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, problems, `${path}[${i}]`));
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, problems, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(value)) {
+      const iv = interpolate(v, env, problems, path ? `${path}.${k}` : k);
+      // Assigned, `__proto__` would become the prototype, its fields read as the config's own past
+      // the strict schema: kept as an own field instead, which the schema refuses by name.
+      if (k === "__proto__") Object.defineProperty(out, k, { value: iv, enumerable: true, writable: true, configurable: true });
+      else out[k] = iv;
+    }
     return out;
   }
   return value;

@@ -25,7 +25,8 @@ function formatIssues(error: z.ZodError): string[] {
 
 /** Validate a plain object (already interpolated) against the schema; frozen result or ConfigError. */
 export function parseConfig(raw: unknown, source: string): Config {
-  const result = configSchema.safeParse(raw);
+  // reportInput: an issue keeps the value it was about, so a field of the wrong type is not reported as missing.
+  const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(formatIssues(result.error), source);
   return deepFreeze(result.data);
 }
@@ -41,8 +42,15 @@ export function parseConfigText(text: string, source: string, env: NodeJS.Proces
       doc.errors.map((e) => `${source}: ${e.message.split("\n")[0]}`),
       source,
     );
+  let js: unknown;
+  try {
+    js = doc.toJS();
+  } catch (err) {
+    // An alias to no anchor, or an alias bomb ("excessive alias count"): the file's fault, named like a syntax error.
+    throw new ConfigError([`${source}: ${(err as Error).message}`], source);
+  }
   const problems: string[] = [];
-  const raw = interpolate(doc.toJS(), env, problems);
+  const raw = interpolate(js, env, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
   return parseConfig(configDir === undefined ? (raw ?? {}) : storeBeside(raw ?? {}, configDir), source);
 }

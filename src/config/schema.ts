@@ -18,7 +18,7 @@ import {
   slowStartSchema,
 } from "./resilience-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
-import { budgetSchema, clientKeySchema, corsSchema, inboundLimitsSchema } from "./access-schema.js";
+import { budgetSchema, checkBudgetFallbacks, clientKeysSchema, corsSchema, inboundLimitsSchema } from "./access-schema.js";
 import { logSchema, metricsSchema, storeSchema, tracingSchema, usageSchema } from "./telemetry-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
@@ -141,10 +141,20 @@ export const targetFields = z
     /** Prices in USD per 1k or per 1M tokens; over the shipped price table (providers/prices.json). */
     cost: costSchema.optional(),
     quality: nonNegative().default(0),
+    /**
+     * Outbound limits of this target: calls in flight, and the quota the gateway keeps it under
+     * (resilience/target-quota.ts): `rpm` requests and `tpm` tokens per `window_s` (60 s: per
+     * minute; 1 for a per-second quota, 86400 for a daily one).
+     */
     limits: z
-      .object({ max_concurrent: positiveInt().optional(), rpm: positiveInt().optional(), tpm: positiveInt().optional() })
+      .object({
+        max_concurrent: positiveInt().optional(),
+        rpm: positiveInt().optional(),
+        tpm: positiveInt().optional(),
+        window_s: positive().max(86_400, { error: "must be <= 86400 (a day)" }).default(60),
+      })
       .strict()
-      .default({}),
+      .prefault({}),
     timeouts: timeoutsSchema.default({}),
     auth: authSchema.optional(),
     /** Extra headers sent upstream with every call to this target. */
@@ -284,6 +294,16 @@ export const routeSchema = z
     rate_limits: rateLimitAwarenessSchema.prefault({}),
     hedge: hedgeSchema.prefault({}),
     queue: queueSchema.prefault({}),
+    /**
+     * When every target is out: `fail` at once (503, or 429 when rate limits are all that stand
+     * in the way, with Retry-After); `wait` in the queue until one is back (queue.timeout_ms, the
+     * request's deadline); `soonest`: wait for the target whose cooldown ends first when that is
+     * within those bounds, else fail at once. Unset: on a route with quotas (limits.rpm / tpm),
+     * `wait` when the targets are out only for rate limits (a quota, a provider's 429) or busy;
+     * elsewhere `fail` (queue.wait_when_unavailable: true means `wait`). Waiting needs a queue
+     * (queue.size > 0).
+     */
+    when_all_unavailable: z.enum(["fail", "wait", "soonest"], { error: "must be one of fail, wait, soonest" }).optional(),
     slow_start: slowStartSchema.prefault({}),
     timeouts: timeoutsSchema.default({}),
     /** Inbound limits of this route (all its clients together). */
@@ -299,6 +319,19 @@ export const routeSchema = z
     // With discovery the list may start empty: the targets come from the file or DNS.
     if (route.targets.length === 0 && route.discovery === undefined)
       ctx.addIssue({ code: "custom", path: ["targets"], message: "must list at least one target (or find them: discovery)" });
+    const mode = route.when_all_unavailable;
+    if (mode !== undefined && mode !== "wait" && route.queue.wait_when_unavailable)
+      ctx.addIssue({
+        code: "custom",
+        path: ["when_all_unavailable"],
+        message: `is ${mode} but queue.wait_when_unavailable (its older name for wait) is true`,
+      });
+    if ((mode === "wait" || mode === "soonest") && route.queue.size === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["queue", "size"],
+        message: `must be > 0: requests wait in the queue (when_all_unavailable: ${mode})`,
+      });
   });
 
 export const configSchema = z
@@ -309,11 +342,34 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535, { error: "must be a port number 0-65535" }).default(8080),
         max_body_bytes: positiveInt().default(10 * 1024 * 1024),
         drain_timeout_ms: nonNegative().default(30_000),
-        /** How long a client may take to send its request headers and body. */
+        /** How long a client may take to send its request headers and body (0 = no limit). */
         request_timeout_ms: nonNegative().default(60_000),
+        /** How long a client may take to send its request headers (a slowloris is cut here; at most request_timeout_ms; 0 = no limit). */
+        headers_timeout_ms: nonNegative().default(30_000),
+        /** How long an idle keep-alive connection stays open: longer than a load balancer's 60 s, so the balancer closes first. */
+        keep_alive_timeout_ms: nonNegative().default(65_000),
+        /** Requests one connection may carry before the gateway closes it (0 = no limit). */
+        max_requests_per_socket: nonNegative().int({ error: "must be an integer" }).default(0),
+        /** Most request headers accepted (431 above). */
+        max_headers: positiveInt().default(100),
+        /** Largest request line plus headers, in bytes (431 above). */
+        max_header_bytes: positiveInt()
+          .min(1024, { error: "must be at least 1024" })
+          .default(16 * 1024),
       })
       .strict()
-      .default({ host: "127.0.0.1", port: 8080, max_body_bytes: 10 * 1024 * 1024, drain_timeout_ms: 30_000, request_timeout_ms: 60_000 }),
+      .default({
+        host: "127.0.0.1",
+        port: 8080,
+        max_body_bytes: 10 * 1024 * 1024,
+        drain_timeout_ms: 30_000,
+        request_timeout_ms: 60_000,
+        headers_timeout_ms: 30_000,
+        keep_alive_timeout_ms: 65_000,
+        max_requests_per_socket: 0,
+        max_headers: 100,
+        max_header_bytes: 16 * 1024,
+      }),
     admin: z
       .object({
         enabled: z.boolean().default(true),
@@ -351,7 +407,7 @@ export const configSchema = z
       .strict()
       .default({ connections: 256, keep_alive_ms: 30_000 }),
     /** Client keys: none → anyone may call (the demo); some → every request needs one. */
-    client_keys: z.array(clientKeySchema).default([]),
+    client_keys: clientKeysSchema.default([]),
     /** Gateway-wide inbound limits (the simulator document's token bucket: {rps: 1000, burst: 1000}). */
     limits: inboundLimitsSchema.default({}),
     cors: corsSchema.prefault({}),
@@ -425,6 +481,7 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", path: ["routes", i, "prefix"], message: "{name} segments are only for LLM routes (not rest)" });
     });
     checkPrefixOverlaps(cfg.routes, ctx);
+    checkBudgetFallbacks(cfg.routes, ctx);
   });
 
 /**

@@ -69,6 +69,11 @@ export class RequestContext {
   unservable: Set<string> | null = null;
   /** The request's trace span (core/tracing.ts); undefined while tracing is off. */
   span: Span | undefined = undefined;
+  /**
+   * Headers an admission step adds to the client's answer (RateLimit, RateLimit-Policy of the
+   * inbound limits), lower-case names; null: none.
+   */
+  responseHeaders: Record<string, string> | null = null;
 
   readonly surface: Surface;
 

@@ -1,3 +1,4 @@
+import { GatewayError } from "../errors.js";
 import type { VendorPath } from "../providers/rest/vendor-path.js";
 
 /** `{model}` as it reads in a URL path once `new URL` has percent-encoded the braces. */
@@ -44,7 +45,11 @@ export class TargetAddress {
   /** The base path for a model: the `{model}` slot filled, else the base path as is. */
   basePathFor(model: string): string {
     const s = this.slot;
-    return s === null ? this.basePath : s[0] + encodeURIComponent(model) + s[1];
+    if (s === null) return this.basePath;
+    // The client names the model: the slot must stay one segment ("/" is encoded; "." and ".." would climb).
+    if (model === "." || model === "..")
+      throw new GatewayError("invalid_request", `model: "${model}" cannot name a deployment`, { param: "model" });
+    return s[0] + encodeURIComponent(model) + s[1];
   }
 
   /** `path` (which may carry a query already) with the client's query and the fixed query appended. */

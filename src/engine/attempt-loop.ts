@@ -235,7 +235,7 @@ function sleep(ms: number, ctx: RequestContext): Promise<void> {
   });
 }
 
-/** 503 (or 429 when rate limits are all that stand in the way) with Retry-After = the soonest recovery. */
+/** 503 (or 429 when rate limits or quotas are all that stand in the way) with Retry-After = the soonest recovery. */
 function noTarget(route: Route, now: number): GatewayError {
   const list = route.policies.list;
   const headers = retryAfterHeader(list.soonestEligibleAt(route.targets, now), now);
@@ -243,7 +243,7 @@ function noTarget(route: Route, now: number): GatewayError {
   if (route.targets.length === 0) return new GatewayError("no_target_available", `route "${route.name}" has no targets`, { headers });
   const onlyRateLimited = route.targets.every((t) => {
     const why = list.reasons(t, now);
-    return why.length === 1 && why[0] === "rate_limit";
+    return why.length > 0 && why.every((w) => w === "rate_limit" || w === "quota");
   });
   return onlyRateLimited
     ? new GatewayError("rate_limited", `every target of route "${route.name}" is rate limited`, { headers })

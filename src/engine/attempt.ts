@@ -121,7 +121,7 @@ export function admit(
     (ctx.unservable ??= new Set()).add(target.id);
     return err;
   }
-  const ticket = route.policies.list.admit(target, Date.now());
+  const ticket = route.policies.list.admit(target, Date.now(), ctx);
   if (ticket === REFUSED) return undefined;
   ctx.tried.add(target.id);
   return new Attempt(route, target, ctx, number, ticket, up, events);

@@ -1,6 +1,6 @@
 import type { CanonicalError, Dialect, Usage } from "../providers/canonical.js";
 import { DIALECTS } from "../providers/translators.js";
-import { isRecord } from "../providers/errors.js";
+import { isRecord, malformedStreamError } from "../providers/errors.js";
 import { encodeSse, SseParser } from "../providers/sse.js";
 import type { FromCanonicalStream, ToCanonicalStream } from "../providers/stream.js";
 import type { RequestContext } from "../core/request-context.js";
@@ -44,6 +44,14 @@ export class StreamTranslation {
   /** Upstream bytes → the client text they complete ("" when no event completed). */
   push(chunk: Buffer): string {
     if (this.failure !== null) return "";
+    try {
+      return this.translate(chunk);
+    } catch (err) {
+      return this.tripped(err);
+    }
+  }
+
+  private translate(chunk: Buffer): string {
     const events = this.parser.push(chunk);
     let out = "";
     for (let i = 0; i < events.length; i++) {
@@ -58,6 +66,23 @@ export class StreamTranslation {
   /** The upstream ended: the closing events, or the error event when it ended too soon. */
   end(): string {
     if (this.failure !== null) return "";
+    try {
+      return this.finish();
+    } catch (err) {
+      return this.tripped(err);
+    }
+  }
+
+  /**
+   * A translator threw on an event it did not expect (a field of a type no check caught): the
+   * upstream's malformed stream, answered with the client's error event, never an exception
+   * thrown into the upstream call's callbacks.
+   */
+  private tripped(err: unknown): string {
+    return this.fail(malformedStreamError(`an event the gateway cannot translate (${(err as Error).message})`));
+  }
+
+  private finish(): string {
     let out = "";
     const events = this.parser.end();
     for (let i = 0; i < events.length; i++) {
@@ -114,8 +139,14 @@ export function translateJsonAnswer(upstream: Dialect, client: Dialect, text: st
   } catch {
     throw new UpstreamFormatError(`not JSON (${text.length} bytes)`);
   }
-  const c = DIALECTS[upstream].fromUpstreamResponse(json);
-  return { body: JSON.stringify(DIALECTS[client].toClientResponse(c)), usage: c.usage ?? null };
+  try {
+    const c = DIALECTS[upstream].fromUpstreamResponse(json);
+    return { body: JSON.stringify(DIALECTS[client].toClientResponse(c)), usage: c.usage ?? null };
+  } catch (err) {
+    // A translator tripped over a field of a type no check caught: the upstream's malformed answer, not a gateway bug.
+    if (err instanceof UpstreamFormatError) throw err;
+    throw new UpstreamFormatError(`an answer the gateway cannot translate (${(err as Error).message})`);
+  }
 }
 
 /**

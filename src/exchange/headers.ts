@@ -15,10 +15,21 @@ const HOP_BY_HOP = new Set([
   "proxy-authorization",
 ]);
 
-/** Client headers never sent upstream: credentials (the gateway injects the target's), host, length. */
+/**
+ * Client headers never sent upstream: credentials (the gateway injects the target's), host,
+ * length, and the proxy headers that name another host, scheme or path (a server behind its own
+ * proxy may route on them: X-Original-URL would pick the upstream's path for the client).
+ */
 const CLIENT_ONLY = new Set([
   ...HOP_BY_HOP,
   "host",
+  "forwarded",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-forwarded-port",
+  "x-forwarded-prefix",
+  "x-original-url",
+  "x-rewrite-url",
   "authorization",
   "x-api-key",
   "x-goog-api-key",

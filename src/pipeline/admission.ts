@@ -3,11 +3,16 @@ import type { Route } from "../engine/route.js";
 
 /**
  * One check a request passes between preparation and its first attempt: a client's key, its
- * inbound rate limit, a quota, a cache hit. It lets the request through by returning (or
- * resolving), and refuses it by throwing a GatewayError, which the client gets in its dialect
- * from either front. None are installed by default; the pipeline skips this stage when empty.
+ * inbound rate limit, a quota, a budget, a cache hit. It lets the request through by returning
+ * (or resolving), may send it to another route by returning that route, and refuses it by
+ * throwing a GatewayError, which the client gets in its dialect from either front. None are
+ * installed by default; the pipeline skips this stage when empty.
  */
 export interface AdmissionStep {
   readonly name: string;
-  admit(ctx: RequestContext, route: Route): void | Promise<void>;
+  /**
+   * Lets the request through (returns), sends it to another route of the same surface instead
+   * (returns that route: a budget's fallback_route; later steps see it), or refuses it (throws).
+   */
+  admit(ctx: RequestContext, route: Route): void | Route | Promise<void | Route>;
 }

@@ -150,7 +150,7 @@ const SSE_TYPE = "text/event-stream; charset=utf-8";
  * The client's response headers for a committed answer, whatever its mode: the upstream's own
  * (hop-by-hop and upstream-only ones dropped) when the answer is in the client's dialect, only
  * the gateway's when it was translated; then the content type and length of a rewritten body,
- * and what a translation dropped (x-switchyard-warnings).
+ * what a translation dropped (x-switchyard-warnings), and what admission added (ctx.responseHeaders).
  */
 export function answerHeaders(c: Committed, rewritten?: { contentType: string; length: number }): OutgoingHttpHeaders {
   const ctx = c.ctx;
@@ -171,5 +171,6 @@ export function answerHeaders(c: Committed, rewritten?: { contentType: string; l
   }
   const w = warningsFor(ctx, c.target);
   if (w !== undefined) h[WARNINGS_HEADER] = warningsHeaderValue(w);
+  if (ctx.responseHeaders !== null) Object.assign(h, ctx.responseHeaders);
   return h;
 }

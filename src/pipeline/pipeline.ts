@@ -18,6 +18,7 @@ import { costOf } from "../providers/prices.js";
  * RequestContext and a ClientSink and hand them here; every request goes through the same
  * stages, under one deadline, and is counted and published the same way:
  *
+ *   gate       the client's key, from headers and query only (GateStep, below)
  *   prepare    body size, JSON and fields or REST path safety, route, priority  (prepare.ts)
  *   admission  client keys, limits, cache (empty by default)                    (admission.ts)
  *   attempts   the engine's attempt loop: pick, call, fail over                  (engine/)
@@ -29,8 +30,19 @@ import { costOf } from "../providers/prices.js";
  */
 export class Pipeline {
   private readonly admission: AdmissionStep[] = [];
+  private readonly gates: GateStep[] = [];
 
   constructor(readonly engine: Engine) {}
+
+  /** Adds a gate step (after those already there): it sees every request before its body is read. */
+  useGate(step: GateStep): void {
+    this.gates.push(step);
+  }
+
+  /** Runs the gate steps in order; throws the first refusal. A front's own answers (model lists) may call it too. */
+  checkGates(ctx: RequestContext): void {
+    for (const step of this.gates) step.check(ctx);
+  }
 
   /** Adds an admission step (after those already there). */
   use(step: AdmissionStep): void {
@@ -46,9 +58,15 @@ export class Pipeline {
     new RequestJob(this, ctx, sink, done).start(to, body);
   }
 
-  /** Runs the admission steps in order (only called when there are some). */
-  async admit(ctx: RequestContext, route: Route): Promise<void> {
-    for (const step of this.admission) await step.admit(ctx, route);
+  /** Runs the admission steps in order (only called when there are some); resolves with the route to serve (a step may change it). */
+  async admit(ctx: RequestContext, route: Route): Promise<Route> {
+    for (const step of this.admission) route = (await step.admit(ctx, route)) ?? route;
+    return route;
+  }
+
+  /** The admission step of this name, if installed (status, tests). */
+  step(name: string): AdmissionStep | undefined {
+    return this.admission.find((s) => s.name === name);
   }
 
   get admits(): boolean {
@@ -94,12 +112,24 @@ class RequestJob implements DeliveryListener {
   start(to: Destination, body: Buffer | Promise<Buffer>): void {
     const engine = this.pipeline.engine;
     engine.requestStarted();
-    if (engine.draining) return this.failed(new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance"));
+    if (engine.draining)
+      return this.refused(body, new GatewayError("shutting_down", "the gateway is shutting down; retry on another instance"));
+    try {
+      this.pipeline.checkGates(this.ctx);
+    } catch (err) {
+      return this.refused(body, err);
+    }
     if (Buffer.isBuffer(body)) return this.prepared(to, body);
     body.then(
       (b) => this.prepared(to, b),
       (err: unknown) => this.failed(err),
     );
+  }
+
+  /** Refused before its body was read: the body is left to finish (or fail) unheard. */
+  private refused(body: Buffer | Promise<Buffer>, err: unknown): void {
+    if (!Buffer.isBuffer(body)) body.then(undefined, ignore);
+    this.failed(err);
   }
 
   private prepared(to: Destination, body: Buffer): void {
@@ -120,7 +150,10 @@ class RequestJob implements DeliveryListener {
     }
     if (!pipeline.admits) return this.attempt(route);
     pipeline.admit(ctx, route).then(
-      () => this.attempt(route),
+      (admitted) => {
+        this.route = admitted;
+        this.attempt(admitted);
+      },
       (err: unknown) => this.failed(err),
     );
   }
@@ -207,6 +240,21 @@ class RequestJob implements DeliveryListener {
     }
     this.done?.();
   }
+}
+
+/**
+ * A check on a request as it arrives, before its body is read and its route found: it sees only
+ * the headers, the query and the path's surface, so a client it refuses learns nothing of the
+ * routes and models behind (no 404 for a model, no error about its body). Synchronous: it
+ * refuses by throwing a GatewayError, answered in the client's dialect by both fronts.
+ */
+export interface GateStep {
+  readonly name: string;
+  check(ctx: RequestContext): void;
+}
+
+function ignore(): void {
+  // A refused request's body: nobody waits for it, its failure is no one's error.
 }
 
 /** The request's total deadline passed: every attempt and wait of it is cut short. */

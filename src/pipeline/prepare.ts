@@ -19,8 +19,8 @@ export interface Destination {
 }
 
 const PRIORITIES = new Set(["critical", "high", "normal", "low"]);
-/** A path with none of these cannot hold a dot segment or an encoded slash: most skip the checks below. */
-const MAY_CLIMB = /[.%\\]/;
+/** A path with none of these cannot hold a dot segment, an empty segment or an encoded slash: most skip the checks below. */
+const MAY_CLIMB = /[.%\\]|\/\//;
 
 /**
  * The first stage of every request, whichever front it came through: the body's size, its
@@ -98,8 +98,12 @@ function prepareRest(ctx: RequestContext, to: Destination, body: Buffer): Route 
   const route = to.route;
   if (route === undefined) throw new GatewayError("unknown_route", `no route for ${ctx.method} ${ctx.path}`);
   const subPath = to.subPath ?? "/";
-  if (MAY_CLIMB.test(subPath) && (/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i.test(subPath) || /%2f|%5c|\\/i.test(subPath)))
-    throw new GatewayError("invalid_request", `path "${subPath.slice(0, 200)}" is not allowed (no dot segments or encoded slashes)`);
+  // An empty segment too: with a bare-origin base URL, `//host/x` upstream reads as another host to a server that resolves it as a URL.
+  if (MAY_CLIMB.test(subPath) && (/(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i.test(subPath) || /%2f|%5c|\\|\/\//i.test(subPath)))
+    throw new GatewayError(
+      "invalid_request",
+      `path "${subPath.slice(0, 200)}" is not allowed (no dot segments, empty segments or encoded slashes)`,
+    );
   ctx.subPath = subPath;
   ctx.body = body;
   return route;

@@ -37,3 +37,14 @@ export const NO_EVENTS = Object.freeze([]) as unknown as SseEvent[];
 export function chunkOf(id: string, created: number, model: string, choice: ChatCompletionChunk["choices"][number]): ChatCompletionChunk {
   return { id, object: "chat.completion.chunk", created, model, choices: [choice] };
 }
+
+/**
+ * Choice and tool-call indexes a stream may use. OpenAI's `n` stops at 128; the bound keeps the
+ * client translators' per-index state small (a Gemini client's end() walks its choices by index:
+ * an index in the billions from a hostile upstream would hold the event loop for good).
+ */
+export const MAX_STREAM_INDEX = 1024;
+
+export function isStreamIndex(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v < MAX_STREAM_INDEX;
+}

@@ -3,6 +3,7 @@ import type { AnthropicUsage } from "./anthropic/types.js";
 import type { Dialect, Usage } from "./canonical.js";
 import { isRecord } from "./errors.js";
 import { usageFromGemini } from "./gemini/usage.js";
+import { usageFromOpenAI } from "./openai/usage.js";
 
 /**
  * Token usage read from a dialect's own answers, for cost accounting when the gateway passes an
@@ -29,7 +30,7 @@ export class UsageReader {
     switch (this.dialect) {
       case "openai": {
         const u = obj["usage"];
-        if (isRecord(u)) this.found = openAIUsage(u);
+        if (isRecord(u)) this.found = usageFromOpenAI(u);
         return;
       }
       case "gemini": {
@@ -54,25 +55,3 @@ export class UsageReader {
 }
 
 const ANTHROPIC_FIELDS = ["input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"] as const;
-
-/** OpenAI's usage, with the counts an embeddings answer leaves out made explicit. */
-function openAIUsage(u: Record<string, unknown>): Usage {
-  const prompt = count(u["prompt_tokens"]);
-  const completion = count(u["completion_tokens"]);
-  const out: Usage = {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: count(u["total_tokens"]) || prompt + completion,
-  };
-  const details = u["prompt_tokens_details"];
-  if (isRecord(details) && count(details["cached_tokens"]) > 0)
-    out.prompt_tokens_details = { cached_tokens: count(details["cached_tokens"]) };
-  const completionDetails = u["completion_tokens_details"];
-  if (isRecord(completionDetails) && count(completionDetails["reasoning_tokens"]) > 0)
-    out.completion_tokens_details = { reasoning_tokens: count(completionDetails["reasoning_tokens"]) };
-  return out;
-}
-
-function count(v: unknown): number {
-  return typeof v === "number" && Number.isFinite(v) && v > 0 ? v : 0;
-}

@@ -1,4 +1,5 @@
 import { GatewayError } from "../errors.js";
+import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 import { type AttemptReport, type Policy, REFUSED } from "./policy.js";
 
@@ -11,12 +12,14 @@ export class PolicyList {
   private readonly checks: Policy[];
   private readonly sharers: Policy[];
   private readonly admitters: Policy[];
+  private readonly starters: Policy[];
   private readonly takers: Policy[];
 
   constructor(readonly policies: readonly Policy[]) {
     this.checks = policies.filter((p) => p.isEligible !== undefined);
     this.sharers = policies.filter((p) => p.share !== undefined);
     this.admitters = policies.filter((p) => p.admit !== undefined);
+    this.starters = policies.filter((p) => p.onStart !== undefined);
     this.takers = policies.filter((p) => p.onOutcome !== undefined);
   }
 
@@ -58,14 +61,20 @@ export class PolicyList {
     return f;
   }
 
-  /** Asks every admitting policy; the ticket of the last (one admits today: the breaker), or REFUSED. */
-  admit(target: Target, now: number): number {
+  /**
+   * Asks every admitting policy (the quota, the breaker); when all say yes, tells the policies
+   * that count starts. Returns the last non-zero ticket (the breaker's epoch), or REFUSED.
+   */
+  admit(target: Target, now: number, ctx?: RequestContext): number {
     let ticket = 0;
     const admitters = this.admitters;
     for (let i = 0; i < admitters.length; i++) {
-      ticket = admitters[i]?.admit?.(target, now) ?? 0;
-      if (ticket === REFUSED) return REFUSED;
+      const t = admitters[i]?.admit?.(target, now, ctx) ?? 0;
+      if (t === REFUSED) return REFUSED;
+      if (t !== 0) ticket = t;
     }
+    const starters = this.starters;
+    for (let i = 0; i < starters.length; i++) starters[i]?.onStart?.(target, now, ctx);
     return ticket;
   }
 

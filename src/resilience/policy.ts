@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Outcome } from "../core/outcome.js";
+import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 
 /**
@@ -20,6 +21,8 @@ export interface AttemptReport {
   readonly latencyMs: number;
   /** What admit() answered when the attempt started (a breaker's epoch). */
   readonly ticket: number;
+  /** The request the attempt served (its body's size, the answer's usage once known). */
+  readonly ctx: RequestContext;
 }
 
 /** admit()'s answer when a policy refuses the attempt. */
@@ -33,7 +36,8 @@ export const REFUSED = -1;
  *
  *   eligibility   isEligible / eligibleAt   is the target out because of me, and until when?
  *   share         share                     a weight factor below 1 (slow start, a low quota)
- *   admission     admit                     may this attempt start (a half-open breaker's slots)?
+ *   admission     admit                     may this attempt start (a half-open breaker's slots, a quota)?
+ *   start         onStart                   every policy admitted it: it starts (a quota counts it)
  *   outcomes      onOutcome                 an attempt ended
  *   operators     actions / act             enable, reset-breaker…
  *   status        targetStatus / status     for /admin/status (the state, which is plain JSON)
@@ -50,8 +54,10 @@ export interface Policy {
   eligibleAt?(target: Target, now: number): number;
   /** The target's weight factor in (0, 1]. */
   share?(target: Target, now: number): number;
-  /** An attempt is about to start: a ticket (≥ 0) it reports back with, or REFUSED. */
-  admit?(target: Target, now: number): number;
+  /** An attempt is about to start: a ticket (≥ 0) it reports back with, or REFUSED. Nothing may be taken here that onStart does not confirm. */
+  admit?(target: Target, now: number, ctx?: RequestContext): number;
+  /** Every admitting policy said yes: the attempt starts now (and will report its outcome). */
+  onStart?(target: Target, now: number, ctx?: RequestContext): void;
   onOutcome?(report: AttemptReport, now: number): void;
   /** Operator actions this policy answers. */
   readonly actions?: readonly string[];

@@ -88,9 +88,11 @@ export class PriorityQueue implements Policy {
   }
 
   /**
-   * Waits for a wake-up, at most until `deadline` (epoch ms) or `wakeAt` (a time when a target
-   * becomes eligible again by itself, 0 = none). `front` puts a request that was woken but
-   * still found nothing back at the head of its priority.
+   * Waits for a wake-up, at most until `deadline` (epoch ms). `wakeAt` (a time when a target
+   * becomes eligible again by itself, 0 = none) wakes the queue's first waiter, in priority and
+   * FIFO order, rather than this one (which then waits on for its deadline): waiters all timed for
+   * the same freed quota are served in their order, not their timers'. `front` puts a request
+   * that was woken but still found nothing back at the head of its priority.
    */
   wait(priority: Priority, deadline: number, wakeAt: number, front = false): Promise<void> {
     if (!front && this.size >= this.capacity) {
@@ -106,25 +108,25 @@ export class PriorityQueue implements Policy {
       if (front) level.unshift(w);
       else level.push(w);
       this.size++;
-      const timedOut = wakeAt === 0 || deadline <= wakeAt;
-      const at = timedOut ? deadline : wakeAt;
-      w.timer = setTimeout(
-        () => {
+      const expire = () => {
+        if (w.settled) return;
+        w.settled = true;
+        level.remove(w);
+        this.size--;
+        this.timeouts++;
+        reject(
+          new GatewayError("queue_timeout", `no target became available within the queue timeout of ${this.timeoutMs} ms`, {
+            headers: { "retry-after": "1" },
+          }),
+        );
+      };
+      if (wakeAt === 0 || deadline <= wakeAt) w.timer = setTimeout(expire, Math.max(0, deadline - now));
+      else
+        w.timer = setTimeout(() => {
           if (w.settled) return;
-          w.settled = true;
-          level.remove(w);
-          this.size--;
-          if (timedOut) {
-            this.timeouts++;
-            reject(
-              new GatewayError("queue_timeout", `no target became available within the queue timeout of ${this.timeoutMs} ms`, {
-                headers: { "retry-after": "1" },
-              }),
-            );
-          } else resolve();
-        },
-        Math.max(0, at - now),
-      );
+          this.wakeOne();
+          if (!w.settled) w.timer = setTimeout(expire, Math.max(0, deadline - Date.now()));
+        }, wakeAt - now);
     });
   }
 

@@ -15,10 +15,14 @@ import { RateLimitBench } from "./rate-limit-bench.js";
 import { RetryBudget } from "./retry-budget.js";
 import { RetryPolicy } from "./retry-policy.js";
 import { SlowStart } from "./slow-start.js";
+import { TargetQuota } from "./target-quota.js";
+
+/** What a route does when every target is out (routes[].when_all_unavailable; `auto`: unset). */
+export type WhenAllUnavailable = "fail" | "wait" | "soonest" | "auto";
 
 /**
  * Every resilience policy of one route, built once at setup, in the order eligibility asks them
- * (cheapest first): bulkhead, breaker, rate-limit bench, key disable, health check; then slow
+ * (cheapest first): bulkhead, quota, breaker, rate-limit bench, key disable, health check; then slow
  * start, retry budget, queue and hedge. `list` is how the engine and admin reach them all
  * (eligibility, shares, admission, outcomes, actions, status); the named fields are for the
  * capabilities only one has (the queue's wait, the budget's retries, the hedge's delay).
@@ -38,6 +42,9 @@ export class RoutePolicies {
   readonly hedge: HedgePolicy;
   readonly retry: RetryPolicy;
   readonly queueConfig: RouteConfig["queue"];
+  readonly quota: TargetQuota;
+  /** when_all_unavailable, with queue.wait_when_unavailable read as `wait`. */
+  readonly whenAllUnavailable: WhenAllUnavailable;
 
   constructor(config: RouteConfig, targets: readonly Target[], store: StateStore, events: GatewayEvents) {
     const route = config.name;
@@ -50,8 +57,11 @@ export class RoutePolicies {
     this.budget = config.retry.budget.enabled ? new RetryBudget(config.retry.budget) : null;
     this.queue = new PriorityQueue(config.queue.size, config.queue.timeout_ms);
     this.queueConfig = config.queue;
+    this.quota = new TargetQuota(targets);
+    this.whenAllUnavailable = config.when_all_unavailable ?? (config.queue.wait_when_unavailable ? "wait" : "auto");
     this.hedge = new HedgePolicy(config.hedge, targets.length);
-    const policies: Policy[] = [new Bulkhead(), this.breaker, this.bench, this.keys];
+    // The quota admits before the breaker, so a half-open probe slot is never taken for a call the quota refuses.
+    const policies: Policy[] = [new Bulkhead(), this.quota, this.breaker, this.bench, this.keys];
     if (this.health !== null) policies.push(this.health);
     policies.push(this.slowStart);
     if (this.budget !== null) policies.push(this.budget);

@@ -4,6 +4,7 @@ import type { GatewayError } from "../errors.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { ClientSink, Resumable } from "../pipeline/client-sink.js";
 import { sendError } from "./error-response.js";
+import { withoutUpstreamCors } from "./cors.js";
 
 const SINK = Symbol("switchyard.sink");
 type Res = ServerResponse & { [SINK]?: HttpSink };
@@ -15,6 +16,8 @@ type Res = ServerResponse & { [SINK]?: HttpSink };
  */
 export class HttpSink implements ClientSink {
   private waiting: Resumable | null = null;
+  /** CORS is on: the server set the gateway's CORS headers, which an upstream's own must not override. */
+  cors = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -37,11 +40,13 @@ export class HttpSink implements ClientSink {
 
   send(status: number, headers: OutgoingHttpHeaders, body: string | Buffer): void {
     if (this.res.destroyed) return;
+    if (this.cors) withoutUpstreamCors(headers);
     this.res.writeHead(status, headers);
     this.res.end(body);
   }
 
   start(status: number, headers: OutgoingHttpHeaders): void {
+    if (this.cors) withoutUpstreamCors(headers);
     this.res.writeHead(status, headers);
   }
 

@@ -5,7 +5,7 @@ import { GatewayError, internalError } from "../errors.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import { RequestContext } from "../core/request-context.js";
 import type { Surface } from "../config/schema.js";
-import { Router, type LoadBalancerAction, type Match } from "./router.js";
+import { Router, surfaceOfPath, type LoadBalancerAction, type Match } from "./router.js";
 import type { Route } from "../engine/route.js";
 import { loadBalancerConfig, loadBalancerStatus, resetLoadBalancer, selectRoutes } from "../admin/load-balancer-api.js";
 import { ENDPOINTS } from "../core/endpoint.js";
@@ -13,9 +13,11 @@ import { readBody } from "./body.js";
 import { sendError } from "./error-response.js";
 import { sendJson } from "./json-response.js";
 import { HttpSink } from "./http-sink.js";
+import { guardListener, listenerOptions } from "./listener-limits.js";
 import { requestIdOf } from "../pipeline/request-id.js";
 import type { OperatorEndpoint } from "../core/operator-endpoint.js";
 import { serveOperator } from "./operator-response.js";
+import { CorsGate, type CorsPolicy } from "./cors.js";
 import type { ControlPlane } from "../control/control-plane.js";
 
 /** An admin body is a target or a patch: a megabyte is far more than any needs. */
@@ -37,9 +39,13 @@ export class SwitchyardServer {
   /** The route generation the router was compiled for: a reload compiles it again. */
   private routerVersion: number;
   private draining = false;
+  /** rawHeaders entries (name and value each) a request may carry: server.max_headers, fixed at start like the listener. */
+  private readonly maxHeaderFields: number;
   private readonly closers: (() => Promise<void>)[] = [];
   /** What changes this gateway at run time (reload, admin changes), when startServer made one. */
   control: ControlPlane | undefined = undefined;
+  /** CORS of the running config (null while off). */
+  private readonly cors = new CorsGate();
 
   /** The admin API and dashboard's own listener, when `admin.port` is set (then the main one refuses them). */
   readonly adminHttp: Server | undefined;
@@ -52,13 +58,15 @@ export class SwitchyardServer {
   ) {
     this.router = new Router(gateway.table, gateway.config.admin.enabled, operators);
     this.routerVersion = gateway.engine.version;
+    this.maxHeaderFields = gateway.config.server.max_headers * 2;
     const split = gateway.config.admin.enabled && gateway.config.admin.port !== undefined;
     this.http = this.makeListener(split ? "main" : "both");
     this.adminHttp = split ? this.makeListener("admin") : undefined;
   }
 
   private makeListener(role: ListenerRole): Server {
-    const server = createServer({ requestTimeout: this.gateway.config.server.request_timeout_ms, keepAliveTimeout: 65_000 }, (req, res) => {
+    const limits = this.gateway.config.server;
+    const server = createServer(listenerOptions(limits), (req, res) => {
       let pending: Promise<void> | void;
       try {
         pending = this.handle(req, res, role);
@@ -67,12 +75,7 @@ export class SwitchyardServer {
       }
       pending?.catch((err) => this.fail(res, err instanceof GatewayError ? "rest" : "openai", err, "-"));
     });
-    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-      // Malformed HTTP: answer 400 if the socket can still take it, never throw.
-      if (socket.writable && err.code !== "ECONNRESET")
-        socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-      else socket.destroy();
-    });
+    guardListener(server, limits);
     return server;
   }
 
@@ -106,7 +109,10 @@ export class SwitchyardServer {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
+    if (req.rawHeaders.length > this.maxHeaderFields) return this.tooManyHeaders(req, res, path, requestId);
     if (this.routerVersion !== this.gateway.engine.version) this.compileRouter();
+    const cors = this.cors.for(this.gateway.config.cors);
+    if (cors !== null && this.answeredCors(req, res, cors, path, role, requestId)) return;
     let match = this.router.match(req.method ?? "GET", path);
     if (role !== "both" && !servesOn(match, role)) match = { kind: "none", surface: "rest" };
     switch (match.kind) {
@@ -117,8 +123,17 @@ export class SwitchyardServer {
       case "load_balancer":
         req.resume();
         return this.loadBalancer(req, res, match.action, match.routes, q === -1 ? "" : url.slice(q + 1), requestId);
-      case "models":
+      case "models": {
+        // Behind the client keys like every LLM call: a client without a valid key learns no model.
+        const gate = new RequestContext(requestId, match.surface === "gemini" ? ENDPOINTS.generate : ENDPOINTS.chat, "GET", req.headers);
+        gate.query = q === -1 ? "" : url.slice(q + 1);
+        try {
+          this.gateway.pipeline.checkGates(gate);
+        } catch (err) {
+          return this.fail(res, match.surface, err, requestId);
+        }
         return this.modelList(match.surface, match.prefix).then((body) => sendJson(res, 200, body, requestId));
+      }
       case "malformed":
         req.resume();
         return sendError(res, match.surface, new GatewayError("invalid_request", match.detail), requestId);
@@ -143,12 +158,48 @@ export class SwitchyardServer {
         ctx.path = path;
         ctx.query = q === -1 ? "" : url.slice(q + 1);
         const sink = new HttpSink(res, ctx, this.isDraining);
+        if (cors !== null) sink.cors = true;
         return this.gateway.pipeline.serve(ctx, match, readBody(req, this.gateway.config.server.max_body_bytes), sink);
       }
     }
   }
 
   private readonly isDraining = (): boolean => this.draining;
+
+  /**
+   * CORS is on: a preflight for a path this listener serves is answered here (true); any other
+   * request gets its CORS headers set before its answer writes its own.
+   */
+  private answeredCors(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cors: CorsPolicy,
+    path: string,
+    role: ListenerRole,
+    requestId: string,
+  ): boolean {
+    const origin = req.headers.origin;
+    const asked = req.headers["access-control-request-method"];
+    if (req.method === "OPTIONS" && origin !== undefined && asked !== undefined) {
+      const match = this.router.match(asked.toUpperCase(), path);
+      if (match.kind !== "none" && (role === "both" || servesOn(match, role))) {
+        req.resume();
+        cors.preflight(res, origin, requestId);
+        return true;
+      }
+    }
+    cors.decorate(res, origin);
+    return false;
+  }
+
+  /** Node keeps the headers past its count without a word: more than server.max_headers is a 431 here. */
+  private tooManyHeaders(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void {
+    req.resume();
+    const max = this.maxHeaderFields / 2;
+    const err = new GatewayError("invalid_request", `the request has more than ${max} headers (server.max_headers)`, { status: 431 });
+    res.setHeader("connection", "close");
+    sendError(res, surfaceOfPath(path), err, requestId);
+  }
 
   /** The routes changed (a reload): the router is compiled again for them, once. */
   private compileRouter(): void {

@@ -60,6 +60,11 @@ export class Metrics {
     help: "Client requests served, by route, status and method",
     labelNames: ["route", "status", "method"],
   });
+  private readonly clientRequests = new FastCounter(this.registry, {
+    name: "switchyard_client_requests_total",
+    help: "Client requests by client key (its name, never the key) and status; none while client keys are off",
+    labelNames: ["client_key", "status"],
+  });
   private readonly duration = new FastHistogram(this.registry, {
     name: "switchyard_request_duration_seconds",
     help: "Client request duration, arrival to the answer's end",
@@ -212,6 +217,7 @@ export class Metrics {
   private readonly onRequest = (r: RequestRecord): void => {
     const route = r.route ?? "";
     this.requests.of(route, statusLabel(r.status), methodLabel(r.method)).inc();
+    if (r.clientKey !== "") this.clientRequests.of(r.clientKey, statusLabel(r.status)).inc();
     if (r.route === null) return;
     let rs = this.routeSeries.get(route);
     if (rs === undefined)

@@ -213,7 +213,7 @@ routes:
 
     // A file written: its targets join the route and serve.
     writeFileSync(targetsFile, `- { id: file-b, base_url: "${simB.url}" }\n- { id: file-c, base_url: "${simC.url}" }\n`);
-    await eventually(() => ids("chat").length === 2, 5000, "the file's targets");
+    await eventually(() => ids("chat").length === 2, 15_000, "the file's targets");
     assert.deepEqual(ids("chat"), ["file-b", "file-c"]);
     assert.equal(gateway.route("chat")!.targets[0]!.config.key, "sk-file-0001", "the template's key");
     const served = new Set<string | null>();
@@ -222,14 +222,14 @@ routes:
 
     // Rewritten without one: it leaves the route.
     writeFileSync(targetsFile, JSON.stringify([{ id: "file-c", base_url: simC.url }]));
-    await eventually(() => ids("chat").length === 1, 5000, "file-b removed");
+    await eventually(() => ids("chat").length === 1, 15_000, "file-b removed");
     assert.deepEqual(ids("chat"), ["file-c"]);
     assert.deepEqual(await chat("demo"), { status: 200, target: "file-c" });
 
     // A file that does not validate keeps what it last listed (a warning names the entry and field).
     const before = reloads.length;
     writeFileSync(targetsFile, `- { id: file-c, base_url: "${simC.url}", weight: -1 }\n`);
-    await eventually(() => log.lines.some((l) => l.msg.startsWith("discovery file does not validate")), 5000, "the warning");
+    await eventually(() => log.lines.some((l) => l.msg.startsWith("discovery file does not validate")), 15_000, "the warning");
     const warning = log.lines.find((l) => l.msg.startsWith("discovery file does not validate"))!;
     assert.deepEqual((warning.obj as { errors: string[] }).errors, ["targets.yaml[0].weight: must be > 0"]);
     assert.equal(reloads.length, before, "no reload asked");
@@ -237,7 +237,7 @@ routes:
 
     // The SRV records change: the next poll sees it and the route follows.
     dns.state.records = [{ port: simB.port }, { port: simC.port }];
-    await eventually(() => ids("srv").length === 2, 5000, "the new SRV records");
+    await eventually(() => ids("srv").length === 2, 15_000, "the new SRV records");
     assert.deepEqual(ids("srv"), srvIds(simB.port, simC.port));
     assert.equal(control.toJSON().last_reload?.trigger, "discovery");
     assert.ok(

@@ -60,14 +60,16 @@ test("a key rotated under 200 rps fails no request and the upstream then sees on
   assert.deepEqual(rotated.body.changes.updated, ["chat/one"]);
   assert.ok(!JSON.stringify(rotated.body).includes(NEW_KEY), "the answer holds no key");
 
-  const result = await load;
+  // More load once the rotation is done, however late the host ran it: the calls that follow.
+  const [result, afterwards] = await Promise.all([load, pacedLoad(gw.url, { rps: 100, durationMs: 1000 })]);
   assert.equal(result.failures.length, 0, JSON.stringify(result.failures.slice(0, 3)));
   assert.equal(result.ok, 600);
+  assert.equal(afterwards.failures.length, 0);
 
   const log = sim.stats().log;
   const settled = rotatedAt + LATENCY + JITTER + 100; // every call started with the old key has arrived by then
   const late = log.filter((e) => e.at > settled);
-  assert.ok(late.length > 50, `calls after the rotation (${late.length})`);
+  assert.ok(late.length > 30, `calls after the rotation (${late.length})`);
   assert.deepEqual([...new Set(late.map((e) => e.key))], [NEW_KEY], "only the new key after the rotation");
   assert.ok(
     log.some((e) => e.key === OLD_KEY),
@@ -78,7 +80,7 @@ test("a key rotated under 200 rps fails no request and the upstream then sees on
   const [one, spareStatus] = status.routes[0].targets;
   assert.equal(one.key, `****${NEW_KEY.slice(-4)}`);
   assert.ok(one.stats.requests > before, "the stats carried on across the rotation");
-  assert.equal(one.stats.requests, 600, "every request counted once, before and after");
+  assert.equal(one.stats.requests, 700, "every request counted once, before and after");
   assert.equal(spareStatus.breaker.state, "forced_open", "the other target's held-open breaker was kept");
   assert.equal(spare.stats().requests, 0);
 });

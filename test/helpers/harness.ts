@@ -12,8 +12,8 @@ export interface RunningGateway {
 }
 
 /** Starts the real gateway server on 127.0.0.1, port chosen by the OS, logs silenced. */
-export async function startGateway(config: ConfigInput): Promise<RunningGateway> {
-  const gateway = createGateway({ ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } });
+export async function startGateway(config: ConfigInput, options: Parameters<typeof createGateway>[1] = {}): Promise<RunningGateway> {
+  const gateway = createGateway({ ...config, server: { ...config.server, host: "127.0.0.1", port: 0 } }, options);
   const server = await startServer(gateway, { logger: createLogger("silent") });
   const url = server.url;
   return {

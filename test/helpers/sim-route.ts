@@ -28,6 +28,8 @@ export interface SimRouteOptions<S extends readonly SimOptions[] = SimOptions[]>
   routes?: (sims: Started<S>) => RouteInput[];
   /** The rest of the gateway's config (server limits …). */
   config?: Omit<ConfigInput, "routes">;
+  /** createGateway's options (a test clock for the inbound limits …). */
+  gatewayOptions?: Parameters<typeof startGateway>[1];
 }
 
 export interface SimRoute<S extends readonly SimOptions[] = SimOptions[]> {
@@ -48,7 +50,7 @@ export async function simRoute<S extends readonly SimOptions[] | []>(opts: SimRo
     for (const o of opts.sims) sims.push(await startSimProvider(o));
     const started = sims as Started<S>;
     const config: ConfigInput = { ...opts.config, routes: opts.routes ? opts.routes(started) : [oneRoute(sims, opts.route, opts.target)] };
-    const gw = await startGateway(config);
+    const gw = await startGateway(config, opts.gatewayOptions);
     return {
       sims: started,
       gw,

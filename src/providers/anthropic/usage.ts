@@ -1,4 +1,5 @@
 import type { Usage } from "../canonical.js";
+import { tokenCount } from "../token-count.js";
 import type { AnthropicUsage } from "./types.js";
 
 /**
@@ -6,10 +7,10 @@ import type { AnthropicUsage } from "./types.js";
  * whereas OpenAI's `prompt_tokens` includes cached tokens. Canonical follows OpenAI.
  */
 export function usageFromAnthropic(u: Partial<AnthropicUsage> | null | undefined): Usage {
-  const input = u?.input_tokens ?? 0;
-  const read = u?.cache_read_input_tokens ?? 0;
-  const write = u?.cache_creation_input_tokens ?? 0;
-  const output = u?.output_tokens ?? 0;
+  const input = tokenCount(u?.input_tokens);
+  const read = tokenCount(u?.cache_read_input_tokens);
+  const write = tokenCount(u?.cache_creation_input_tokens);
+  const output = tokenCount(u?.output_tokens);
   const prompt = input + read + write;
   const usage: Usage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
   if (read > 0 || write > 0) {

@@ -2,7 +2,7 @@ import type { CanonicalError, ChatCompletionChunk, ChunkDelta, ToolCallDelta, Us
 import { isRecord, malformedStreamError, truncatedStreamError } from "../errors.js";
 import { newId, nowSeconds } from "../ids.js";
 import type { SseEvent } from "../sse.js";
-import { NO_CHUNKS, type ToCanonicalStream, chunkOf } from "../stream.js";
+import { NO_CHUNKS, type ToCanonicalStream, chunkOf, isStreamIndex } from "../stream.js";
 import { fromGeminiError } from "./errors.js";
 import { finishFromGemini } from "./finish-reason.js";
 import { toolCallFrom } from "./response.js";
@@ -48,8 +48,9 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       return NO_CHUNKS;
     }
     if (isRecord(obj.error)) {
+      // The code is the upstream's word: one that is not an HTTP error status would mislead the retry rules.
       const code = obj.error.code;
-      this.error = fromGeminiError(typeof code === "number" ? code : 500, obj);
+      this.error = fromGeminiError(typeof code === "number" && Number.isInteger(code) && code >= 400 && code <= 599 ? code : 500, obj);
       return NO_CHUNKS;
     }
     const r = obj as GeminiResponse;
@@ -79,6 +80,11 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
       }
       const c = raw as GeminiCandidate;
       const idx = c.index ?? k;
+      const parts: unknown = c.content?.parts;
+      if (!isStreamIndex(idx) || (parts !== undefined && !Array.isArray(parts))) {
+        this.error = malformedStreamError(`candidates[${k}] has no valid index (0-1023) or parts list`);
+        return out;
+      }
       const chunk = this.delta(c, idx);
       if (chunk) {
         if (out === NO_CHUNKS) out = [chunk];
@@ -121,7 +127,7 @@ export class GeminiToCanonicalStream implements ToCanonicalStream {
     let text: string | undefined;
     let calls: ToolCallDelta[] | undefined;
     for (const p of c.content?.parts ?? []) {
-      if (p.thought) continue;
+      if (!isRecord(p) || p.thought) continue;
       if (typeof p.text === "string") {
         if (p.text.length > 0) text = text === undefined ? p.text : text + p.text;
       } else if (p.functionCall) {

@@ -1,4 +1,5 @@
 import type { Usage } from "../canonical.js";
+import { tokenCount } from "../token-count.js";
 import type { GeminiUsageMetadata } from "./types.js";
 
 /**
@@ -7,11 +8,13 @@ import type { GeminiUsageMetadata } from "./types.js";
  * count already includes cached tokens, as OpenAI's does.
  */
 export function usageFromGemini(m: GeminiUsageMetadata | undefined): Usage {
-  const prompt = (m?.promptTokenCount ?? 0) + (m?.toolUsePromptTokenCount ?? 0);
-  const thoughts = m?.thoughtsTokenCount ?? 0;
-  const completion = (m?.candidatesTokenCount ?? 0) + thoughts;
-  const u: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: m?.totalTokenCount ?? prompt + completion };
-  if (m?.cachedContentTokenCount) u.prompt_tokens_details = { cached_tokens: m.cachedContentTokenCount };
+  const prompt = tokenCount(m?.promptTokenCount) + tokenCount(m?.toolUsePromptTokenCount);
+  const thoughts = tokenCount(m?.thoughtsTokenCount);
+  const completion = tokenCount(m?.candidatesTokenCount) + thoughts;
+  const total = m?.totalTokenCount === undefined ? prompt + completion : tokenCount(m.totalTokenCount);
+  const u: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: total };
+  const cached = tokenCount(m?.cachedContentTokenCount);
+  if (cached > 0) u.prompt_tokens_details = { cached_tokens: cached };
   if (thoughts > 0) u.completion_tokens_details = { reasoning_tokens: thoughts };
   return u;
 }

@@ -1,5 +1,6 @@
 import type { ChatCompletion } from "../canonical.js";
 import { isRecord } from "../errors.js";
+import { usageFromOpenAI } from "./usage.js";
 import { UpstreamFormatError } from "../../errors.js";
 
 /**
@@ -10,6 +11,8 @@ import { UpstreamFormatError } from "../../errors.js";
 /** An upstream chat.completion body → canonical. Throws UpstreamFormatError when it is not one. */
 export function fromOpenAIResponse(body: unknown): ChatCompletion {
   if (!isRecord(body) || !Array.isArray(body.choices)) throw new UpstreamFormatError("expected a chat.completion object with choices");
+  // Counts the ledger can price (the answer's usage is what a translated request is charged).
+  body.usage = isRecord(body.usage) ? usageFromOpenAI(body.usage) : undefined;
   return body as unknown as ChatCompletion;
 }
 

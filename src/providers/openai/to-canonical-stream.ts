@@ -2,7 +2,9 @@ import type { CanonicalError, ChatCompletionChunk, Usage } from "../canonical.js
 import { isRecord, malformedStreamError, statusForErrorType, truncatedStreamError } from "../errors.js";
 import type { SseEvent } from "../sse.js";
 import { NO_CHUNKS, type ToCanonicalStream } from "../stream.js";
+import { chunkProblem } from "./chunk-shape.js";
 import { fromOpenAIError } from "./errors.js";
+import { usageFromOpenAI } from "./usage.js";
 
 /**
  * An OpenAI (or compatible) upstream stream → canonical chunks: each `data:` is a chunk already;
@@ -41,12 +43,15 @@ export class OpenAIToCanonicalStream implements ToCanonicalStream {
       this.error = e;
       return NO_CHUNKS;
     }
-    if (!Array.isArray(obj.choices)) {
-      this.error = malformedStreamError("chunk without choices");
+    const problem = chunkProblem(obj);
+    if (problem !== "") {
+      this.error = malformedStreamError(problem);
       return NO_CHUNKS;
     }
     const chunk = obj as unknown as ChatCompletionChunk;
-    if (chunk.usage) this.usage = chunk.usage;
+    // Counts the ledger can price, also for the client translators that re-express them.
+    if (isRecord(chunk.usage)) chunk.usage = this.usage = usageFromOpenAI(chunk.usage);
+    else if (chunk.usage !== undefined) chunk.usage = null;
     for (const c of chunk.choices) if (c.finish_reason) this.sawFinish = true;
     return [chunk];
   }
