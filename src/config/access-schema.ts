@@ -12,8 +12,11 @@ const nonNegative = () => z.number({ error: "must be a number" }).nonnegative({ 
 /**
  * Inbound limits, enforced by the gateway itself before any upstream call (its own 429,
  * `gateway_rate_limited`, with Retry-After and the IETF RateLimit-Policy / RateLimit headers):
- * requests per second with a burst (a token bucket: `{rps: 1000, burst: 1000}` lets 1,000 through
- * at once and 1,000 a second after), requests and tokens per minute, and requests in parallel.
+ * requests per second with a burst (an exact sliding window: at most `burst` in any `burst / rps`
+ * seconds, so `{rps: 1000, burst: 1000}` lets 1,000 through at once and the next ones a second
+ * later — never 2,000 in a second as a token bucket would), requests per minute (at most `rpm` in
+ * any 60 s), tokens per minute (a bucket: estimated before the call, corrected from the answer's
+ * usage), and requests in parallel.
  */
 export const inboundLimitsSchema = z
   .object({
