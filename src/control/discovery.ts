@@ -46,6 +46,7 @@ export class DiscoverySource implements ConfigSource {
   private readonly listeners = new Set<() => void>();
   private stops: (() => void)[] = [];
   private readonly checking = new Set<string>();
+  private readonly recheck = new Set<string>();
   /** The set each route last asked a reload for: a refused reload is not asked again every poll. */
   private requested = new Map<string, string>();
 
@@ -80,11 +81,17 @@ export class DiscoverySource implements ConfigSource {
       await this.source.prepare(config);
     }
     this.loaded = true;
+    // Watchers are made again only when what they watch changed: closing and reopening them at
+    // every reload could lose a write that lands in between (seen under load).
+    const same =
+      this.stops.length > 0 &&
+      this.debounceMs === config.reload.debounce_ms &&
+      JSON.stringify([...specs]) === JSON.stringify([...this.specs]);
     this.specs = specs;
     this.applied = applied;
     this.requested = new Map();
     this.debounceMs = config.reload.debounce_ms;
-    this.arm();
+    if (!same) this.arm();
     return config;
   }
 
@@ -127,7 +134,12 @@ export class DiscoverySource implements ConfigSource {
   /** Discovers a route's targets again; a set other than the applied one asks for a reload. */
   private async check(route: string): Promise<void> {
     const spec = this.specs.get(route);
-    if (spec === undefined || this.checking.has(route)) return;
+    if (spec === undefined) return;
+    // A change seen while the route is being checked is checked again right after, never dropped.
+    if (this.checking.has(route)) {
+      this.recheck.add(route);
+      return;
+    }
     this.checking.add(route);
     try {
       const found = await this.discover(route, spec);
@@ -140,6 +152,7 @@ export class DiscoverySource implements ConfigSource {
       this.log.warn({ route, error: String(err) }, "discovery failed; the running targets stay");
     } finally {
       this.checking.delete(route);
+      if (this.recheck.delete(route)) void this.check(route);
     }
   }
 
