@@ -107,11 +107,22 @@ export class RequestContext {
     return Math.ceil(this.body.length / 4);
   }
 
-  /** Output tokens the client allows (max_tokens / max_completion_tokens), or the fallback. */
+  /**
+   * Output tokens the client allows: max_completion_tokens / max_tokens (OpenAI, Anthropic),
+   * generationConfig.maxOutputTokens (Gemini); else the fallback.
+   */
   maxOutputTokens(fallback: number): number {
     const j = this.json;
-    const v = j?.["max_completion_tokens"] ?? j?.["max_tokens"];
-    return typeof v === "number" && v > 0 ? v : fallback;
+    if (j === undefined) return fallback;
+    let v = j["max_completion_tokens"] ?? j["max_tokens"];
+    if (v === undefined) {
+      const g = j["generationConfig"] ?? j["generation_config"];
+      if (g !== null && typeof g === "object") {
+        const o = g as Record<string, unknown>;
+        v = o["maxOutputTokens"] ?? o["max_output_tokens"];
+      }
+    }
+    return typeof v === "number" && v > 0 ? Math.ceil(v) : fallback;
   }
 }
 

@@ -91,20 +91,7 @@ export function estimateTokens(ctx: RequestContext, count: TokenCounter, default
     n += tokensOf(v, field, count);
     if ((field === "messages" || field === "contents") && Array.isArray(v)) n += PER_MESSAGE * v.length + PER_REPLY;
   }
-  return n + (ctx.endpoint.kind === "embeddings" ? 0 : maxOutput(json, defaultMaxOutput));
-}
-
-/** The output the client allows: max_completion_tokens / max_tokens (OpenAI, Anthropic), generationConfig.maxOutputTokens (Gemini). */
-export function maxOutput(json: Record<string, unknown>, fallback: number): number {
-  let v = json["max_completion_tokens"] ?? json["max_tokens"];
-  if (v === undefined) {
-    const g = json["generationConfig"] ?? json["generation_config"];
-    if (g !== null && typeof g === "object") {
-      const o = g as Record<string, unknown>;
-      v = o["maxOutputTokens"] ?? o["max_output_tokens"];
-    }
-  }
-  return typeof v === "number" && v > 0 ? Math.ceil(v) : fallback;
+  return n + (ctx.endpoint.kind === "embeddings" ? 0 : ctx.maxOutputTokens(defaultMaxOutput));
 }
 
 /** What the request's text counted so far: its characters and tokens (one estimate at a time: the step is synchronous). */

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ENDPOINTS, type Endpoint } from "../../src/core/endpoint.js";
 import { RequestContext } from "../../src/core/request-context.js";
-import { EXACT_CHARS, estimateTokens, loadTokenCounter, maxOutput } from "../../src/front/token-estimate.js";
+import { EXACT_CHARS, estimateTokens, loadTokenCounter } from "../../src/front/token-estimate.js";
 
 const count = await loadTokenCounter();
 
@@ -63,8 +63,8 @@ test("embeddings: the input only (strings, or token ids one each), no output", (
 });
 
 test("no maximum given: the default output allowance; REST: no tokens at all", () => {
-  assert.equal(maxOutput({}, 1024), 1024);
-  assert.equal(maxOutput({ max_completion_tokens: 7, max_tokens: 9 }, 1024), 7);
+  assert.equal(ctxOf(ENDPOINTS.chat, {}).maxOutputTokens(1024), 1024);
+  assert.equal(ctxOf(ENDPOINTS.chat, { max_completion_tokens: 7, max_tokens: 9 }).maxOutputTokens(1024), 7);
   assert.equal(estimateTokens(ctxOf(ENDPOINTS.rest, { anything: "text" }), count), 0);
 });
 
