@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.js";
 import type { GatewayEvents, TopologyEvent } from "../core/events.js";
-import { resolveTimeouts } from "../core/target.js";
+import { resolveTimeouts, type Target } from "../core/target.js";
 import type { StateStore } from "../state/state-store.js";
 import { Route } from "./route.js";
 import { RouteTable } from "./route-table.js";
@@ -28,6 +28,8 @@ export class Topology {
   readonly routes: readonly Route[];
   readonly table: RouteTable;
   private readonly byName: Map<string, Route>;
+  /** Targets of the previous generation this one removes or re-points. */
+  private readonly leaving: readonly Leaving[];
 
   constructor(
     readonly config: Config,
@@ -38,7 +40,8 @@ export class Topology {
   ) {
     // First: what is learnt of a target that leaves or is re-pointed must not reach its successor
     // (the new policies take their cells from the store as they are built).
-    if (previous !== undefined) forgetLeaving(previous, config, store);
+    this.leaving = previous === undefined ? [] : leavingOf(previous, config);
+    for (const l of this.leaving) store.forgetTarget(l.target.routeName, l.target.id);
     const defaults = resolveTimeouts(config.timeouts);
     this.routes = config.routes.map((r, i) => {
       return new Route(r, i, defaults, events, store, previous?.route(r.name));
@@ -69,15 +72,11 @@ export class Topology {
         else if (JSON.stringify(old.config) !== JSON.stringify(t.config)) updated.push(`${route.name}/${t.id}`);
       }
     }
-    for (const before of previous.routes) {
-      const now = this.route(before.name);
-      for (const old of before.targets) {
-        const next = now?.targets.find((t) => t.id === old.id);
-        // Kept: its successor takes new requests; old requests still in flight may retry on it.
-        if (next !== undefined && next.config.base_url === old.config.base_url) continue;
-        old.retired = true;
-        if (next === undefined) removed.push(`${before.name}/${old.id}`);
-      }
+    // A kept target is not retired: its successor takes new requests, and old requests still in
+    // flight may retry on it.
+    for (const { target, removed: gone } of this.leaving) {
+      target.retired = true;
+      if (gone) removed.push(`${target.routeName}/${target.id}`);
     }
     return {
       version: this.version,
@@ -98,13 +97,21 @@ export class Topology {
   }
 }
 
-/** Drops from the store the state of every target of `previous` that `config` removes or re-points. */
-function forgetLeaving(previous: Topology, config: Config, store: StateStore): void {
+interface Leaving {
+  readonly target: Target;
+  /** Gone from its route; false: still there under the same id, with another base URL. */
+  readonly removed: boolean;
+}
+
+/** The targets of `previous` that `config` removes or re-points (same route and id, another base URL). */
+function leavingOf(previous: Topology, config: Config): Leaving[] {
+  const out: Leaving[] = [];
   for (const before of previous.routes) {
     const route = config.routes.find((r) => r.name === before.name);
     for (const old of before.targets) {
       const next = route?.targets.find((t) => t.id === old.id);
-      if (next === undefined || next.base_url !== old.config.base_url) store.forgetTarget(before.name, old.id);
+      if (next === undefined || next.base_url !== old.config.base_url) out.push({ target: old, removed: next === undefined });
     }
   }
+  return out;
 }
