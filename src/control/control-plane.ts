@@ -37,6 +37,13 @@ interface RuntimeChange {
   readonly edit: (draft: ConfigDraft) => void;
 }
 
+/** `edit` made on a copy of `config`, validated like a config file (a GatewayError from the edit, or a ConfigError). */
+function edited(config: Config, edit: (draft: ConfigDraft) => void, source: string): Config {
+  const draft: ConfigDraft = structuredClone(config);
+  edit(draft);
+  return parseConfig(draft, source);
+}
+
 /**
  * The run-time changes made again over a config just read: each on a copy of the result so far,
  * validated; one that throws (its route or target gone) or no longer validates is dropped.
@@ -46,10 +53,8 @@ function overlay(base: Config, changes: readonly RuntimeChange[]): { config: Con
   const kept: RuntimeChange[] = [];
   const dropped: string[] = [];
   for (const c of changes) {
-    const draft: ConfigDraft = structuredClone(config);
     try {
-      c.edit(draft);
-      config = parseConfig(draft, "run-time change");
+      config = edited(config, c.edit, "run-time change");
       kept.push(c);
     } catch (err) {
       if (!(err instanceof GatewayError) && !(err instanceof ConfigError)) throw err;
@@ -121,11 +126,9 @@ export class ControlPlane {
    */
   change(what: string, edit: (draft: ConfigDraft) => void): Promise<ReloadResult> {
     return this.serial(async () => {
-      const draft: ConfigDraft = structuredClone(this.gateway.config);
-      edit(draft);
       let config: Config;
       try {
-        config = parseConfig(draft, "admin change");
+        config = edited(this.gateway.config, edit, "admin change");
         await this.source.prepare(config);
       } catch (err) {
         return this.refused(err, `admin: ${what}`);
