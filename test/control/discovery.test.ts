@@ -227,6 +227,8 @@ routes:
     assert.deepEqual(await chat("demo"), { status: 200, target: "file-c" });
 
     // A file that does not validate keeps what it last listed (a warning names the entry and field).
+    // (The routes change inside a reload; its answer is recorded a moment later: let every one land.)
+    await new Promise((r) => setTimeout(r, 500));
     const before = reloads.length;
     writeFileSync(targetsFile, `- { id: file-c, base_url: "${simC.url}", weight: -1 }\n`);
     await eventually(() => log.lines.some((l) => l.msg.startsWith("discovery file does not validate")), 15_000, "the warning");
