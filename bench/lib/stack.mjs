@@ -29,7 +29,7 @@ export const referenceRelay = process.env.BENCH_REFERENCE_RELAY || "pipe";
 export const switchyardCli = process.env.BENCH_SWITCHYARD_CLI || `${ROOT}dist/cli.js`;
 
 /** `switchyard-quiet`: the same build with metrics, the usage ledger and the access log off (what observability costs). */
-export const SUBJECTS = ["direct", "nginx", "reference", "switchyard", "switchyard-quiet"];
+export const SUBJECTS = ["direct", "nginx", "reference", "switchyard", "switchyard-quiet", "switchyard-keys"];
 
 function nginxMain(dir, name, http) {
   const user = process.getuid?.() === 0 ? "user root;\n" : "";
@@ -208,11 +208,16 @@ export async function startStack(
     };
   }
 
-  // Other builds of the gateway, for an A/B (bench/paired.mjs): `{ name, cli }` each.
-  for (const { name, cli, keys = false } of extraSwitchyards) {
+  // switchyard-keys: the same build with the front door on (client key, request and token limits).
+  if (which.includes("switchyard-keys"))
+    extraSwitchyards = [...extraSwitchyards, { name: "switchyard-keys", cli: switchyardCli, keys: true }];
+
+  // Other builds or configs of the gateway, for an A/B (bench/paired.mjs): `{ name, cli, keys?, conf? }`
+  // each; `conf(port, upstreamPorts)` returns the YAML instead of switchyardConf's.
+  for (const { name, cli, keys = false, conf } of extraSwitchyards) {
     const port = await freePort();
     mkdirSync(`${dir}/${name}`, { recursive: true });
-    writeFileSync(`${dir}/${name}/switchyard.yaml`, switchyardConf(port, upPorts, false, keys));
+    writeFileSync(`${dir}/${name}/switchyard.yaml`, conf ? conf(port, upPorts) : switchyardConf(port, upPorts, false, keys));
     const p = group.start(name, process.execPath, [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}/switchyard.yaml`], {
       cpu: layout.proxy,
     });

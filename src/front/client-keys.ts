@@ -143,6 +143,8 @@ export const sha256Hex: (secret: string) => string =
  */
 export class ClientKeyRegistry {
   private byHash = new Map<string, ClientKey>();
+  /** Secrets already found, as sent (see find). */
+  private bySecret = new Map<string, ClientKey>();
   private byName = new Map<string, ClientKey>();
   /** API keys a config key shadows (same name or secret), by name. */
   private shadowed = new Set<string>();
@@ -164,10 +166,18 @@ export class ClientKeyRegistry {
     return this.byHash.size > 0;
   }
 
-  /** The key whose secret this is, or undefined. */
+  /**
+   * The key whose secret this is, or undefined. A secret found once is remembered as sent (at most
+   * one entry per key, dropped with the maps at any change), so a key's later requests cost a map
+   * lookup instead of a SHA-256; unknown secrets are never remembered (a flood of them grows nothing).
+   */
   find(secret: string): ClientKey | undefined {
     this.current();
-    return this.byHash.get(sha256Hex(secret));
+    const known = this.bySecret.get(secret);
+    if (known !== undefined) return known;
+    const key = this.byHash.get(sha256Hex(secret));
+    if (key !== undefined) this.bySecret.set(secret, key);
+    return key;
   }
 
   /** The key of this name, or undefined (an admission step finds the request's key by the name the gate set). */
@@ -295,6 +305,7 @@ export class ClientKeyRegistry {
       byName.set(k.name, k);
     }
     this.byHash = byHash;
+    this.bySecret = new Map();
     this.byName = byName;
     this.shadowed = shadowed;
     this.seen = list;

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { RequestContext } from "../core/request-context.js";
 
 /**
@@ -26,6 +27,14 @@ const CHARS_PER_TOKEN = 4;
 const PER_MESSAGE = 3;
 const PER_REPLY = 3;
 
+/**
+ * Texts counted lately and their counts, up to MEMO_CHARS characters in all: a conversation sends
+ * its system prompt and whole history again with every turn, and an application its prompt
+ * templates with every call, so most of a request's text has been counted before.
+ */
+const MEMO_CHARS = 4_000_000;
+const counted = new LRUCache<string, number>({ maxSize: MEMO_CHARS, sizeCalculation: (_n, text) => Math.max(1, text.length) });
+
 let counter: TokenCounter | null = null;
 let loading: Promise<TokenCounter> | null = null;
 
@@ -39,7 +48,14 @@ export function loadTokenCounter(): Promise<TokenCounter> {
   loading ??= import("gpt-tokenizer/encoding/o200k_base").then((m) => {
     // Special-token text in a client's message ("<|endoftext|>") is counted as text, not refused.
     const options = { disallowedSpecial: new Set<string>() };
-    counter = (text) => m.countTokens(text, options);
+    counter = (text) => {
+      let n = counted.get(text);
+      if (n === undefined) {
+        n = m.countTokens(text, options);
+        counted.set(text, n);
+      }
+      return n;
+    };
     return counter;
   });
   return loading;

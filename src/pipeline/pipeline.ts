@@ -58,9 +58,19 @@ export class Pipeline {
     new RequestJob(this, ctx, sink, done).start(to, body);
   }
 
-  /** Runs the admission steps in order (only called when there are some); resolves with the route to serve (a step may change it). */
-  async admit(ctx: RequestContext, route: Route): Promise<Route> {
-    for (const step of this.admission) route = (await step.admit(ctx, route)) ?? route;
+  /**
+   * Runs the admission steps in order, from the `from`th (only called when there are some): the
+   * route to serve (a step may change it), at once while every step answers at once, or a promise
+   * of it from the first step that answers with one. Throws (or rejects with) a step's refusal.
+   */
+  admit(ctx: RequestContext, route: Route, from = 0): Route | Promise<Route> {
+    const steps = this.admission;
+    for (let i = from; i < steps.length; i++) {
+      const r = (steps[i] as AdmissionStep).admit(ctx, route);
+      if (r === undefined) continue;
+      if (r instanceof Promise) return r.then((next: Route | void) => this.admit(ctx, next ?? route, i + 1));
+      route = r;
+    }
     return route;
   }
 
@@ -149,7 +159,17 @@ class RequestJob implements DeliveryListener {
       this.timer = armTimeout(totalMs, onDeadline, ctx);
     }
     if (!pipeline.admits) return this.attempt(route);
-    pipeline.admit(ctx, route).then(
+    let admitted: Route | Promise<Route>;
+    try {
+      admitted = pipeline.admit(ctx, route);
+    } catch (err) {
+      return this.failed(err);
+    }
+    if (!(admitted instanceof Promise)) {
+      this.route = admitted;
+      return this.attempt(admitted);
+    }
+    admitted.then(
       (admitted) => {
         this.route = admitted;
         this.attempt(admitted);
