@@ -143,6 +143,8 @@ function bench(c: Case): number {
 function record(ctx: RequestContext): RequestRecord {
   return {
     requestId: ctx.requestId,
+    answeredBy: "",
+    cache: "",
     method: "POST",
     path: "/v1/chat/completions",
     surface: "openai",

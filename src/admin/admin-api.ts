@@ -27,7 +27,7 @@ export function adminEndpoints(control: ControlPlane): OperatorEndpoint[] {
       path: "/admin/status",
       admin: true,
       summary: "The gateway now: totals, every route and target with its stats, windows and policy states",
-      handle: () => jsonAnswer({ ...gw.status(), control: control.toJSON() }),
+      handle: () => jsonAnswer({ ...gw.status(), admission: gw.pipeline.statuses(), control: control.toJSON() }),
     },
     {
       method: "GET",

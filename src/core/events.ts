@@ -1,6 +1,7 @@
 import type { Surface } from "../config/schema.js";
 import type { Usage } from "../providers/canonical.js";
 import type { AttemptRecord } from "./attempt-record.js";
+import type { AnsweredBy, CacheResult } from "./ready-answer.js";
 import type { RequestContext } from "./request-context.js";
 
 export type { AttemptRecord };
@@ -20,6 +21,10 @@ export interface RequestRecord {
   readonly status: number;
   /** Attempts made, hedges included. */
   readonly attempts: number;
+  /** Who answered when not an upstream call of the request's own: "cache", "stale", "coalesced", "batch"; "" otherwise. */
+  readonly answeredBy: AnsweredBy;
+  /** What the response cache did: "hit", "miss", "bypass", "stale", "coalesced"; "" when the route has none. */
+  readonly cache: CacheResult;
   readonly durationMs: number;
   readonly errorCode: string | null;
   readonly stream: boolean;

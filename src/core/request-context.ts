@@ -4,6 +4,8 @@ import type { Surface } from "../config/schema.js";
 import type { Endpoint } from "./endpoint.js";
 import type { ChatRequest, Usage } from "../providers/canonical.js";
 import type { AttemptRecord } from "./attempt-record.js";
+import type { AnswerWatch } from "./answer-watch.js";
+import type { AnsweredBy, CacheResult } from "./ready-answer.js";
 
 /**
  * What the gateway knows about one client request while it is served. One object per request,
@@ -74,6 +76,12 @@ export class RequestContext {
    * inbound limits), lower-case names; null: none.
    */
   responseHeaders: Record<string, string> | null = null;
+  /** Who sees the upstream answer as it passes (core/answer-watch.ts); null: nobody. */
+  watch: AnswerWatch | null = null;
+  /** Who answered, when not the engine ("" it did): a cache hit, a batch's share… (core/ready-answer.ts). */
+  answeredBy: AnsweredBy = "";
+  /** What the response cache did with it ("" when its route has no cache). */
+  cache: CacheResult = "";
 
   readonly surface: Surface;
 

@@ -25,7 +25,7 @@ export function deliver(c: Committed, sink: ClientSink, listener: DeliveryListen
   switch (answerMode(c)) {
     case "buffer":
       deliverWhole(c, sink).then(
-        () => listener.delivered(),
+        (sent) => listener.delivered(sent),
         (err: unknown) => listener.failed(err),
       );
       return;
@@ -41,9 +41,9 @@ export function deliver(c: Committed, sink: ClientSink, listener: DeliveryListen
   }
 }
 
-/** Who waits for a delivery: told once, when the client's answer ended or could not start. */
+/** Who waits for a delivery: told once, when the client's answer ended (complete: all of it went out) or could not start. */
 export interface DeliveryListener {
-  delivered(): void;
+  delivered(complete: boolean): void;
   failed(err: unknown): void;
 }
 
@@ -52,14 +52,14 @@ export interface DeliveryListener {
  * the rewrite succeeds, so a body that breaks or does not parse still gets a proper error (502
  * upstream_error naming the target), and the attempt counts as the target's failure.
  */
-async function deliverWhole(c: Committed, sink: ClientSink): Promise<void> {
+async function deliverWhole(c: Committed, sink: ClientSink): Promise<boolean> {
   let text: string;
   try {
     text = await readWhole(c);
   } catch (err) {
     if (sink.gone) {
       c.finish();
-      return;
+      return false;
     }
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     c.finish("broken_stream", `stream broken after the first byte: ${code}`);
@@ -73,8 +73,12 @@ async function deliverWhole(c: Committed, sink: ClientSink): Promise<void> {
     if (err instanceof UpstreamFormatError) throw new GatewayError("upstream_error", `${c.target.label}: ${err.message}`, { cause: err });
     throw err;
   }
-  if (!sink.gone) sink.send(out.status, answerHeaders(c, { contentType: out.contentType, length: Buffer.byteLength(out.body) }), out.body);
+  const watch = c.ctx.watch;
+  if (watch !== null) watch.whole(text);
+  const sent = !sink.gone;
+  if (sent) sink.send(out.status, answerHeaders(c, { contentType: out.contentType, length: Buffer.byteLength(out.body) }), out.body);
   c.finish();
+  return sent;
 }
 
 /** A non-SSE body that breaks is cut off: the client sees a short body, not a wrong one. */
@@ -145,6 +149,8 @@ class Pump implements BodySink, Resumable {
   /** From the upstream call: one more chunk. false asks the call to pause until resume(). */
   write(chunk: Buffer): boolean {
     if (this.done) return true;
+    const watch = this.c.ctx.watch;
+    if (watch !== null) watch.chunk(chunk);
     const out = this.transform.push(chunk);
     let more = true;
     if (out.length > 0 && !this.sink.write(out)) {
@@ -167,6 +173,7 @@ class Pump implements BodySink, Resumable {
     if (this.done) return;
     this.done = true;
     const { c, sink, transform } = this;
+    let complete = false;
     if (err === null) {
       if (transform.failure !== null) {
         // The upstream reported a failure inside its stream: the client has its error event.
@@ -177,6 +184,7 @@ class Pump implements BodySink, Resumable {
         const rest = transform.end();
         sink.end(rest.length === 0 ? undefined : rest);
         c.finish();
+        complete = !sink.gone;
       }
     } else if (c.ctx.clientGone || sink.gone) {
       c.call.abort();
@@ -188,7 +196,7 @@ class Pump implements BodySink, Resumable {
       if (tail === null) sink.cut();
       else sink.end(tail);
     }
-    this.listener.delivered();
+    this.listener.delivered(complete);
   }
 }
 

@@ -7,7 +7,8 @@ import type { Committed } from "../engine/committed.js";
 import type { Engine } from "../engine/engine.js";
 import type { Route } from "../engine/route.js";
 import { retryAfterHeader } from "../engine/attempt-loop.js";
-import type { AdmissionStep } from "./admission.js";
+import type { Admitted, AdmissionStep } from "./admission.js";
+import { ReadyAnswer } from "../core/ready-answer.js";
 import type { ClientSink } from "./client-sink.js";
 import { deliver, type DeliveryListener } from "./delivery.js";
 import { type Destination, prepare } from "./prepare.js";
@@ -60,15 +61,18 @@ export class Pipeline {
 
   /**
    * Runs the admission steps in order, from the `from`th (only called when there are some): the
-   * route to serve (a step may change it), at once while every step answers at once, or a promise
-   * of it from the first step that answers with one. Throws (or rejects with) a step's refusal.
+   * route to serve (a step may change it) or a step's own answer, at once while every step decides
+   * at once, or a promise of it from the first step that decides with one. Throws (or rejects
+   * with) a step's refusal.
    */
-  admit(ctx: RequestContext, route: Route, from = 0): Route | Promise<Route> {
+  admit(ctx: RequestContext, route: Route, from = 0): Route | ReadyAnswer | Promise<Route | ReadyAnswer> {
     const steps = this.admission;
     for (let i = from; i < steps.length; i++) {
       const r = (steps[i] as AdmissionStep).admit(ctx, route);
       if (r === undefined) continue;
-      if (r instanceof Promise) return r.then((next: Route | void) => this.admit(ctx, next ?? route, i + 1));
+      if (r instanceof Promise)
+        return r.then((next: Admitted) => (next instanceof ReadyAnswer ? next : this.admit(ctx, next ?? route, i + 1)));
+      if (r instanceof ReadyAnswer) return r;
       route = r;
     }
     return route;
@@ -77,6 +81,13 @@ export class Pipeline {
   /** The admission step of this name, if installed (status, tests). */
   step(name: string): AdmissionStep | undefined {
     return this.admission.find((s) => s.name === name);
+  }
+
+  /** Each admission step's status, by name (those that have one). */
+  statuses(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const step of this.admission) if (step.status !== undefined) out[step.name] = step.status();
+    return out;
   }
 
   get admits(): boolean {
@@ -105,6 +116,10 @@ export class Pipeline {
 class RequestJob implements DeliveryListener {
   private route: Route | undefined = undefined;
   private committed: Committed | undefined = undefined;
+  /** The gateway's own answer, when an admission step or a watcher gave one. */
+  private ready: ReadyAnswer | undefined = undefined;
+  /** The client got the whole answer (delivery said so, or a ready answer was sent). */
+  private complete = false;
   private errorCode: string | null = null;
   private timer: TimeoutToken | undefined = undefined;
   private finished = false;
@@ -159,23 +174,39 @@ class RequestJob implements DeliveryListener {
       this.timer = armTimeout(totalMs, onDeadline, ctx);
     }
     if (!pipeline.admits) return this.attempt(route);
-    let admitted: Route | Promise<Route>;
+    let admitted: Route | ReadyAnswer | Promise<Route | ReadyAnswer>;
     try {
       admitted = pipeline.admit(ctx, route);
     } catch (err) {
       return this.failed(err);
     }
-    if (!(admitted instanceof Promise)) {
-      this.route = admitted;
-      return this.attempt(admitted);
-    }
+    if (!(admitted instanceof Promise)) return this.admitted(admitted);
     admitted.then(
-      (admitted) => {
-        this.route = admitted;
-        this.attempt(admitted);
-      },
+      (a) => this.admitted(a),
       (err: unknown) => this.failed(err),
     );
+  }
+
+  private admitted(a: Route | ReadyAnswer): void {
+    if (a instanceof ReadyAnswer) return this.answered(a);
+    this.route = a;
+    this.attempt(a);
+  }
+
+  /** An answer of the gateway's own (a cache hit, a batch's share): sent whole, with what admission added. */
+  private answered(a: ReadyAnswer): void {
+    if (this.finished) return;
+    const { ctx, sink } = this;
+    this.ready = a;
+    ctx.answeredBy = a.answeredBy;
+    if (a.usage !== null) ctx.usage = a.usage;
+    this.ttfbMs = performance.now() - this.startedAt;
+    this.complete = true;
+    if (!sink.gone) {
+      // A ready answer may be shared (a cache entry's): its headers are copied, never changed.
+      sink.send(a.status, { ...ctx.responseHeaders, ...a.headers, "x-request-id": ctx.requestId }, a.body);
+    }
+    this.finish();
   }
 
   private attempt(route: Route): void {
@@ -191,6 +222,18 @@ class RequestJob implements DeliveryListener {
   private readonly onCommitted = (c: Committed): void => {
     this.committed = c;
     this.ttfbMs = performance.now() - this.startedAt;
+    const watch = this.ctx.watch;
+    if (watch !== null) {
+      const rescue = c.status >= 500 ? watch.rescue(c.status) : null;
+      if (rescue !== null) {
+        // The last target's 5xx is not what the client gets: a watcher had something better.
+        c.call.abort();
+        c.finish();
+        this.committed = undefined;
+        return this.answered(rescue);
+      }
+      watch.committed(c.target, c.status, c.headers);
+    }
     try {
       deliver(c, this.sink, this);
     } catch (err) {
@@ -198,13 +241,20 @@ class RequestJob implements DeliveryListener {
     }
   };
 
-  delivered(): void {
+  delivered(complete: boolean): void {
+    this.complete = complete;
     this.finish();
   }
 
   readonly failed = (err: unknown): void => {
     if (this.finished) return;
     const e = this.pipeline.clientError(err, this.ctx, this.route);
+    const watch = this.ctx.watch;
+    if (watch !== null && this.committed === undefined && e.status >= 500) {
+      // Every target failed: a watcher may have an answer to give instead (stale-if-error).
+      const rescue = watch.rescue(e.status);
+      if (rescue !== null) return this.answered(rescue);
+    }
     this.errorCode = e.code;
     if (!(e.code === "client_closed" && this.sink.gone)) this.sink.fail(e, this.ctx.surface);
     this.finish();
@@ -215,6 +265,7 @@ class RequestJob implements DeliveryListener {
     this.finished = true;
     const { ctx, committed } = this;
     cancelTimeout(this.timer);
+    if (ctx.watch !== null) ctx.watch.ended(this.complete && this.errorCode === null && this.ready === undefined);
     const engine = this.pipeline.engine;
     engine.requestEnded(this.errorCode !== null);
     const events = engine.events;
@@ -229,7 +280,7 @@ class RequestJob implements DeliveryListener {
       ctx.queueMs,
     );
     if (events.hasRequestListeners || ctx.span !== undefined) {
-      const target = committed?.target;
+      const target = committed?.target ?? this.ready?.target ?? undefined;
       const upstreamModel = target === undefined || ctx.surface === "rest" ? "" : (target.model ?? ctx.model);
       const usage = ctx.usage;
       const price = usage === null || target === undefined ? null : target.priceFor(upstreamModel);
@@ -243,6 +294,8 @@ class RequestJob implements DeliveryListener {
         target: target?.id ?? null,
         status: this.sink.status,
         attempts: committed?.attempts ?? ctx.tried.size,
+        answeredBy: ctx.answeredBy,
+        cache: ctx.cache,
         durationMs,
         errorCode: this.errorCode,
         stream: ctx.stream,

@@ -131,6 +131,8 @@ const breaker = (to: string, target = "oai-a", from = "closed"): PolicyEvent => 
 function served(route: string, costUsd: number): RequestRecord {
   return {
     requestId: "r",
+    answeredBy: "",
+    cache: "",
     clientKey: "",
     method: "POST",
     path: "/v1/chat/completions",

@@ -19,6 +19,8 @@ const T0 = Date.parse("2024-05-01T10:15:00Z");
 function served(over: Partial<RequestRecord> = {}): RequestRecord {
   return {
     requestId: "req-1",
+    answeredBy: "",
+    cache: "",
     method: "POST",
     path: "/v1/chat/completions",
     surface: "openai",
