@@ -25,6 +25,8 @@ const ROOMS = {
   control: ["pipeline", "engine", "core", "providers", "config", "state", ...LEAF],
   admin: ["front", "control", "pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
   server: ["front", "admin", "control", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
+  cache: ["pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
+  batch: ["pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
   telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],
 };

@@ -25,6 +25,8 @@ import type { ClientKeyRegistry } from "./front/client-keys.js";
 import { KeyStore } from "./front/key-store.js";
 import { keysEndpoints } from "./admin/keys-api.js";
 import { Budgets } from "./front/budgets.js";
+import { ResponseCache } from "./cache/response-cache.js";
+import { EmbeddingBatcher } from "./batch/embedding-batcher.js";
 import { InboundLimits, type InboundLimitsOptions } from "./front/inbound-limits.js";
 import { budgetsEndpoint } from "./admin/budgets-api.js";
 
@@ -45,8 +47,23 @@ function withClientKeys(gateway: Gateway, logger: Logger | undefined, limits: In
   // inbound limits of the route it will be served by: last, so a refusal by an earlier step takes no unit.
   Budgets.install(gateway);
   gateway.use(new InboundLimits(gateway, { keyLimits: (name) => keys.named(name)?.limits, ...limits }));
+  // Then the answers the gateway gives itself: the response cache (a hit is still a request of the key's).
+  const cache = new ResponseCache(
+    gateway,
+    logger ?? {
+      warn: (obj: object, msg: string) => createLogger(gateway.config.log.level).warn(obj, msg),
+      info: (obj: object, msg: string) => createLogger(gateway.config.log.level).info(obj, msg),
+    },
+  );
+  caches.set(gateway, cache);
+  gateway.use(cache);
+  // Last, the batching of embedding requests (only where a route batches): each member was admitted on its own first.
+  EmbeddingBatcher.install(gateway);
   return gateway;
 }
+
+/** Each gateway's response cache: startServer closes its store. */
+const caches = new WeakMap<Gateway, ResponseCache>();
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
@@ -108,6 +125,7 @@ export async function startServer(
   logPolicyEvents(gateway.events, log);
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
+  observability.metrics?.watchBatching(() => EmbeddingBatcher.of(gateway));
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
   const keys = clientKeys.get(gateway);
   const budgets = Budgets.install(gateway);
@@ -126,6 +144,8 @@ export async function startServer(
   server.control = control;
   server.onClose(() => observability.close());
   if (keys !== undefined) server.onClose(() => Promise.resolve(keys.close()));
+  const cache = caches.get(gateway);
+  if (cache !== undefined) server.onClose(() => cache.close());
   const source = control.source;
   const stopDiscovery = source.watch?.(() => void control.reload("discovery"));
   if (stopDiscovery !== undefined) server.onClose(() => Promise.resolve(stopDiscovery()));

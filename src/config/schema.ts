@@ -19,6 +19,7 @@ import {
 } from "./resilience-schema.js";
 import { alertsSchema } from "./alerts-schema.js";
 import { budgetSchema, checkBudgetFallbacks, clientKeysSchema, corsSchema, inboundLimitsSchema } from "./access-schema.js";
+import { batchingSchema, cacheStoreSchema, routeCacheSchema } from "./cache-schema.js";
 import { logSchema, metricsSchema, storeSchema, tracingSchema, usageSchema } from "./telemetry-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
@@ -310,6 +311,10 @@ export const routeSchema = z
     limits: inboundLimitsSchema.default({}),
     /** Spend caps of this route. */
     budget: budgetSchema.optional(),
+    /** The response cache of this route (off when absent); where entries live is the top-level `cache`. */
+    cache: routeCacheSchema.optional(),
+    /** Embedding requests batched into one upstream call (off when absent). */
+    batching: batchingSchema.optional(),
     /** Targets found at run time (a file, DNS SRV), added to `targets`. */
     discovery: discoverySchema.optional(),
     targets: z.array(targetSchema, { error: "must be a list of targets" }),
@@ -356,6 +361,11 @@ export const configSchema = z
         max_header_bytes: positiveInt()
           .min(1024, { error: "must be at least 1024" })
           .default(16 * 1024),
+        /** The WebSocket front (GET /v1/stream): ping period (a peer silent for one period is dropped), requests in flight per connection. */
+        websocket: z
+          .object({ ping_interval_ms: positiveInt().default(30_000), max_in_flight: positiveInt().default(32) })
+          .strict()
+          .default({ ping_interval_ms: 30_000, max_in_flight: 32 }),
       })
       .strict()
       .default({
@@ -369,6 +379,7 @@ export const configSchema = z
         max_requests_per_socket: 0,
         max_headers: 100,
         max_header_bytes: 16 * 1024,
+        websocket: { ping_interval_ms: 30_000, max_in_flight: 32 },
       }),
     admin: z
       .object({
@@ -411,6 +422,8 @@ export const configSchema = z
     /** Gateway-wide inbound limits (the simulator document's token bucket: {rps: 1000, burst: 1000}). */
     limits: inboundLimitsSchema.default({}),
     cors: corsSchema.prefault({}),
+    /** Where the response cache keeps entries (routes say what they cache: routes[].cache). */
+    cache: cacheStoreSchema.prefault({}),
     /** Defaults for every route's timeouts (a route's and a target's own values win). */
     timeouts: timeoutsSchema.default({}),
     routes: z.array(routeSchema).min(1, { error: "must list at least one route" }),

@@ -65,7 +65,7 @@ function overlay(base: Config, changes: readonly RuntimeChange[]): { config: Con
 }
 
 /** Config blocks a running gateway takes at once; every other block needs a restart. */
-const HOT_BLOCKS = new Set(["routes", "timeouts", "admin", "reload", "client_keys", "limits", "cors"]);
+const HOT_BLOCKS = new Set(["routes", "timeouts", "admin", "reload", "client_keys", "limits", "cors", "cache"]);
 
 /**
  * Changes a running gateway: reloads its config from the source (SIGHUP, POST /admin/reload, a

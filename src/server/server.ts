@@ -19,6 +19,8 @@ import type { OperatorEndpoint } from "../core/operator-endpoint.js";
 import { serveOperator } from "./operator-response.js";
 import { CorsGate, type CorsPolicy } from "./cors.js";
 import type { ControlPlane } from "../control/control-plane.js";
+import { upgradeRequired, WebSocketFront } from "./websocket.js";
+import { STREAM_PATH } from "./ws-protocol.js";
 
 /** An admin body is a target or a patch: a megabyte is far more than any needs. */
 const ADMIN_BODY_LIMIT = 1024 * 1024;
@@ -49,6 +51,8 @@ export class SwitchyardServer {
 
   /** The admin API and dashboard's own listener, when `admin.port` is set (then the main one refuses them). */
   readonly adminHttp: Server | undefined;
+  /** The WebSocket front (`GET /v1/stream` upgraded), on the main listener. */
+  readonly websocket: WebSocketFront;
 
   constructor(
     readonly gateway: Gateway,
@@ -62,7 +66,16 @@ export class SwitchyardServer {
     const split = gateway.config.admin.enabled && gateway.config.admin.port !== undefined;
     this.http = this.makeListener(split ? "main" : "both");
     this.adminHttp = split ? this.makeListener("admin") : undefined;
+    this.websocket = new WebSocketFront(gateway, this.http, log, this.matchRoute);
+    this.websocket.pingIntervalMs = gateway.config.server.websocket.ping_interval_ms;
+    this.websocket.maxInFlight = gateway.config.server.websocket.max_in_flight;
   }
+
+  /** The router's answer, compiled again first when the routes changed (the WebSocket front asks too). */
+  private readonly matchRoute = (method: string, path: string): Match => {
+    if (this.routerVersion !== this.gateway.engine.version) this.compileRouter();
+    return this.router.match(method, path);
+  };
 
   private makeListener(role: ListenerRole): Server {
     const limits = this.gateway.config.server;
@@ -113,6 +126,11 @@ export class SwitchyardServer {
     if (this.routerVersion !== this.gateway.engine.version) this.compileRouter();
     const cors = this.cors.for(this.gateway.config.cors);
     if (cors !== null && this.answeredCors(req, res, cors, path, role, requestId)) return;
+    if (path === STREAM_PATH && role !== "admin") {
+      // The WebSocket endpoint without an upgrade (an upgrade goes to the WebSocket front).
+      req.resume();
+      return sendError(res, "openai", upgradeRequired(), requestId);
+    }
     let match = this.router.match(req.method ?? "GET", path);
     if (role !== "both" && !servesOn(match, role)) match = { kind: "none", surface: "rest" };
     switch (match.kind) {
@@ -294,6 +312,7 @@ export class SwitchyardServer {
     if (this.draining) return;
     this.draining = true;
     this.gateway.engine.draining = true;
+    this.websocket.drain();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     this.http.closeIdleConnections();
     const admin = this.adminHttp;
@@ -302,6 +321,8 @@ export class SwitchyardServer {
       admin.closeAllConnections();
     }
     await this.gateway.engine.idle(drainMs);
+    // Upgraded sockets are not the listener's connections any more: closed here, or `closed` would wait on them.
+    await this.websocket.close();
     this.http.closeAllConnections();
     await closed;
     await this.gateway.close(1_000);

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AttemptRecord, PolicyEvent, RequestRecord } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
@@ -8,6 +8,14 @@ import type { MetricsSource } from "./metrics-source.js";
 import { ModelLabels } from "./model-labels.js";
 
 export type { MetricsRoute, MetricsSource } from "./metrics-source.js";
+
+/** One route's batching counts, as the embedding batcher keeps them (src/batch). */
+export interface BatchingCounts {
+  readonly eligible: number;
+  readonly batched: number;
+  readonly batches: number;
+  readonly fallbacks: number;
+}
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const OVERHEAD_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
@@ -64,6 +72,11 @@ export class Metrics {
     name: "switchyard_client_requests_total",
     help: "Client requests by client key (its name, never the key) and status; none while client keys are off",
     labelNames: ["client_key", "status"],
+  });
+  private readonly cacheRequests = new FastCounter(this.registry, {
+    name: "switchyard_cache_requests_total",
+    help: "Requests of routes with a response cache, by what the cache did: hit, miss, bypass (Cache-Control), stale (served when every target failed), coalesced (shared an identical request's upstream call)",
+    labelNames: ["route", "result"],
   });
   private readonly duration = new FastHistogram(this.registry, {
     name: "switchyard_request_duration_seconds",
@@ -187,6 +200,46 @@ export class Metrics {
     return this.registry.contentType;
   }
 
+  /**
+   * The batching of embedding requests, read from the batcher at scrape time (none while it is not
+   * installed): eligible requests, requests answered from a batch, batch calls, fallbacks, and
+   * the batched share, by route.
+   */
+  watchBatching(source: () => { readonly routeCounts: ReadonlyMap<string, BatchingCounts> } | undefined): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: (c: BatchingCounts) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ["route"],
+        registers,
+        collect(this: Counter) {
+          this.reset();
+          const counts = source()?.routeCounts;
+          if (counts !== undefined) for (const [route, c] of counts) this.inc({ route }, read(c));
+        },
+      });
+    counter(
+      "switchyard_batch_eligible_requests_total",
+      "Embedding requests that could be batched (route with batching, string inputs)",
+      (c) => c.eligible,
+    );
+    counter("switchyard_batched_requests_total", "Requests answered from a batch (their share of one upstream call)", (c) => c.batched);
+    counter("switchyard_batch_calls_total", "Upstream batch calls (failed ones included)", (c) => c.batches);
+    counter("switchyard_batch_fallbacks_total", "Requests sent alone because their batch failed", (c) => c.fallbacks);
+    new Gauge({
+      name: "switchyard_batched_ratio",
+      help: "Batched requests / eligible requests since start (0 before any)",
+      labelNames: ["route"],
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        const counts = source()?.routeCounts;
+        if (counts !== undefined) for (const [route, c] of counts) this.set({ route }, c.eligible === 0 ? 0 : c.batched / c.eligible);
+      },
+    });
+  }
+
   private readonly onAttempt = (a: AttemptRecord, ctx: RequestContext): void => {
     const t = a.target;
     const o = a.outcome;
@@ -218,6 +271,7 @@ export class Metrics {
     const route = r.route ?? "";
     this.requests.of(route, statusLabel(r.status), methodLabel(r.method)).inc();
     if (r.clientKey !== "") this.clientRequests.of(r.clientKey, statusLabel(r.status)).inc();
+    if (r.cache !== "") this.cacheRequests.of(route, r.cache).inc();
     if (r.route === null) return;
     let rs = this.routeSeries.get(route);
     if (rs === undefined)

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * What a cache hit costs the gateway, against the same request proxied: two Switchyards of the
+ * same build run AT THE SAME TIME pinned to one CPU (as bench/paired.mjs), one with the response
+ * cache on its routes (every request after the first is a hit), one without; each is loaded by
+ * its own wrk at 64 connections. The kernel shares the CPU by CPU time, so the inverse ratio of
+ * their requests/s is the ratio of their CPU per request: a hit's gateway time over a proxied one's.
+ * The issue's bar: ≤ 0.5.
+ *
+ *   npm run build && node bench/cache.mjs
+ *   BENCH_ROUNDS=7 BENCH_DURATION=4          rounds × seconds per run
+ *   BENCH_OUT=path.json                      where the JSON goes (default bench/results/<date>-cache.json)
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { ProcessGroup, cpuLayout, ensureTools } from "./lib/procs.mjs";
+import { median } from "./lib/stats.mjs";
+import { sanityCheck, startStack, switchyardCli, switchyardConf } from "./lib/stack.mjs";
+import { runWrk } from "./lib/wrk.mjs";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const log = (m) => process.stderr.write(`cache: ${m}\n`);
+const rounds = Number(process.env.BENCH_ROUNDS || 7);
+const durationS = Number(process.env.BENCH_DURATION || 4);
+
+ensureTools(log);
+const layout = cpuLayout();
+if (!layout.pinned) throw new Error("cache needs 2+ CPUs and taskset (the subjects share one CPU, wrk runs on another)");
+const tmp = mkdtempSync(`${tmpdir()}/switchyard-cache-`);
+const group = new ProcessGroup(tmp);
+process.on("exit", () => group.killAllNow());
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => group.stopAll().finally(() => process.exit(130)));
+
+/** The bench config with a cache on both routes (an hour: nothing expires during the run). */
+const cachedConf = (port, ups) => switchyardConf(port, ups).replace(/(\n {2}- name: (?:bench|chat)\n)/g, "$1    cache: { ttl_s: 3600 }\n");
+const { subjects } = await startStack(group, tmp, layout, {
+  which: [],
+  extraSwitchyards: [
+    { name: "proxied", cli: switchyardCli },
+    { name: "cached", cli: switchyardCli, conf: cachedConf },
+  ],
+});
+// Every subject answers the upstream's exact body: the cached one from its cache after the first.
+await sanityCheck(subjects);
+const names = Object.keys(subjects);
+log(`subjects ${names.join(", ")} on CPU ${layout.proxy}, wrk on CPU ${layout.wrk}; ${rounds} rounds × ${durationS} s per scenario`);
+
+async function together(scenario, s, retry = true) {
+  try {
+    const runs = await Promise.all(
+      names.map((n) => runWrk(group, { url: subjects[n][scenario], scenario, connections: 64, threads: 1, durationS: s, cpu: layout.wrk })),
+    );
+    return Object.fromEntries(names.map((n, i) => [n, runs[i]]));
+  } catch (err) {
+    if (!retry) throw err;
+    log(`a wrk run failed (${String(err.message).split("\n")[0]}); running the round again`);
+    return together(scenario, s, false);
+  }
+}
+
+const results = { get: [], chat: [] };
+for (const scenario of ["get", "chat"]) {
+  await together(scenario, 2);
+  for (let r = 0; r < rounds; r++) {
+    const runs = await together(scenario, durationS);
+    results[scenario].push(Object.fromEntries(names.map((n) => [n, { rps: runs[n].rps, non2xx: runs[n].non2xx, p50_ms: runs[n].p50_ms }])));
+    log(`${scenario} round ${r + 1}: proxied ${Math.round(runs.proxied.rps)} req/s, cached ${Math.round(runs.cached.rps)} req/s`);
+  }
+}
+
+const summary = {};
+const lines = [
+  "| scenario | proxied req/s | cache hit req/s | hit's gateway time / proxied (median) | range |",
+  "| --- | ---: | ---: | ---: | --- |",
+];
+for (const scenario of ["get", "chat"]) {
+  const costs = results[scenario].map((x) => x.proxied.rps / x.cached.rps);
+  const s = {
+    proxied_rps: median(results[scenario].map((x) => x.proxied.rps)),
+    cached_rps: median(results[scenario].map((x) => x.cached.rps)),
+    hit_cost_ratio: median(costs),
+    min: Math.min(...costs),
+    max: Math.max(...costs),
+  };
+  summary[scenario] = s;
+  lines.push(
+    `| ${scenario === "get" ? "GET /hello (REST)" : "POST chat"} | ${Math.round(s.proxied_rps).toLocaleString("en-US")} | ${Math.round(s.cached_rps).toLocaleString("en-US")} | ${s.hit_cost_ratio.toFixed(2)} | ${s.min.toFixed(2)}–${s.max.toFixed(2)} |`,
+  );
+}
+const errors = Object.values(results)
+  .flat()
+  .some((x) => Object.values(x).some((v) => v.non2xx > 0));
+const pass = summary.get.hit_cost_ratio <= 0.5 && summary.chat.hit_cost_ratio <= 0.5 && !errors;
+console.log(
+  `\n${lines.join("\n")}\n\nBar (a hit's gateway time ≤ 0.5 × the proxied request's): ${pass ? "pass" : "FAIL"}${errors ? " (non-2xx answers seen)" : ""}\n`,
+);
+const date = new Date().toISOString().slice(0, 10);
+const out = process.env.BENCH_OUT || `${ROOT}bench/results/${date}-cache.json`;
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+writeFileSync(out, JSON.stringify({ date, rounds, duration_s: durationS, layout, summary, results, pass }, null, 2));
+log(`results: ${out}`);
+await group.stopAll();
+rmSync(tmp, { recursive: true, force: true });
