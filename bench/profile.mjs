@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, copyFileSync, mkdirSync, rmSync
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { ProcessGroup, ensureTools, cpuLayout } from "./lib/procs.mjs";
-import { startStack, sanityCheck, switchyardCli } from "./lib/stack.mjs";
+import { cachedConf, startStack, sanityCheck, switchyardCli } from "./lib/stack.mjs";
 import { runWrk } from "./lib/wrk.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -28,9 +28,9 @@ const scenario = process.env.BENCH_PROFILE_SCENARIO || "get";
 const connections = Number(process.env.BENCH_PROFILE_CONNECTIONS || 64);
 const durationS = Number(process.env.BENCH_DURATION || 5);
 const top = Number(process.env.BENCH_PROFILE_TOP || 25);
-if (!["switchyard", "switchyard-quiet", "switchyard-keys", "reference"].includes(subject))
+if (!["switchyard", "switchyard-quiet", "switchyard-keys", "switchyard-cached", "reference"].includes(subject))
   throw new Error(
-    "BENCH_PROFILE_SUBJECT must be switchyard, switchyard-quiet (observability off), switchyard-keys (client key + limits on) or reference",
+    "BENCH_PROFILE_SUBJECT must be switchyard, switchyard-quiet (observability off), switchyard-keys (client key + limits on), switchyard-cached (every request a cache hit) or reference",
   );
 if (!["get", "chat"].includes(scenario)) throw new Error("BENCH_PROFILE_SCENARIO must be get or chat");
 
@@ -95,9 +95,14 @@ async function main() {
   mkdirSync(profDir);
   const nodeArgs = ["--cpu-prof", "--cpu-prof-dir", profDir];
   const keys = subject === "switchyard-keys";
+  const cached = subject === "switchyard-cached";
   const { subjects, procs } = await startStack(group, tmp, layout, {
-    which: keys ? [] : [subject],
-    extraSwitchyards: keys ? [{ name: subject, cli: switchyardCli, keys: true }] : [],
+    which: keys || cached ? [] : [subject],
+    extraSwitchyards: keys
+      ? [{ name: subject, cli: switchyardCli, keys: true }]
+      : cached
+        ? [{ name: subject, cli: switchyardCli, conf: cachedConf }]
+        : [],
     switchyardNodeArgs: subject.startsWith("switchyard") ? nodeArgs : [],
     referenceNodeArgs: subject === "reference" ? nodeArgs : [],
   });

@@ -128,6 +128,10 @@ ${targets("openai", "/v1", "chat")}
 `;
 }
 
+/** The bench config with the response cache on both routes (an hour: nothing expires during a run; every request after the first is a hit). */
+export const cachedConf = (port, upstreamPorts) =>
+  switchyardConf(port, upstreamPorts).replace(/(\n {2}- name: (?:bench|chat)\n)/g, "$1    cache: { ttl_s: 3600 }\n");
+
 /**
  * Starts the upstream and the proxies named in `which` (default: all), each pinned per `layout`.
  * `switchyardNodeArgs` / `referenceNodeArgs` add node flags (e.g. --cpu-prof) to those processes.

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { isChatEndpoint } from "../core/endpoint.js";
 import type { RequestContext } from "../core/request-context.js";
 import { canonicalRequest } from "../exchange/request-translation.js";
@@ -22,13 +23,37 @@ import type { ChatRequest, Message } from "../providers/canonical.js";
  */
 export function cacheKey(ctx: RequestContext, namespace: string): string | null {
   const kind = ctx.endpoint.kind;
-  let material: string;
   if (kind === "rest") {
     if (ctx.method !== "GET") return null;
-    material = `rest\n${ctx.subPath}?${ctx.query}`;
-  } else if (isChatEndpoint(kind)) material = `chat\n${ctx.model}\n${stableJson(normalised(canonicalRequest(ctx)))}`;
-  else material = `${kind}\n${ctx.model}\n${stableJson(ctx.json ?? null)}`;
-  return createHash("sha256").update(namespace).update("\n").update(material).digest("hex");
+    const url = `${namespace}\nrest\n${ctx.subPath}?${ctx.query}`;
+    let key = byBody.get(url);
+    if (key === undefined) byBody.set(url, (key = sha256(url)));
+    return key;
+  }
+  // The same bytes to the same place make the same key: the normalising (the costly part of a
+  // hit) is done once per distinct body. A small body is its own memo key (cheaper than hashing it).
+  const body = ctx.body;
+  const where = `${namespace}\n${kind}\n${ctx.model}\n`;
+  const seen = body.length <= MEMO_RAW_BYTES ? where + body.toString("latin1") : sha256(where, body);
+  let key = byBody.get(seen);
+  if (key === undefined) {
+    const material = isChatEndpoint(kind)
+      ? `chat\n${ctx.model}\n${stableJson(normalised(canonicalRequest(ctx)))}`
+      : `${kind}\n${ctx.model}\n${stableJson(ctx.json ?? null)}`;
+    key = sha256(`${namespace}\n${material}`);
+    byBody.set(seen, key);
+  }
+  return key;
+}
+
+/** Keys of bodies seen lately, by where they went and their bytes (or their hash, past MEMO_RAW_BYTES); 16 MB of memo at most. */
+const MEMO_RAW_BYTES = 8192;
+const byBody = new LRUCache<string, string>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (key, seen) => seen.length + key.length });
+
+function sha256(text: string, bytes?: Buffer): string {
+  const h = createHash("sha256").update(text);
+  if (bytes !== undefined) h.update(bytes);
+  return h.digest("hex");
 }
 
 /** The fields of a canonical request that decide its answer, in one shape whatever the client's dialect. */

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from "node:http";
 import type { CacheStoreConfig, RouteCacheConfig } from "../config/cache-schema.js";
 import type { Config } from "../config/schema.js";
 import type { RequestContext } from "../core/request-context.js";
@@ -45,7 +46,12 @@ class Flight {
   }
 }
 
-const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+const SSE_TYPE = "text/event-stream; charset=utf-8";
+
+interface RawRender {
+  body: Buffer;
+  headers: string[];
+}
 const JSON_TYPE = "application/json";
 const STALE_WARNING = '111 - "Revalidation Failed"';
 
@@ -71,7 +77,8 @@ export class ResponseCache implements AdmissionStep, FillOwner {
   private readonly flights = new Map<string, Flight>();
   private readonly stats = new Map<string, RouteCacheStats>();
   /** Rendered answers of an entry, by client dialect and mode (a hot entry is rendered once). */
-  private readonly rendered = new WeakMap<CacheEntry, Map<string, string | Buffer>>();
+  private readonly rendered = new WeakMap<CacheEntry, Map<string, string>>();
+  private readonly rawRendered = new WeakMap<CacheEntry, RawRender>();
 
   constructor(
     private readonly source: { readonly config: Config },
@@ -192,15 +199,19 @@ export class ResponseCache implements AdmissionStep, FillOwner {
     const age = String(Math.max(0, Math.floor((now - entry.createdAt) / 1000)));
     const result = by === "cache" ? "hit" : by;
     if (entry.kind === "raw") {
-      const headers = { ...entry.headers, "x-switchyard-cache": result, age, ...(by === "stale" ? { warning: STALE_WARNING } : {}) };
-      return new ReadyAnswer(entry.status ?? 200, headers, this.rawBody(entry), by);
+      const raw = this.raw(entry);
+      const headers: OutgoingHttpHeaders = { "x-switchyard-cache": result, age };
+      const kept = raw.headers;
+      for (let i = 0; i < kept.length; i += 2) headers[kept[i] as string] = kept[i + 1];
+      if (by === "stale") headers["warning"] = STALE_WARNING;
+      return new ReadyAnswer(entry.status ?? 200, headers, raw.body, by);
     }
     const dialect = ctx.surface as Dialect;
     const stream = ctx.stream;
     const includeUsage = stream && dialect === "openai" && includesUsage(ctx.json);
     const mode = `${dialect}:${stream ? (includeUsage ? "su" : "s") : "j"}`;
     let bodies = this.rendered.get(entry);
-    if (bodies === undefined) this.rendered.set(entry, (bodies = new Map<string, string | Buffer>()));
+    if (bodies === undefined) this.rendered.set(entry, (bodies = new Map<string, string>()));
     let body = bodies.get(mode);
     if (body === undefined) {
       const completion = entry.completion as NonNullable<CacheEntry["completion"]>;
@@ -210,17 +221,21 @@ export class ResponseCache implements AdmissionStep, FillOwner {
       else body = origin !== undefined && origin.dialect === dialect ? origin.body : replayJson(dialect, completion, model);
       bodies.set(mode, body);
     }
-    const base = stream ? SSE_HEADERS : { "content-type": JSON_TYPE };
-    const headers = { ...base, "x-switchyard-cache": result, age, ...(by === "stale" ? { warning: STALE_WARNING } : {}) };
+    const headers: OutgoingHttpHeaders = stream
+      ? { "content-type": SSE_TYPE, "cache-control": "no-cache", "x-switchyard-cache": result, age }
+      : { "content-type": JSON_TYPE, "x-switchyard-cache": result, age };
+    if (by === "stale") headers["warning"] = STALE_WARNING;
     return new ReadyAnswer(200, headers, body, by);
   }
 
-  private rawBody(entry: CacheEntry): Buffer {
-    let bodies = this.rendered.get(entry);
-    if (bodies === undefined) this.rendered.set(entry, (bodies = new Map<string, string | Buffer>()));
-    let b = bodies.get("raw");
-    if (b === undefined) bodies.set("raw", (b = Buffer.from(entry.body ?? "", "base64")));
-    return b as Buffer;
+  /** A raw entry's bytes and kept headers (name, value, name, value…), decoded once per entry object. */
+  private raw(entry: CacheEntry): RawRender {
+    let r = this.rawRendered.get(entry);
+    if (r === undefined) {
+      const headers = Object.entries(entry.headers ?? {}).flat();
+      this.rawRendered.set(entry, (r = { body: Buffer.from(entry.body ?? "", "base64"), headers }));
+    }
+    return r;
   }
 
   private count(ctx: RequestContext, route: string, result: Exclude<CacheResult, "">): void {

@@ -8,6 +8,10 @@ import type { Target } from "./target.js";
  * answer. An admission step returns one instead of letting the request through; the pipeline
  * sends it as it is (the request's own response headers added) and publishes the request event.
  *
+ * A ReadyAnswer is its request's own: the pipeline adds the request's headers (x-request-id,
+ * what admission added) to `headers` in place; a step answering from something shared (a cache
+ * entry) makes a new one, with a new headers object, for each request.
+ *
  * `answeredBy` says which (access log, metrics, `x-switchyard-cache`); `target` and `usage` are
  * set when an upstream call made for the request's share did spend tokens (a batch), so its cost
  * is counted against the client key and route like any answer; a cache hit spent nothing.

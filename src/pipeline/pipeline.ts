@@ -203,8 +203,12 @@ class RequestJob implements DeliveryListener {
     this.ttfbMs = performance.now() - this.startedAt;
     this.complete = true;
     if (!sink.gone) {
-      // A ready answer may be shared (a cache entry's): its headers are copied, never changed.
-      sink.send(a.status, { ...ctx.responseHeaders, ...a.headers, "x-request-id": ctx.requestId }, a.body);
+      // The answer's own headers win over what admission added (its x-switchyard-cache over a "miss").
+      const h = a.headers;
+      const added = ctx.responseHeaders;
+      if (added !== null) for (const k in added) h[k] ??= added[k];
+      h["x-request-id"] = ctx.requestId;
+      sink.send(a.status, h, a.body);
     }
     this.finish();
   }
