@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { ProcessGroup, cpuLayout, ensureTools } from "./lib/procs.mjs";
 import { median } from "./lib/stats.mjs";
 import { cachedConf, sanityCheck, startStack, switchyardCli } from "./lib/stack.mjs";
-import { runWrk } from "./lib/wrk.mjs";
+import { runTogether, runWrk } from "./lib/wrk.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const log = (m) => process.stderr.write(`cache: ${m}\n`);
@@ -44,18 +44,8 @@ await sanityCheck(subjects);
 const names = Object.keys(subjects);
 log(`subjects ${names.join(", ")} on CPU ${layout.proxy}, wrk on CPU ${layout.wrk}; ${rounds} rounds × ${durationS} s per scenario`);
 
-async function together(scenario, s, retry = true) {
-  try {
-    const runs = await Promise.all(
-      names.map((n) => runWrk(group, { url: subjects[n][scenario], scenario, connections: 64, threads: 1, durationS: s, cpu: layout.wrk })),
-    );
-    return Object.fromEntries(names.map((n, i) => [n, runs[i]]));
-  } catch (err) {
-    if (!retry) throw err;
-    log(`a wrk run failed (${String(err.message).split("\n")[0]}); running the round again`);
-    return together(scenario, s, false);
-  }
-}
+/** Every subject loaded at once for `s` seconds (lib/wrk.mjs runTogether). */
+const together = (scenario, s) => runTogether(group, { subjects, names, scenario, durationS: s, cpu: layout.wrk, log });
 
 const results = { get: [], chat: [] };
 for (const scenario of ["get", "chat"]) {

@@ -62,3 +62,21 @@ export async function runWrk(group, { url, scenario, connections, threads, durat
     wrk_text_rps: text.rps,
   };
 }
+
+/**
+ * Every subject loaded at once for `durationS` seconds, each by its own wrk at 64 connections on
+ * the wrk CPU (bench/paired.mjs, bench/cache.mjs): the runs by subject name. A round whose wrk
+ * output cannot be read is run again once.
+ */
+export async function runTogether(group, { subjects, names, scenario, durationS, cpu, log }, retry = true) {
+  try {
+    const runs = await Promise.all(
+      names.map((n) => runWrk(group, { url: subjects[n][scenario], scenario, connections: 64, threads: 1, durationS, cpu })),
+    );
+    return Object.fromEntries(names.map((n, i) => [n, runs[i]]));
+  } catch (err) {
+    if (!retry) throw err;
+    log(`a wrk run failed (${String(err.message).split("\n")[0]}); running the round again`);
+    return runTogether(group, { subjects, names, scenario, durationS, cpu, log }, false);
+  }
+}

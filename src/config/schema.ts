@@ -20,6 +20,7 @@ import {
 import { alertsSchema } from "./alerts-schema.js";
 import { budgetSchema, checkBudgetFallbacks, clientKeysSchema, corsSchema, inboundLimitsSchema } from "./access-schema.js";
 import { batchingSchema, cacheStoreSchema, routeCacheSchema } from "./cache-schema.js";
+import { sharedSchema } from "./shared-schema.js";
 import { logSchema, metricsSchema, storeSchema, tracingSchema, usageSchema } from "./telemetry-schema.js";
 
 export const SURFACES = ["openai", "anthropic", "gemini", "rest"] as const;
@@ -424,6 +425,8 @@ export const configSchema = z
     cors: corsSchema.prefault({}),
     /** Where the response cache keeps entries (routes say what they cache: routes[].cache). */
     cache: cacheStoreSchema.prefault({}),
+    /** State shared by every instance of one gateway through Redis (absent: each process alone). */
+    shared: sharedSchema.optional(),
     /** Defaults for every route's timeouts (a route's and a target's own values win). */
     timeouts: timeoutsSchema.default({}),
     routes: z.array(routeSchema).min(1, { error: "must list at least one route" }),
