@@ -168,3 +168,9 @@ test("gemini response: a candidate that is not an object is a malformed answer (
   s.push({ data: JSON.stringify({ candidates: [7] }) });
   assert.equal(s.error?.code, "stream_malformed");
 });
+
+test("gemini response: a 2xx without candidates that is not a blocked prompt is not an answer (no empty 'stop' choice)", () => {
+  assert.throws(() => fromGeminiResponse({}), /no candidates/);
+  assert.throws(() => fromGeminiResponse({ error: { code: 500, message: "internal" } }), /carrying an error/);
+  assert.throws(() => fromGeminiResponse({ usageMetadata: { promptTokenCount: 3, totalTokenCount: 3 } }), /no candidates/);
+});

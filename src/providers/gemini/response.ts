@@ -23,10 +23,13 @@ export function fromGeminiResponse(body: unknown): ChatCompletion {
     choices.push(choiceFrom(c, i));
   }
   if (choices.length === 0) {
+    // No candidate is an answer only when the prompt was blocked; otherwise ({}, {"error": …} with a 200) it is not one.
+    if (!r.promptFeedback?.blockReason)
+      throw new UpstreamFormatError(isRecord(body.error) ? "a 2xx answer carrying an error" : "the answer has no candidates");
     choices.push({
       index: 0,
       message: { role: "assistant", content: null, refusal: null },
-      finish_reason: r.promptFeedback?.blockReason ? "content_filter" : "stop",
+      finish_reason: "content_filter",
       logprobs: null,
     });
   }
