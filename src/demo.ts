@@ -111,6 +111,8 @@ export async function startDemo(
         name: "quotes",
         surface: "rest",
         service: "quotes",
+        // Quotes change slowly: GETs are answered from the cache for 10 s, and up to 5 min old while the vendor is down.
+        cache: { ttl_s: 10, stale_ttl_s: 300 },
         targets: [
           {
             id: "sim-rest",
@@ -145,7 +147,8 @@ export function demoBanner(url: string): string {
     `  curl -s ${url}/v1/models`,
     `  curl -s ${url}/v1/messages -H 'content-type: application/json' -d '{"model":"claude-demo","max_tokens":64,"messages":[{"role":"user","content":"Hello"}]}'`,
     `  curl -s '${url}/v1beta/models/gemini-demo:generateContent' -H 'content-type: application/json' -d '{"contents":[{"role":"user","parts":[{"text":"Hello"}]}]}'`,
-    `  curl -s '${url}/rest/quotes/v1/quote?symbol=IBM'`,
+    `  curl -s '${url}/rest/quotes/v1/quote?symbol=IBM'        (twice, with -i: x-switchyard-cache says miss, then hit)`,
+    `WebSocket streaming: ws://${url.replace(/^http:\/\//, "")}/v1/stream   (one socket, many requests: README "WebSocket streaming")`,
     `Dashboard: ${url}/dashboard                (live cards, graphs and controls; open it in a browser)`,
     `Status:  curl -s ${url}/admin/status          (live stats; windows: the last 1 min / 5 min / 1 h)`,
     `Change:  curl -s -X PATCH ${url}/admin/routes/chat/targets/sim-slow -H 'content-type: application/json' -d '{"weight":50}'   (no restart; see /admin/openapi.json)`,
