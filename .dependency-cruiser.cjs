@@ -29,6 +29,8 @@ const ROOMS = {
   batch: ["pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
   telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],
+  // The processes of `start --workers N` (primary and worker): below cli, beside index.
+  cluster: ["control", "telemetry", "state", "config", ...LEAF],
 };
 
 const room = (name) => (name.endsWith("$") ? `^src/${name}` : `^src/${name}/`);
@@ -38,7 +40,8 @@ module.exports = {
     {
       name: "no-circular",
       severity: "error",
-      comment: "An import cycle: two files (or more) that need each other are one concept split badly, or one of them holds a word that belongs lower.",
+      comment:
+        "An import cycle: two files (or more) that need each other are one concept split badly, or one of them holds a word that belongs lower.",
       from: {},
       to: { circular: true },
     },

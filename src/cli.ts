@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { Command, Option } from "commander";
 import { loadResponseMappers } from "./providers/rest/response-mapper.js";
@@ -9,7 +11,7 @@ import { resolveConfig } from "./config/resolve.js";
 import { maskConfig } from "./config/mask.js";
 import { configJsonSchemaText } from "./config/json-schema.js";
 import { VERSION } from "./version.js";
-import { createGateway, MemoryStore, startServer } from "./index.js";
+import { createGateway, MemoryStore, parseConfig, startServer } from "./index.js";
 import { type ConfigSource, fileSource, fixedSource } from "./control/config-source.js";
 import { withDiscovery } from "./control/discovery.js";
 import { createLogger } from "./telemetry/logger.js";
@@ -17,6 +19,8 @@ import { startDemo, demoBanner } from "./demo.js";
 import { registerSimulateCommand } from "./simulator/cli.js";
 import { runDemoScenario } from "./demo-scenario.js";
 import type { Config } from "./config/schema.js";
+import { runPrimary } from "./cluster/primary.js";
+import { announceListening, onPrimaryControl, type WorkerInfo, workerInfo, workerSource, workerStore } from "./cluster/worker.js";
 
 const program = new Command()
   .name("switchyard")
@@ -30,7 +34,15 @@ program
   .option("--demo", "run the built-in demo: simulated providers in this process, no config needed")
   .addOption(new Option("-p, --port <port>", "listen port (overrides server.port)").argParser(parsePort))
   .option("-H, --host <host>", "listen address (overrides server.host)")
-  .action(async (opts: { config?: string; demo?: boolean; port?: number; host?: string }) => {
+  .addOption(
+    new Option(
+      "-w, --workers <n>",
+      "run N worker processes on the same port (auto: one per core); they share state through the primary, or through Redis with `shared`",
+    ).argParser(parseWorkers),
+  )
+  .action(async (opts: { config?: string; demo?: boolean; port?: number; host?: string; workers?: number }) => {
+    if (opts.workers !== undefined && cluster.isPrimary) return startPrimary(opts.config, opts.workers, opts.demo === true);
+    const worker: WorkerInfo | undefined = cluster.isWorker ? workerInfo() : undefined;
     let config: Config;
     let source: ConfigSource;
     let stopDemo: (() => Promise<void>) | undefined;
@@ -44,7 +56,9 @@ program
         const resolved = resolveConfig(opts.config);
         const base = resolved.file ? fileSource(resolved.source) : fixedSource(resolved.config, resolved.source);
         source = withDiscovery(base, createLogger(resolved.config.log.level));
-        config = resolved.config.routes.some((r) => r.discovery !== undefined) ? await source.load() : resolved.config;
+        if (worker !== undefined) source = workerSource(source, worker);
+        config =
+          worker !== undefined || resolved.config.routes.some((r) => r.discovery !== undefined) ? await source.load() : resolved.config;
         await loadResponseMappers(config, configDir(resolved.source));
       }
     } catch (err) {
@@ -52,7 +66,8 @@ program
       exitWithConfigError(err);
     }
     const log = createLogger(config.log.level);
-    const gateway = createGateway(config, { logger: log });
+    if (worker !== undefined) log.setBindings({ worker: worker.slot });
+    const gateway = createGateway(config, { logger: log, store: worker === undefined ? undefined : workerStore(config, log) });
     let server;
     try {
       server = await startServer(gateway, {
@@ -71,16 +86,18 @@ program
       await stopDemo?.();
       process.exit(1);
     }
-    if (opts.demo) console.log(demoBanner(server.url));
+    if (worker !== undefined) announceListening(server.url, server.adminHttp === undefined ? undefined : server.adminUrl);
+    else if (opts.demo) console.log(demoBanner(server.url));
     else
       console.log(
         `switchyard ${VERSION} listening on ${server.url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}); status at ${server.url}/admin/status`,
       );
-    if (server.adminHttp !== undefined) console.log(`admin API and dashboard on ${server.adminUrl}`);
+    if (server.adminHttp !== undefined && worker === undefined) console.log(`admin API and dashboard on ${server.adminUrl}`);
     log.info({ url: server.url, admin_url: server.adminUrl, routes: config.routes.map((r) => r.name) }, "listening");
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) {
+        if (worker !== undefined) return; // the primary's drain and a signal to the whole group: one drain
         console.error(`switchyard: second ${signal}, exiting now`);
         process.exit(1);
       }
@@ -98,8 +115,39 @@ program
     const control = server.control;
     process.on("SIGHUP", () => void control?.reload("SIGHUP"));
     process.on("SIGTERM", () => void stop("SIGTERM"));
-    process.on("SIGINT", () => void stop("SIGINT"));
+    if (worker !== undefined) onPrimaryControl({ drain: () => void stop("drain"), reload: () => void control?.reload("SIGHUP") });
+    else process.on("SIGINT", () => void stop("SIGINT"));
   });
+
+/**
+ * `start --workers N`: the primary only forks and watches (cluster/primary.ts). The config is
+ * read here once, so a bad one is said before any worker starts.
+ */
+function startPrimary(file: string | undefined, workers: number, demo: boolean): void {
+  if (demo) {
+    console.error("switchyard: --demo runs in one process; drop --workers");
+    process.exit(1);
+  }
+  let config: Config;
+  try {
+    config = resolveConfig(file).config;
+  } catch (err) {
+    exitWithConfigError(err);
+  }
+  const log = createLogger(config.log.level);
+  log.setBindings({ worker: "primary" });
+  runPrimary({
+    workers,
+    log,
+    drainTimeoutMs: config.server.drain_timeout_ms,
+    onReady: (url, adminUrl) => {
+      console.log(
+        `switchyard ${VERSION} listening on ${url} (${config.routes.length} route${config.routes.length === 1 ? "" : "s"}, ${workers} workers); status at ${url}/admin/status`,
+      );
+      if (adminUrl !== undefined) console.log(`admin API and dashboard on ${adminUrl}`);
+    },
+  });
+}
 
 program
   .command("validate")
@@ -117,8 +165,14 @@ program
           createLogger(config.log.level),
         ).load();
       await loadResponseMappers(config, configDir(source));
-      // Strategy options are checked when routes are built; in memory, so validating writes no store file.
-      await createGateway(config, { store: new MemoryStore() }).close();
+      // Strategy options are checked when routes are built. Built offline: validating writes no
+      // store file and opens no Redis (the store path, the cache's and the shared state's Redis are
+      // checked as config, not reached).
+      const offline = parseConfig(
+        { ...config, store: { path: ":memory:" }, cache: { ...config.cache, store: "memory" }, shared: undefined },
+        source,
+      );
+      await createGateway(offline, { store: new MemoryStore() }).close();
       process.stdout.write(`# ${source}: valid\n${stringify(maskConfig(config))}`);
     } catch (err) {
       exitWithConfigError(err);
@@ -148,6 +202,14 @@ function configDir(source: string): string {
 function parsePort(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: must be a port number 0-65535 (got "${v}")`);
+  return n;
+}
+
+/** `--workers`: a count, or `auto` (one per core). */
+function parseWorkers(v: string): number {
+  if (v === "auto") return availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`--workers: must be a count 1-256 or auto (got "${v}")`);
   return n;
 }
 

@@ -29,6 +29,9 @@ import { ResponseCache } from "./cache/response-cache.js";
 import { EmbeddingBatcher } from "./batch/embedding-batcher.js";
 import { InboundLimits, type InboundLimitsOptions } from "./front/inbound-limits.js";
 import { budgetsEndpoint } from "./admin/budgets-api.js";
+import type { SharedConfig } from "./config/shared-schema.js";
+import { ReplicatedStore, sharedStateOf } from "./state/replicated-store.js";
+import { RedisTransport } from "./state/redis-transport.js";
 
 /** Each gateway's client keys: createGateway installs them, startServer serves their admin API and closes their store. */
 const clientKeys = new WeakMap<Gateway, ClientKeyRegistry>();
@@ -46,7 +49,16 @@ function withClientKeys(gateway: Gateway, logger: Logger | undefined, limits: In
   // Then budgets (they read the client key and may send the request to a fallback route), then the
   // inbound limits of the route it will be served by: last, so a refusal by an earlier step takes no unit.
   Budgets.install(gateway);
-  gateway.use(new InboundLimits(gateway, { keyLimits: (name) => keys.named(name)?.limits, ...limits }));
+  gateway.use(
+    new InboundLimits(gateway, {
+      keyLimits: (name) => keys.named(name)?.limits,
+      log: logger ?? {
+        warn: (obj: object, msg: string) => createLogger(gateway.config.log.level).warn(obj, msg),
+        info: (obj: object, msg: string) => createLogger(gateway.config.log.level).info(obj, msg),
+      },
+      ...limits,
+    }),
+  );
   // Then the answers the gateway gives itself: the response cache (a hit is still a request of the key's).
   const cache = new ResponseCache(
     gateway,
@@ -55,15 +67,11 @@ function withClientKeys(gateway: Gateway, logger: Logger | undefined, limits: In
       info: (obj: object, msg: string) => createLogger(gateway.config.log.level).info(obj, msg),
     },
   );
-  caches.set(gateway, cache);
   gateway.use(cache);
   // Last, the batching of embedding requests (only where a route batches): each member was admitted on its own first.
   EmbeddingBatcher.install(gateway);
   return gateway;
 }
-
-/** Each gateway's response cache: startServer closes its store. */
-const caches = new WeakMap<Gateway, ResponseCache>();
 
 export { Gateway } from "./pipeline/gateway.js";
 export { SwitchyardServer } from "./server/server.js";
@@ -90,8 +98,10 @@ export type { Strategy, StrategyFactory } from "./balancer/strategy.js";
  * survive a restart in `config.store.path` (the CLI's `switchyard.db` beside the config file);
  * `:memory:`, the default for a config given as an object, keeps them in memory, and a file that
  * cannot be opened is logged and memory used. Closing the gateway (`server.shutdown()`) writes
- * the last of them. `options` may give the state store instead (then nothing is persisted here)
- * and the upstream dispatchers (default: undici Pools).
+ * the last of them. With `config.shared`, the policy state lives in memory and is shared with the
+ * other instances through Redis instead (not in the file; the totals are then this process's own).
+ * `options` may give the state store instead (then nothing is persisted here) and the upstream
+ * dispatchers (default: undici Pools).
  */
 export function createGateway(
   config: ConfigInput | Config,
@@ -104,11 +114,43 @@ export function createGateway(
     gateway.start();
     return gateway;
   }
+  if (parsed.shared !== undefined) {
+    const gateway = withClientKeys(
+      new Gateway(parsed, { ...engine, store: sharedStore(parsed.shared, parsed.log.level, logger) }),
+      logger,
+      inboundLimits,
+    );
+    gateway.start();
+    return gateway;
+  }
   const persisted = PersistedState.open(parsed, logger ?? createLogger(parsed.log.level), persist);
   const gateway = withClientKeys(new Gateway(parsed, { ...engine, store: persisted.store }), logger, inboundLimits);
   gateway.start();
   persisted.attach(gateway);
   return gateway;
+}
+
+/**
+ * The policies' state of an instance of a shared gateway (config.shared): kept in memory and
+ * replicated through Redis (not in the store's file). A lost link is logged once, and once when back.
+ */
+function sharedStore(shared: SharedConfig, level: Config["log"]["level"], logger: Logger | undefined): ReplicatedStore {
+  const log = logger ?? createLogger(level);
+  const transport = new RedisTransport({
+    url: shared.redis.url,
+    prefix: shared.redis.prefix,
+    timeoutMs: shared.redis.timeout_ms,
+    instance: shared.instance,
+  });
+  return new ReplicatedStore(transport, {
+    kind: "redis",
+    onHealth: (up) =>
+      up
+        ? log.info({ instance: transport.instance }, "shared state: Redis answers again; resynchronising the state")
+        : log.warn({ instance: transport.instance }, "shared state: Redis does not answer; serving on this instance's state"),
+    onError: (err, key) =>
+      log.warn({ err, instance: transport.instance, key }, "shared state: a state could not be read or resynchronised"),
+  });
 }
 
 /**
@@ -126,6 +168,7 @@ export async function startServer(
   logInternalErrors(gateway.events, log);
   const observability = await Observability.start(gateway, log);
   observability.metrics?.watchBatching(() => EmbeddingBatcher.of(gateway));
+  observability.metrics?.watchSharedState(() => sharedStateOf(gateway.engine.store));
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
   const keys = clientKeys.get(gateway);
   const budgets = Budgets.install(gateway);
@@ -144,8 +187,6 @@ export async function startServer(
   server.control = control;
   server.onClose(() => observability.close());
   if (keys !== undefined) server.onClose(() => Promise.resolve(keys.close()));
-  const cache = caches.get(gateway);
-  if (cache !== undefined) server.onClose(() => cache.close());
   const source = control.source;
   const stopDiscovery = source.watch?.(() => void control.reload("discovery"));
   if (stopDiscovery !== undefined) server.onClose(() => Promise.resolve(stopDiscovery()));

@@ -28,8 +28,11 @@ export const referenceRelay = process.env.BENCH_REFERENCE_RELAY || "pipe";
 /** The gateway build under test; BENCH_SWITCHYARD_CLI points at another build's cli.js for an A/B. */
 export const switchyardCli = process.env.BENCH_SWITCHYARD_CLI || `${ROOT}dist/cli.js`;
 
-/** `switchyard-quiet`: the same build with metrics, the usage ledger and the access log off (what observability costs). */
-export const SUBJECTS = ["direct", "nginx", "reference", "switchyard", "switchyard-quiet", "switchyard-keys"];
+/**
+ * `switchyard-quiet`: the same build with metrics, the usage ledger and the access log off (what observability costs).
+ * `switchyard-workers2`: the same config, `start --workers 2`, unpinned (two processes need both cores).
+ */
+export const SUBJECTS = ["direct", "nginx", "reference", "switchyard", "switchyard-quiet", "switchyard-keys", "switchyard-workers2"];
 
 function nginxMain(dir, name, http) {
   const user = process.getuid?.() === 0 ? "user root;\n" : "";
@@ -215,16 +218,18 @@ export async function startStack(
   // switchyard-keys: the same build with the front door on (client key, request and token limits).
   if (which.includes("switchyard-keys"))
     extraSwitchyards = [...extraSwitchyards, { name: "switchyard-keys", cli: switchyardCli, keys: true }];
+  if (which.includes("switchyard-workers2"))
+    extraSwitchyards = [...extraSwitchyards, { name: "switchyard-workers2", cli: switchyardCli, args: ["--workers", "2"], cpu: null }];
 
   // Other builds or configs of the gateway, for an A/B (bench/paired.mjs): `{ name, cli, keys?, conf? }`
   // each; `conf(port, upstreamPorts)` returns the YAML instead of switchyardConf's.
-  for (const { name, cli, keys = false, conf } of extraSwitchyards) {
+  // `args`: more `start` arguments (`--workers 2`); `cpu`: where it runs instead of the proxy's CPU (null: anywhere).
+  for (const { name, cli, keys = false, conf, args = [], cpu = layout.proxy } of extraSwitchyards) {
     const port = await freePort();
     mkdirSync(`${dir}/${name}`, { recursive: true });
     writeFileSync(`${dir}/${name}/switchyard.yaml`, conf ? conf(port, upPorts) : switchyardConf(port, upPorts, false, keys));
-    const p = group.start(name, process.execPath, [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}/switchyard.yaml`], {
-      cpu: layout.proxy,
-    });
+    const startArgs = [...switchyardNodeArgs, cli, "start", "--config", `${dir}/${name}/switchyard.yaml`, ...args];
+    const p = group.start(name, process.execPath, startArgs, { cpu });
     await waitForPort(port, p, group, 30_000);
     procs[name] = p;
     subjects[name] = { get: `http://127.0.0.1:${port}/rest/bench/hello`, chat: `http://127.0.0.1:${port}/v1/chat/completions` };

@@ -136,7 +136,7 @@ export class ResponseCache implements AdmissionStep, FillOwner {
     };
   }
 
-  close(): Promise<void> {
+  shutdown(): Promise<void> {
     return this.store.close();
   }
 

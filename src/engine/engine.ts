@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.js";
 import { GatewayEvents } from "../core/events.js";
 import type { RequestContext } from "../core/request-context.js";
 import { MemoryStore } from "../state/memory-store.js";
+import { sharedStateOf } from "../state/replicated-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { runAttempts } from "./attempt-loop.js";
 import type { Committed } from "./committed.js";
@@ -153,11 +154,14 @@ export class Engine {
 
   status(version: string) {
     const now = Date.now();
+    const shared = sharedStateOf(this.store);
     return {
       version,
       uptime_s: Math.round((now - this.startedAt) / 1000),
       totals: { requests: this.requests, in_flight: this.inFlight, errors: this.errors },
       routes: this.routes.map((r) => r.toJSON(now)),
+      // Only for an instance of a shared gateway: its name, the link's health, the instances seen.
+      ...(shared === undefined ? {} : { shared }),
     };
   }
 

@@ -5,8 +5,10 @@ import type { RequestContext } from "../core/request-context.js";
 import type { Route } from "../engine/route.js";
 import { GatewayError } from "../errors.js";
 import type { AdmissionStep } from "../pipeline/admission.js";
+import type { SharedConfig } from "../config/shared-schema.js";
+import { type LimitCounter, localCounter } from "./limit-counter.js";
 import { type InFlight, LimitScope, type Policy, seconds, Tightest, Verdict } from "./limit-scope.js";
-import type { TokenBucket } from "./token-bucket.js";
+import { type LimitsLogger, RedisLimits } from "./redis-limits.js";
 import { DEFAULT_MAX_OUTPUT, estimateTokens, loadTokenCounter, tokenCounter } from "./token-estimate.js";
 
 /**
@@ -24,6 +26,12 @@ import { DEFAULT_MAX_OUTPUT, estimateTokens, loadTokenCounter, tokenCounter } fr
  * upstream failure, a client that went away, a later admission step that refused it. The state is
  * rebuilt when the config object changes (a reload); a limit whose numbers did not change keeps
  * its state. Without any limit in the config, a request costs one comparison.
+ *
+ * With `config.shared`, the windows and buckets are counted in Redis for every instance together
+ * (redis-limits.ts: one script per admission, so the step awaits it), max_parallel as each
+ * instance's share. While Redis does not answer, each instance counts alone, every limit divided
+ * by the instances last seen (`on_outage: split`) or whole (`local`), and goes back to Redis once
+ * it answers: no request fails because Redis is down or slow.
  */
 export interface InboundLimitsOptions {
   /** The clock, ms, monotonic (default performance.now()); tests pass their own. */
@@ -36,6 +44,13 @@ export interface InboundLimitsOptions {
    * new limits apply at its next request, its unchanged ones keep their state.
    */
   keyLimits?: (name: string) => InboundLimitsConfig | undefined;
+  /** Where a Redis outage is said, once when it starts and once when it ends (with `config.shared`). */
+  log?: LimitsLogger;
+  /**
+   * How many instances are alive (with `config.shared`), which an outage divides the limits by;
+   * default: those beating in `<prefix>limits:instances`. The state transport's count fits here.
+   */
+  instances?: () => number;
 }
 
 /** What the step needs of the gateway: its running config and its events. */
@@ -57,10 +72,12 @@ class Ticket {
   next: Ticket | null = null;
   /** The estimate of the request's tokens (0: none taken). */
   tokens = 0;
-  b0: TokenBucket | null = null;
-  b1: TokenBucket | null = null;
-  b2: TokenBucket | null = null;
-  /** What each bucket took (an estimate larger than a bucket takes the whole bucket). */
+  /** Where its tokens were counted (this process or Redis), and the scopes counted (the split ones in an outage). */
+  counter: LimitCounter = localCounter;
+  s0: LimitScope | null = null;
+  s1: LimitScope | null = null;
+  s2: LimitScope | null = null;
+  /** What each scope's bucket took (an estimate larger than a bucket takes the whole bucket). */
   t0 = 0;
   t1 = 0;
   t2 = 0;
@@ -88,6 +105,13 @@ export class InboundLimits implements AdmissionStep {
   private readonly tightest = new Tightest();
   private readonly now: () => number;
   private readonly defaultMaxOutput: number;
+  private readonly log: LimitsLogger | undefined;
+  private readonly instancesOption: (() => number) | undefined;
+  /** The Redis counter (config.shared), and the config it was made from. */
+  private remote: RedisLimits | null = null;
+  private remoteFrom: SharedConfig | undefined = undefined;
+  /** Requests counted in this process because Redis did not answer. */
+  private fallbacks = 0;
 
   constructor(
     private readonly gateway: LimitedGateway,
@@ -96,15 +120,17 @@ export class InboundLimits implements AdmissionStep {
     this.now = options.now ?? (() => performance.now());
     this.defaultMaxOutput = options.defaultMaxOutput ?? DEFAULT_MAX_OUTPUT;
     this.keyLimits = options.keyLimits ?? ((name) => this.configKeys.get(name));
+    this.log = options.log;
+    this.instancesOption = options.instances;
     this.rebuild(gateway.config);
   }
 
   admit(ctx: RequestContext, route: Route): void | Promise<void> {
     const config = this.gateway.config;
     if (config !== this.config) this.rebuild(config);
-    const k = ctx.clientKey === "" ? undefined : this.keyScope(ctx.clientKey);
-    const r = this.routes.get(route.name);
-    const g = this.global;
+    let k = ctx.clientKey === "" ? undefined : this.keyScope(ctx.clientKey);
+    let r = this.routes.get(route.name);
+    let g = this.global;
     if (k === undefined && r === undefined && g === undefined) return;
     let tokens = 0;
     if ((countsTokens(k) || countsTokens(r) || countsTokens(g)) && ctx.json !== undefined && ctx.surface !== "rest") {
@@ -114,20 +140,90 @@ export class InboundLimits implements AdmissionStep {
       tokens = estimateTokens(ctx, count, this.defaultMaxOutput);
     }
     const now = this.now();
+    const remote = this.remote;
+    if (remote !== null) {
+      if (remote.usable) return this.admitShared(ctx, k, r, g, tokens, remote);
+      this.fallbacks++;
+      if (config.shared?.on_outage === "split") {
+        const n = this.instances();
+        k = k?.share(n, now);
+        r = r?.share(n, now);
+        g = g?.share(n, now);
+      }
+    }
     const v = this.verdict.reset();
-    k?.check(tokens, now, v);
-    r?.check(tokens, now, v);
-    g?.check(tokens, now, v);
-    if (v.scope !== null) throw refusal(v, tokens, now);
     const t = this.tightest.reset();
-    k?.take(tokens, now, t);
-    r?.take(tokens, now, t);
-    g?.take(tokens, now, t);
-    this.hold(ctx, k, r, g, tokens);
+    localCounter.take(k, r, g, tokens, now, v, t);
+    if (v.scope !== null) throw refusal(v, tokens);
+    this.admitted(ctx, k, r, g, tokens, localCounter, t);
+  }
+
+  /** Closes the connection to Redis (with `config.shared`); the gateway's close() calls it. */
+  async shutdown(): Promise<void> {
+    const remote = this.remote;
+    this.remote = null;
+    this.remoteFrom = undefined;
+    await remote?.close();
+  }
+
+  /** An admission counted in Redis; counted here (split or whole) when Redis does not answer in time. */
+  private async admitShared(
+    ctx: RequestContext,
+    k: LimitScope | undefined,
+    r: LimitScope | undefined,
+    g: LimitScope | undefined,
+    tokens: number,
+    remote: RedisLimits,
+  ): Promise<void> {
+    // Verdict and tightest of its own: the step's are overwritten by other requests while this one waits.
+    const v = new Verdict();
+    const t = new Tightest();
+    if (await remote.take(k, r, g, tokens, 0, v, t)) {
+      if (v.scope !== null) throw refusal(v, tokens);
+      this.admitted(ctx, k, r, g, tokens, remote, t);
+      return;
+    }
+    this.fallbacks++;
+    const now = this.now();
+    if (this.gateway.config.shared?.on_outage !== "local") {
+      const n = this.instances();
+      k = k?.share(n, now);
+      r = r?.share(n, now);
+      g = g?.share(n, now);
+    }
+    localCounter.take(k, r, g, tokens, now, v.reset(), t.reset());
+    if (v.scope !== null) throw refusal(v, tokens);
+    this.admitted(ctx, k, r, g, tokens, localCounter, t);
+  }
+
+  private admitted(
+    ctx: RequestContext,
+    k: LimitScope | undefined,
+    r: LimitScope | undefined,
+    g: LimitScope | undefined,
+    tokens: number,
+    counter: LimitCounter,
+    t: Tightest,
+  ): void {
+    this.hold(ctx, k, r, g, tokens, counter);
     if (t.policy === null) return;
     const h = (ctx.responseHeaders ??= {});
     h["ratelimit-policy"] = t.policy.item;
     h["ratelimit"] = t.field();
+  }
+
+  /** The instances alive, as the transport or the Redis heartbeat last saw them (at least 1). */
+  private instances(): number {
+    return Math.max(1, this.instancesOption?.() ?? this.remote?.instances ?? 1);
+  }
+
+  /** Closes the Redis counter when `config.shared` changed (prepared() opens the new one once something is limited). */
+  private shareBy(shared: SharedConfig | undefined): void {
+    if (JSON.stringify(shared) === JSON.stringify(this.remoteFrom)) return;
+    const old = this.remote;
+    this.remoteFrom = shared;
+    this.remote = null;
+    void old?.close();
   }
 
   /** Admitted requests that have not ended yet (0 once traffic stops: nothing leaked). */
@@ -148,7 +244,20 @@ export class InboundLimits implements AdmissionStep {
     const keys: Record<string, ScopeStatus> = {};
     for (const [name, s] of this.routes) routes[name] = scopeStatus(s, now);
     for (const [name, s] of this.keys) if (this.keyScope(name) === s) keys[name] = scopeStatus(s, now);
-    return { global: this.global === undefined ? null : scopeStatus(this.global, now), routes, client_keys: keys };
+    const status: InboundLimitsStatus = {
+      global: this.global === undefined ? null : scopeStatus(this.global, now),
+      routes,
+      client_keys: keys,
+    };
+    const remote = this.remote;
+    if (remote !== null)
+      status.shared = {
+        redis: remote.healthy ? "up" : "down",
+        instances: this.instances(),
+        outages: remote.outages,
+        counted_locally: this.fallbacks,
+      };
+    return status;
   }
 
   private rebuild(config: Config): void {
@@ -162,12 +271,15 @@ export class InboundLimits implements AdmissionStep {
     this.configKeys = new Map(config.client_keys.map((k) => [k.name, k.limits]));
     this.routes = routes;
     this.config = config;
+    this.shareBy(config.shared);
     // Key scopes are made at their key's first request (keyScope); those of keys gone are dropped.
     let tpm = countsTokens(this.global);
     for (const s of routes.values()) tpm ||= countsTokens(s);
     for (const name of [...this.keys.keys()]) if (countsTokens(this.keyScope(name))) tpm = true;
     for (const k of config.client_keys) tpm ||= k.limits.tpm !== undefined;
-    this.prepared(this.global !== undefined || routes.size > 0, tpm);
+    let keys = false;
+    for (const k of config.client_keys) keys ||= LimitScope.limits(k.limits);
+    this.prepared(this.global !== undefined || routes.size > 0 || keys, tpm);
   }
 
   /** The scope of the client key of this name, made or remade when its limits changed; undefined: the key limits nothing. */
@@ -185,8 +297,13 @@ export class InboundLimits implements AdmissionStep {
     return s;
   }
 
-  /** Subscribes to the request events once a scope exists, and loads the tokenizer ahead of the first request once a tpm limit does. */
+  /**
+   * Subscribes to the request events once a scope exists (and, with `config.shared`, connects to
+   * Redis), and loads the tokenizer ahead of the first request once a tpm limit does.
+   */
   private prepared(scopes: boolean, tpm: boolean): void {
+    const shared = this.remoteFrom;
+    if ((scopes || tpm) && shared !== undefined && this.remote === null) this.remote = RedisLimits.open(shared, this.log);
     // A failure to load surfaces at the first request (its admit awaits the same promise).
     if (tpm) loadTokenCounter().catch(() => undefined);
     if ((scopes || tpm) && !this.subscribed) {
@@ -195,7 +312,14 @@ export class InboundLimits implements AdmissionStep {
     }
   }
 
-  private hold(ctx: RequestContext, k: LimitScope | undefined, r: LimitScope | undefined, g: LimitScope | undefined, tokens: number): void {
+  private hold(
+    ctx: RequestContext,
+    k: LimitScope | undefined,
+    r: LimitScope | undefined,
+    g: LimitScope | undefined,
+    tokens: number,
+    counter: LimitCounter,
+  ): void {
     const t = this.pool.pop() ?? new Ticket();
     t.requestId = ctx.requestId;
     t.tries = ctx.tries;
@@ -204,11 +328,12 @@ export class InboundLimits implements AdmissionStep {
     t.p1 = r?.inFlight ?? null;
     t.p2 = g?.inFlight ?? null;
     if (tokens > 0) {
-      t.b0 = k?.tpm ?? null;
+      t.counter = counter;
+      t.s0 = k?.tpm ? k : null;
       t.t0 = k?.tokensToTake(tokens) ?? 0;
-      t.b1 = r?.tpm ?? null;
+      t.s1 = r?.tpm ? r : null;
       t.t1 = r?.tokensToTake(tokens) ?? 0;
-      t.b2 = g?.tpm ?? null;
+      t.s2 = g?.tpm ? g : null;
       t.t2 = g?.tokensToTake(tokens) ?? 0;
     }
     // Ids may repeat: the newest goes first in the chain.
@@ -242,11 +367,12 @@ export class InboundLimits implements AdmissionStep {
     if (t.tokens > 0) {
       const used = usedTokens(record, t.tokens);
       const now = this.now();
-      if (t.b0 !== null) t.b0.adjust(t.t0 - used, now);
-      if (t.b1 !== null) t.b1.adjust(t.t1 - used, now);
-      if (t.b2 !== null) t.b2.adjust(t.t2 - used, now);
+      if (t.s0 !== null) t.counter.adjust(t.s0, t.t0 - used, now);
+      if (t.s1 !== null) t.counter.adjust(t.s1, t.t1 - used, now);
+      if (t.s2 !== null) t.counter.adjust(t.s2, t.t2 - used, now);
     }
-    t.next = t.p0 = t.p1 = t.p2 = t.b0 = t.b1 = t.b2 = t.tries = null;
+    t.next = t.p0 = t.p1 = t.p2 = t.s0 = t.s1 = t.s2 = t.tries = null;
+    t.counter = localCounter;
     t.tokens = t.t0 = t.t1 = t.t2 = 0;
     if (this.pool.length < POOL_MAX) this.pool.push(t);
   }
@@ -262,6 +388,8 @@ export interface InboundLimitsStatus {
   global: ScopeStatus | null;
   routes: Record<string, ScopeStatus>;
   client_keys: Record<string, ScopeStatus>;
+  /** With `config.shared`: whether Redis counts the limits now, the instances alive, outages so far, requests counted here meanwhile. */
+  shared?: { redis: "up" | "down"; instances: number; outages: number; counted_locally: number };
 }
 
 function countsTokens(s: LimitScope | undefined): boolean {
@@ -299,14 +427,13 @@ function usedTokens(record: RequestRecord, estimate: number): number {
 }
 
 /** The 429: the first limit refused named, Retry-After the longest wait of all refused (whole seconds, at least 1). */
-function refusal(v: Verdict, tokens: number, now: number): GatewayError {
+function refusal(v: Verdict, tokens: number): GatewayError {
   const scope = v.scope as LimitScope;
   const policy = v.policy as Policy;
   const retry = Math.max(1, seconds(v.waitMs));
   let detail = policy.describe;
-  let left = 0;
+  const left = v.left;
   if (policy.kind === "tpm") {
-    left = Math.max(0, Math.floor(scope.tpm?.available(now) ?? 0));
     detail = `${policy.describe}; this request needs ${tokens}, ${left} left`;
   }
   const headers = {

@@ -55,6 +55,9 @@ export class LimitScope {
   readonly rpmPolicy: Policy | null;
   readonly tpmPolicy: Policy | null;
   readonly parallelPolicy: Policy | null;
+  /** This scope divided among `sharedBy` instances (share()), made at the first need. */
+  private shared: LimitScope | null = null;
+  private sharedBy = 0;
 
   /**
    * @param id     the policy names' prefix: `global`, `route-<name>`, `key-<name>`
@@ -99,6 +102,23 @@ export class LimitScope {
           );
   }
 
+  /**
+   * This scope with every limit divided among `instances` processes (itself for 1): what one
+   * instance enforces on its own while the instances cannot count together (a Redis outage with
+   * `on_outage: split`). Made once per count and kept; it shares this scope's in-flight count.
+   */
+  share(instances: number, now: number): LimitScope {
+    if (instances <= 1) return this;
+    if (this.shared !== null && this.sharedBy === instances) return this.shared;
+    this.sharedBy = instances;
+    return (this.shared = new LimitScope(this.id, this.label, divided(this.limits, instances), this, now));
+  }
+
+  /** The max_parallel one instance of `instances` enforces: its share, at least 1 (0: no limit). */
+  parallelShare(instances: number): number {
+    return this.maxParallel === 0 ? 0 : Math.max(1, Math.floor(this.maxParallel / Math.max(1, instances)));
+  }
+
   /** Whether a scope with these limits limits anything. */
   static limits(l: InboundLimits): boolean {
     return l.rps !== undefined || l.rpm !== undefined || l.tpm !== undefined || l.max_parallel !== undefined;
@@ -117,7 +137,8 @@ export class LimitScope {
     if (rpm !== null && rpm.remaining(now) === 0) v.refuse(this, this.rpmPolicy as Policy, rpm.waitMs(now));
     if (tpm !== null && tokens > 0) {
       const need = this.tokensToTake(tokens);
-      if (tpm.available(now) < need) v.refuse(this, this.tpmPolicy as Policy, tpm.waitMs(need, now));
+      const level = tpm.available(now);
+      if (level < need) v.refuse(this, this.tpmPolicy as Policy, tpm.waitMs(need, now), Math.max(0, Math.floor(level)));
     }
     // Nothing tells when a slot frees: the client is asked to come back in a second.
     if (this.maxParallel > 0 && this.inFlight.n >= this.maxParallel) v.refuse(this, this.parallelPolicy as Policy, 1000);
@@ -152,19 +173,22 @@ export class Verdict {
   firstWaitMs = 0;
   /** The longest wait of all refused: the Retry-After. */
   waitMs = 0;
+  /** What is left of the limit named (tokens of a tpm bucket; 0 for a full window or parallel). */
+  left = 0;
 
   reset(): this {
     this.scope = null;
     this.policy = null;
-    this.firstWaitMs = this.waitMs = 0;
+    this.firstWaitMs = this.waitMs = this.left = 0;
     return this;
   }
 
-  refuse(scope: LimitScope, policy: Policy, waitMs: number): void {
+  refuse(scope: LimitScope, policy: Policy, waitMs: number, left = 0): void {
     if (this.scope === null) {
       this.scope = scope;
       this.policy = policy;
       this.firstWaitMs = waitMs;
+      this.left = left;
     }
     if (waitMs > this.waitMs) this.waitMs = waitMs;
   }
@@ -197,6 +221,22 @@ export class Tightest {
     const p = this.policy as Policy;
     return this.resetMs < 0 ? `${p.head}${this.remaining}` : `${p.head}${this.remaining};t=${seconds(this.resetMs)}`;
   }
+}
+
+/**
+ * Limits divided among `n` instances, so that together they stay near the whole: rates and token
+ * quotas divided, counts (burst, rpm, max_parallel) rounded down to at least 1.
+ */
+function divided(l: InboundLimits, n: number): InboundLimits {
+  const out: InboundLimits = { ...l };
+  if (l.rps !== undefined) {
+    out.rps = l.rps / n;
+    out.burst = Math.max(1, Math.floor((l.burst ?? Math.max(1, Math.floor(l.rps))) / n));
+  }
+  if (l.rpm !== undefined) out.rpm = Math.max(1, Math.floor(l.rpm / n));
+  if (l.tpm !== undefined) out.tpm = l.tpm / n;
+  if (l.max_parallel !== undefined) out.max_parallel = Math.max(1, Math.floor(l.max_parallel / n));
+  return out;
 }
 
 /** ms as whole seconds, rounded up; to the ms first, so float noise (1000.0000000000009) is not a second more. */

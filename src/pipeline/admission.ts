@@ -20,6 +20,8 @@ export interface AdmissionStep {
   admit(ctx: RequestContext, route: Route): Admitted | Promise<Admitted>;
   /** What the step holds now, for GET /admin/status (`admission.<name>`); absent: nothing to say. */
   status?(): unknown;
+  /** Lets go of what the step opened (a Redis connection…); the gateway's close() calls it. */
+  shutdown?(): Promise<void>;
 }
 
 /** What an admission step decides: through (nothing), through to another route, or answered. */

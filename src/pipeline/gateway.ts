@@ -83,5 +83,6 @@ export class Gateway {
     this.engine.draining = true;
     if (graceMs > 0) await this.engine.idle(graceMs);
     await this.engine.close(graceMs);
+    await this.pipeline.close();
   }
 }

@@ -83,6 +83,13 @@ export class Pipeline {
     return this.admission.find((s) => s.name === name);
   }
 
+  /** Closes every admission step that holds something open (the gateway's close). */
+  async close(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const step of this.admission) if (step.shutdown !== undefined) closing.push(step.shutdown());
+    await Promise.all(closing);
+  }
+
   /** Each admission step's status, by name (those that have one). */
   statuses(): Record<string, unknown> {
     const out: Record<string, unknown> = {};

@@ -4,6 +4,7 @@ import type { RequestContext } from "../core/request-context.js";
 import type { Target } from "../core/target.js";
 import { type CounterSeries, FastCounter, FastHistogram, type HistogramSeries } from "./fast-metrics.js";
 import { registerGauges } from "./metric-gauges.js";
+import type { SharedStateInfo } from "../state/replicated-store.js";
 import type { MetricsSource } from "./metrics-source.js";
 import { ModelLabels } from "./model-labels.js";
 
@@ -236,6 +237,35 @@ export class Metrics {
         this.reset();
         const counts = source()?.routeCounts;
         if (counts !== undefined) for (const [route, c] of counts) this.set({ route }, c.eligible === 0 ? 0 : c.batched / c.eligible);
+      },
+    });
+  }
+
+  /**
+   * The shared state's link, read at scrape time (nothing while the gateway keeps its state to
+   * itself): `switchyard_shared_state_up` 1/0 and `switchyard_instance_info{switchyard_instance,store}` 1 (not `instance`: Prometheus sets that label on every scraped series).
+   */
+  watchSharedState(source: () => SharedStateInfo | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "switchyard_shared_state_up",
+      help: "1 while the state shared with the other instances is reachable, 0 while this instance serves on its own state",
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        const s = source();
+        if (s !== undefined) this.set(s.healthy ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: "switchyard_instance_info",
+      help: "This instance of a shared gateway (always 1), labelled with its name and what carries its state",
+      labelNames: ["switchyard_instance", "store"],
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        const s = source();
+        if (s !== undefined) this.set({ switchyard_instance: s.instance, store: s.store }, 1);
       },
     });
   }

@@ -273,7 +273,6 @@ test("an answer that says nothing (a blocked prompt, an empty message) is not ca
     'event: message_stop\ndata: {"type":"message_stop"}\n\n';
   const cases: [Dialect, boolean, string][] = [
     ["anthropic", true, anthropicStream],
-    ["gemini", false, "{}"],
     ["gemini", false, '{"promptFeedback":{"blockReason":"SAFETY"}}'],
     ["gemini", true, 'data: {"promptFeedback":{"blockReason":"SAFETY"},"responseId":"r"}\r\n\r\n'],
   ];
@@ -282,6 +281,10 @@ test("an answer that says nothing (a blocked prompt, an empty message) is not ca
     assert.equal(cap.end(), null, body);
     assert.equal(cap.skipped, "empty", body);
   }
+  // A Gemini 2xx with no candidates and no blocked prompt is not an answer at all.
+  const bare = capture("gemini", false, Buffer.from("{}"));
+  assert.equal(bare.end(), null);
+  assert.equal(bare.skipped, "malformed");
 });
 
 for (const wire of WIRES) {
