@@ -6,6 +6,8 @@
  *                      embedded default, loaded AT THE SAME TIME on one CPU (as bench/paired.mjs):
  *                      the ratio of their requests/s is the inverse ratio of their CPU per request.
  *                      Bar ≥ 0.8.
+ *   limits            the front door's limits (bench/lib/stack.mjs `keys`) counted in Redis (one Lua
+ *                      call per request) against counted here, paired: reported, no bar.
  *   workers2 / single  `start --workers 2` against one process, each alone, unpinned (the workers
  *                      may use both cores; wrk and the upstream share them), interleaved rounds.
  *                      Bar ≥ 1.3 on 2 cores.
@@ -51,19 +53,36 @@ process.on("exit", () => group.killAllNow());
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => cleanup().finally(() => process.exit(130)));
 
 const redisConf = (port, ups) => `${switchyardConf(port, ups)}shared: { redis: { url: "${redisUrl}", prefix: "${prefix}" } }\n`;
+/** The front door's limits (bench/lib/stack.mjs `keys`), counted in Redis: one Lua call per request. */
+const keysRedisConf = (port, ups) =>
+  `${switchyardConf(port, ups, false, true)}shared: { redis: { url: "${redisUrl}", prefix: "${prefix}" } }\n`;
 const { subjects } = await startStack(group, tmp, layout, {
   which: [],
   extraSwitchyards: [
     { name: "memory", cli: switchyardCli },
     { name: "redis", cli: switchyardCli, conf: redisConf },
+    { name: "keys-local", cli: switchyardCli, keys: true },
+    { name: "keys-redis", cli: switchyardCli, conf: keysRedisConf },
     { name: "single", cli: switchyardCli, cpu: null },
     { name: "workers2", cli: switchyardCli, args: ["--workers", "2"], cpu: null },
   ],
 });
 await sanityCheck(subjects);
 
-const results = { redis: { get: [], chat: [] }, workers: { get: [], chat: [] } };
+const results = { redis: { get: [], chat: [] }, limits: { get: [], chat: [] }, workers: { get: [], chat: [] } };
 for (const scenario of ["get", "chat"]) {
+  // Paired: the front door's limits counted here or in Redis (reported, no bar).
+  {
+    const names = ["keys-local", "keys-redis"];
+    const together = (s) => runTogether(group, { subjects, names, scenario, durationS: s, cpu: layout.wrk, log });
+    await together(2);
+    for (let r = 0; r < rounds; r++) {
+      const runs = await together(durationS);
+      const [a, b] = [runs["keys-local"], runs["keys-redis"]];
+      results.limits[scenario].push({ local: a.rps, redis: b.rps, non2xx: a.non2xx + b.non2xx });
+      log(`${scenario} round ${r + 1}: limits local ${Math.round(a.rps)}, in Redis ${Math.round(b.rps)} req/s`);
+    }
+  }
   // Paired: memory and redis at once on the proxy CPU.
   const names = ["memory", "redis"];
   const together = (s) => runTogether(group, { subjects, names, scenario, durationS: s, cpu: layout.wrk, log });
@@ -90,18 +109,22 @@ for (const scenario of ["get", "chat"]) {
 
 const summary = {};
 const lines = [
-  "| scenario | redis / memory (paired, one CPU) | range | --workers 2 / one process (2 cores) | range |",
-  "| --- | ---: | --- | ---: | --- |",
+  "| scenario | redis / memory (paired, one CPU) | range | --workers 2 / one process (2 cores) | range | limits in Redis / local (paired) | range |",
+  "| --- | ---: | --- | ---: | --- | ---: | --- |",
 ];
 for (const scenario of ["get", "chat"]) {
   const rr = results.redis[scenario].map((x) => x.redis / x.memory);
   const wr = results.workers[scenario].map((x) => x.workers2 / x.single);
-  summary[scenario] = { redis_over_memory: median(rr), workers2_over_single: median(wr) };
+  const lr = results.limits[scenario].map((x) => x.redis / x.local);
+  summary[scenario] = { redis_over_memory: median(rr), workers2_over_single: median(wr), limits_redis_over_local: median(lr) };
+  const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
   lines.push(
-    `| ${scenario} | ${median(rr).toFixed(2)}× | ${Math.min(...rr).toFixed(2)}–${Math.max(...rr).toFixed(2)} | ${median(wr).toFixed(2)}× | ${Math.min(...wr).toFixed(2)}–${Math.max(...wr).toFixed(2)} |`,
+    `| ${scenario} | ${median(rr).toFixed(2)}× | ${range(rr)} | ${median(wr).toFixed(2)}× | ${range(wr)} | ${median(lr).toFixed(2)}× | ${range(lr)} |`,
   );
 }
-const errors = [...Object.values(results.redis), ...Object.values(results.workers)].flat().some((x) => x.non2xx > 0);
+const errors = [...Object.values(results.redis), ...Object.values(results.limits), ...Object.values(results.workers)]
+  .flat()
+  .some((x) => x.non2xx > 0);
 const pass =
   !errors &&
   ["get", "chat"].every((s) => summary[s].redis_over_memory >= 0.8) &&
