@@ -25,7 +25,7 @@ const ROOMS = {
   control: ["pipeline", "engine", "core", "providers", "config", "state", ...LEAF],
   admin: ["front", "control", "pipeline", "engine", "resilience", "exchange", "core", "providers", "config", ...LEAF],
   server: ["front", "admin", "control", "pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
-  cache: ["pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
+  cache: ["pipeline", "engine", "exchange", "core", "providers", "config", "state", ...LEAF],
   batch: ["pipeline", "engine", "exchange", "core", "providers", "config", ...LEAF],
   telemetry: ["core", "config", "state", "providers", ...LEAF],
   simulator: [],

@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { helperRedis } from "../state/redis-client.js";
 import { type CacheEntry, parseEntry } from "./cache-entry.js";
 import type { CacheStore } from "./cache-store.js";
 
@@ -25,14 +26,7 @@ export class RedisCacheStore implements CacheStore {
   private up = true;
 
   constructor(private readonly options: RedisCacheOptions) {
-    this.redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(1000, options.timeoutMs),
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-      lazyConnect: false,
-    });
+    this.redis = helperRedis(options.url, options.timeoutMs);
     this.redis.on("error", (err: Error) => this.health(false, err.message));
     this.redis.on("ready", () => this.health(true, "connected"));
   }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { SharedConfig } from "../config/shared-schema.js";
-import { type ClientContext, Redis, type Result } from "ioredis";
+import type { ClientContext, Redis, Result } from "ioredis";
+import { helperRedis } from "../state/redis-client.js";
 import type { LimitCounter } from "./limit-counter.js";
 import type { LimitScope, Policy, Tightest, Verdict } from "./limit-scope.js";
 import { ADJUST_SCRIPT, ADMIT_SCRIPT, PRESENCE_SCRIPT } from "./limits-script.js";
@@ -99,18 +100,10 @@ export class RedisLimits implements LimitCounter {
   constructor(private readonly options: RedisLimitsOptions) {
     this.member = `${options.instance}#${randomBytes(4).toString("hex")}`;
     this.presenceKey = `${options.prefix}limits:instances`;
-    this.redis = new Redis(options.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(1000, options.timeoutMs),
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-    });
+    this.redis = helperRedis(options.url, options.timeoutMs);
     this.redis.defineCommand("limitsAdmit", { lua: ADMIT_SCRIPT });
     this.redis.defineCommand("limitsAdjust", { lua: ADJUST_SCRIPT, numberOfKeys: 1 });
     this.redis.defineCommand("limitsPresence", { lua: PRESENCE_SCRIPT, numberOfKeys: 1 });
-    // The connection alone never keeps the process alive (a library gateway that is never closed).
-    this.redis.on("connect", () => this.redis.stream.unref());
     this.redis.on("error", this.failed);
     // A dropped connection may come without an error: admissions stop going there at once.
     this.redis.on("close", this.dropped);

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis } from "ioredis";
+import { helperRedis } from "./redis-client.js";
 import type { StateTransport } from "./state-transport.js";
 
 export interface RedisTransportOptions {
@@ -71,21 +72,11 @@ export class RedisTransport implements StateTransport {
     this.statePrefix = `${options.prefix}state:`;
     this.instancePrefix = `${options.prefix}instances:`;
     this.instanceTtlMs = options.instanceTtlMs ?? DEFAULT_INSTANCE_TTL_MS;
-    const redisOptions: RedisOptions = {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(1000, options.timeoutMs),
-      retryStrategy: (times) => Math.min(times * 200, 2000),
-      // The subscription is made again by hand on each connection, so "subscribed" is known.
-      autoResubscribe: false,
-      lazyConnect: false,
-    };
-    this.cmd = new Redis(options.url, redisOptions);
-    this.sub = new Redis(options.url, redisOptions);
+    // The subscription is made again by hand on each connection, so "subscribed" is known.
+    const extra = { autoResubscribe: false };
+    this.cmd = helperRedis(options.url, options.timeoutMs, extra);
+    this.sub = helperRedis(options.url, options.timeoutMs, extra);
     for (const r of [this.cmd, this.sub]) {
-      // Background links: a gateway never closed (a script using the library) does not keep its process alive.
-      r.on("connect", () => r.stream.unref());
       r.on("error", this.check);
       r.on("close", this.check);
       r.on("end", this.check);
