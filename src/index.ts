@@ -144,6 +144,7 @@ function sharedStore(shared: SharedConfig, level: Config["log"]["level"], logger
   });
   return new ReplicatedStore(transport, {
     kind: "redis",
+    splitsLimits: true,
     onHealth: (up) =>
       up
         ? log.info({ instance: transport.instance }, "shared state: Redis answers again; resynchronising the state")

@@ -57,7 +57,7 @@ export class RoutePolicies {
     this.budget = config.retry.budget.enabled ? new RetryBudget(config.retry.budget) : null;
     this.queue = new PriorityQueue(config.queue.size, config.queue.timeout_ms);
     this.queueConfig = config.queue;
-    this.quota = new TargetQuota(targets);
+    this.quota = new TargetQuota(targets, () => store.sharers?.() ?? 1);
     this.whenAllUnavailable = config.when_all_unavailable ?? (config.queue.wait_when_unavailable ? "wait" : "auto");
     this.hedge = new HedgePolicy(config.hedge, targets.length);
     // The quota admits before the breaker, so a half-open probe slot is never taken for a call the quota refuses.

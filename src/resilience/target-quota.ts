@@ -174,13 +174,46 @@ export class TargetQuota implements Policy {
   readonly name = "quota";
   /** By target index; null for a target without rpm / tpm. */
   private readonly windows: (QuotaWindow | null)[];
+  /** The quotas as configured, by target index (0: none). */
+  private readonly quotaRpm: Float64Array;
+  private readonly quotaTpm: Float64Array;
+  /** This instance's share of them: the quota divided by the instances sharing it (at least 1 each). */
   private readonly rpm: Float64Array;
   private readonly tpm: Float64Array;
+  /** Instances sharing the quotas when last asked, and when (epoch ms): asked at most once a second. */
+  private sharing = 1;
+  private sharingAt = -Infinity;
 
-  constructor(targets: readonly Target[]) {
+  /**
+   * @param sharers  how many gateway instances send to these targets now (the shared state store
+   *                 knows: `StateStore.sharers`); each keeps its share of every quota, so together
+   *                 they stay under it. 1: this instance alone.
+   */
+  constructor(
+    targets: readonly Target[],
+    private readonly sharers: () => number = alone,
+  ) {
     this.windows = targets.map(windowOf);
-    this.rpm = Float64Array.from(targets, (t) => t.config.limits.rpm ?? 0);
-    this.tpm = Float64Array.from(targets, (t) => t.config.limits.tpm ?? 0);
+    this.quotaRpm = Float64Array.from(targets, (t) => t.config.limits.rpm ?? 0);
+    this.quotaTpm = Float64Array.from(targets, (t) => t.config.limits.tpm ?? 0);
+    this.rpm = Float64Array.from(this.quotaRpm);
+    this.tpm = Float64Array.from(this.quotaTpm);
+  }
+
+  /** Takes the number of instances sharing the quotas (once a second at most) and recomputes the shares when it changed. */
+  private takeSharers(): void {
+    const now = Date.now();
+    if (now - this.sharingAt < 1000) return;
+    this.sharingAt = now;
+    const n = Math.max(1, Math.floor(this.sharers()));
+    if (n === this.sharing) return;
+    this.sharing = n;
+    for (let i = 0; i < this.rpm.length; i++) {
+      const r = this.quotaRpm[i] ?? 0;
+      const k = this.quotaTpm[i] ?? 0;
+      this.rpm[i] = r > 0 ? Math.max(1, Math.floor(r / n)) : 0;
+      this.tpm[i] = k > 0 ? Math.max(1, Math.floor(k / n)) : 0;
+    }
   }
 
   /** Does any target of the route have a quota? */
@@ -191,6 +224,7 @@ export class TargetQuota implements Policy {
   isEligible(t: Target, now: number): boolean {
     const w = this.windows[t.index];
     if (w === undefined || w === null) return true;
+    this.takeSharers();
     w.advance(now);
     return w.fits(this.rpm[t.index] ?? 0, this.tpm[t.index] ?? 0);
   }
@@ -198,6 +232,7 @@ export class TargetQuota implements Policy {
   eligibleAt(t: Target, now: number): number {
     const w = this.windows[t.index];
     if (w === undefined || w === null) return now;
+    this.takeSharers();
     return w.freeAt(this.rpm[t.index] ?? 0, this.tpm[t.index] ?? 0, now);
   }
 
@@ -205,6 +240,7 @@ export class TargetQuota implements Policy {
   admit(t: Target, now: number, ctx?: RequestContext): number {
     const w = this.windows[t.index];
     if (w === undefined || w === null) return 0;
+    this.takeSharers();
     w.advance(now);
     const rpm = this.rpm[t.index] ?? 0;
     const tpm = this.tpm[t.index] ?? 0;
@@ -239,6 +275,8 @@ export class TargetQuota implements Policy {
   /**
    * The provider's remaining quota, when it says fewer remain than the window counts: the
    * difference is held until its reset. Calls in flight count as not yet seen by the provider.
+   * Shared by several instances, the provider's figure is what remains to all of them: this
+   * instance never counts more left than it says (its share less what it used, at most that).
    */
   private trustProvider(r: AttemptReport, w: QuotaWindow, now: number): void {
     const t = r.target;
@@ -267,10 +305,16 @@ export class TargetQuota implements Policy {
       window_s: w.windowMs / 1000,
       rpm: rpm > 0 ? rpm : null,
       tpm: tpm > 0 ? tpm : null,
+      // Several instances share the quota: rpm / tpm above are this one's share.
+      ...(this.sharing > 1 ? { shared_by: this.sharing } : {}),
       requests: w.requests,
       tokens: Math.round(w.tokens),
       in_flight: w.inFlight,
       free_at: full ? new Date(w.freeAt(rpm, tpm, now)).toISOString() : null,
     };
   }
+}
+
+function alone(): number {
+  return 1;
 }

@@ -22,6 +22,11 @@ export interface SharedStateInfo {
 export interface ReplicatedStoreOptions {
   /** What carries the state, for status ("redis", "cluster"). */
   kind: string;
+  /**
+   * Whether per-instance limits are divided by the live instances (`sharers`): true across
+   * machines (Redis); false for `--workers`, whose configs are split before they start.
+   */
+  splitsLimits?: boolean;
   /** Told once when the link goes down and once when it is back (after it went down). */
   onHealth?: (up: boolean) => void;
   /** Told of a shared state that is not JSON (ignored) or of a resync that failed (tried again later). */
@@ -113,6 +118,10 @@ export class ReplicatedStore implements StateStore {
 
   onRemoteChange(listener: (key: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  sharers(): number {
+    return this.options.splitsLimits === true ? Math.max(1, this.transport.instances().length) : 1;
   }
 
   /** The instance, the link's health and the instances seen (status, metrics). */

@@ -23,6 +23,11 @@ export interface StateStore {
    * points at another upstream, so what was learnt about it no longer holds.
    */
   forgetTarget(route: string, target: string): void;
+  /**
+   * How many gateway instances share this state now, for limits each instance keeps a share of
+   * (target quotas: the quota divided by it). Absent, or 1: this instance alone.
+   */
+  sharers?(): number;
   /** Called with the key of a cell changed by someone else (another process); never by memory. */
   onRemoteChange(listener: (key: string) => void): void;
   close(): Promise<void>;

@@ -319,3 +319,21 @@ test("config: limits.window_s defaults to 60; when_all_unavailable needs a queue
   assert.equal(route({}).data?.when_all_unavailable, undefined, "unset: wait on quotas only");
   assert.equal(issues({ targets: [{ ...target, limits: { rpm: 10, window_s: 0 } }] }).length, 1);
 });
+
+test("instances sharing a quota keep a share each: 60 rpm over 3 instances is 20 here, and the share follows the count", () => {
+  const [t] = makePool([{ limits: { rpm: 60, tpm: 900_000 } }]);
+  let instances = 3;
+  const q = new TargetQuota([t!], () => instances);
+  let admitted = 0;
+  for (let i = 0; i < 60; i++) if (start(q, t!, T0 + i)) admitted++;
+  assert.equal(admitted, 20, "this instance's share of 60 rpm");
+  const status = q.targetStatus(t!, T0 + 100)!;
+  assert.equal(status["rpm"], 20);
+  assert.equal(status["tpm"], 300_000);
+  assert.equal(status["shared_by"], 3);
+  // Alone again: the whole quota is this instance's (the count is read at most once a second).
+  instances = 1;
+  const alone = new TargetQuota([t!], () => instances);
+  assert.equal(alone.targetStatus(t!, T0)!["shared_by"], undefined);
+  assert.equal(alone.targetStatus(t!, T0)!["rpm"], 60);
+});
