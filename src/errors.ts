@@ -65,6 +65,11 @@ export const ERRORS = {
     hint: "A field cannot be carried to any eligible target (on_unsupported: reject).",
   },
   shutting_down: { status: 503, type: "overloaded_error", hint: "The gateway is draining for shutdown." },
+  shared_store_unavailable: {
+    status: 503,
+    type: "api_error",
+    hint: "A change that every instance must share (a client key made, changed or deleted) while Redis does not answer; nothing changed (admin).",
+  },
   internal_error: { status: 500, type: "api_error", hint: "A bug in the gateway; the log has the request id." },
 } as const satisfies Record<string, { status: number; type: string; hint: string }>;
 

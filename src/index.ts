@@ -23,6 +23,7 @@ import { PersistedState, type PersistedStateOptions } from "./control/persisted-
 import { installClientKeys } from "./front/authenticate.js";
 import type { ClientKeyRegistry } from "./front/client-keys.js";
 import { KeyStore } from "./front/key-store.js";
+import { RedisKeyStore } from "./front/redis-key-store.js";
 import { keysEndpoints } from "./admin/keys-api.js";
 import { Budgets } from "./front/budgets.js";
 import { ResponseCache } from "./cache/response-cache.js";
@@ -43,8 +44,21 @@ const clientKeys = new WeakMap<Gateway, ClientKeyRegistry>();
 function withClientKeys(gateway: Gateway, logger: Logger | undefined, limits: InboundLimitsOptions = {}): Gateway {
   // The logger is needed only if the store's file cannot be opened.
   const log = logger ?? { error: (obj: object, msg: string) => createLogger(gateway.config.log.level).error(obj, msg) };
-  const store = KeyStore.open(gateway.config.store.path ?? ":memory:", log);
+  const local = KeyStore.open(gateway.config.store.path ?? ":memory:", log);
+  // A shared gateway's API keys live in Redis (the local store is the copy it starts from).
+  const shared = gateway.config.shared;
+  const store =
+    shared === undefined
+      ? local
+      : new RedisKeyStore({
+          url: shared.redis.url,
+          prefix: shared.redis.prefix,
+          timeoutMs: shared.redis.timeout_ms,
+          cache: local,
+          log: logger ?? createLogger(gateway.config.log.level),
+        });
   const keys = installClientKeys(gateway, store);
+  if (store instanceof RedisKeyStore) store.onChange((stored) => keys.reload(stored));
   clientKeys.set(gateway, keys);
   // Then budgets (they read the client key and may send the request to a fallback route), then the
   // inbound limits of the route it will be served by: last, so a refusal by an earlier step takes no unit.

@@ -6,7 +6,7 @@ import type { AdmissionStep } from "../pipeline/admission.js";
 import type { Gateway } from "../pipeline/gateway.js";
 import type { GateStep } from "../pipeline/pipeline.js";
 import { type ClientKey, ClientKeyRegistry } from "./client-keys.js";
-import type { KeyStore } from "./key-store.js";
+import type { KeyStoreLike } from "./key-store.js";
 
 /**
  * Client keys on a gateway, for both fronts (HTTP and library go through its pipeline):
@@ -17,7 +17,7 @@ import type { KeyStore } from "./key-store.js";
  * Returns the registry, for the admin API (keysEndpoints) and the steps that read a key's limits
  * and budget by the name the gate put in `ctx.clientKey`.
  */
-export function installClientKeys(gateway: Gateway, store?: KeyStore): ClientKeyRegistry {
+export function installClientKeys(gateway: Gateway, store?: KeyStoreLike): ClientKeyRegistry {
   const keys = new ClientKeyRegistry(gateway, store);
   gateway.pipeline.useGate(new ClientKeyGate(keys));
   gateway.use(new ClientKeyScope(keys));

@@ -3,7 +3,7 @@ import type { ClientKeyConfig, InboundLimits } from "../config/access-schema.js"
 import { maskSecret } from "../config/mask.js";
 import type { Config } from "../config/schema.js";
 import { GatewayError } from "../errors.js";
-import type { KeyStore, StoredKey } from "./key-store.js";
+import type { KeyStoreLike, StoredKey } from "./key-store.js";
 
 /** Where a key comes from: the config file (changed there, then reloaded) or the admin API (kept in the store). */
 export type KeySource = "config" | "api";
@@ -154,7 +154,7 @@ export class ClientKeyRegistry {
 
   constructor(
     private readonly source: { readonly config: Config },
-    private readonly store: KeyStore | undefined = undefined,
+    private readonly store: KeyStoreLike | undefined = undefined,
   ) {
     this.stored = store?.all() ?? [];
     this.current();
@@ -163,7 +163,8 @@ export class ClientKeyRegistry {
   /** Whether any key exists (disabled and expired ones too): then every request needs one. */
   get enabled(): boolean {
     this.current();
-    return this.byHash.size > 0;
+    // A shared store that has not read its keys yet: closed, not open (a key may exist there).
+    return this.byHash.size > 0 || this.store?.ready === false;
   }
 
   /**
@@ -261,9 +262,18 @@ export class ClientKeyRegistry {
     this.rebuild();
   }
 
+  /**
+   * Takes a new list of API keys, whole (a shared store read again after another instance changed
+   * one): the maps are rebuilt and swapped, so the next request sees the new list.
+   */
+  reload(stored: readonly StoredKey[]): void {
+    this.stored = [...stored];
+    this.rebuild();
+  }
+
   /** Closes the store. */
-  close(): void {
-    this.store?.close();
+  close(): void | Promise<void> {
+    return this.store?.close();
   }
 
   private apiKeyNamed(name: string, verb: string): StoredKey {

@@ -64,12 +64,35 @@ export interface KeyStoreLogger {
 }
 
 /**
+ * What the client key registry needs of a store of API keys: this process's SQLite (KeyStore) or
+ * the Redis hash every instance of a shared gateway reads (RedisKeyStore). Writes are synchronous
+ * calls; a store that cannot take one now throws a GatewayError (the admin API answers it).
+ */
+export interface KeyStoreLike {
+  /** Every stored key, oldest first. */
+  all(): StoredKey[];
+  /** Adds a key; throws when it cannot be kept. */
+  insert(k: StoredKey): void;
+  /** Writes a key's settings; false when no key has that name. */
+  update(k: StoredKey): boolean;
+  /** Removes a key; false when no key has that name. */
+  delete(name: string): boolean;
+  close(): void | Promise<void>;
+  /**
+   * false while the store has not read its keys yet (a shared store before its first answer from
+   * Redis): the gateway then refuses every request without a config key rather than let anyone
+   * in who might hold a key it does not know yet. Absent: always ready.
+   */
+  readonly ready?: boolean;
+}
+
+/**
  * The client keys made at run time, in the gateway's SQLite store (`store.path`), so they
  * outlive a restart; the config's keys are never written here (the file is their truth). Lists
  * and arrays are JSON columns: the table is read whole at start and after each change, never
  * per request.
  */
-export class KeyStore {
+export class KeyStore implements KeyStoreLike {
   private readonly selectAll: BetterSqlite3.Statement<[], Row>;
   private readonly insertOne: BetterSqlite3.Statement<unknown[]>;
   private readonly updateOne: BetterSqlite3.Statement<unknown[]>;

@@ -146,7 +146,7 @@ test("registry: API keys are made, changed and deleted; config keys only listed 
   assert.equal(e.status, 409);
   assert.match(e.message, /comes from the config file/);
   assert.equal(refusalSync(() => reg.update("limited", { disabled: true })).status, 409);
-  reg.close();
+  void reg.close();
 });
 
 function refusalSync(fn: () => unknown): GatewayError {

@@ -85,13 +85,13 @@ test("key store: keys made through the registry outlive a restart, and the file 
   try {
     const first = new ClientKeyRegistry({ config }, KeyStore.open(path, silent));
     const { secret } = first.create({ name: "ci", models: ["demo"] });
-    first.close();
+    void first.close();
 
     const again = new ClientKeyRegistry({ config }, KeyStore.open(path, silent));
     assert.equal(again.enabled, true);
     assert.equal(again.find(secret)?.name, "ci");
     assert.deepEqual([...(again.find(secret)?.models ?? [])], ["demo"]);
-    again.close();
+    void again.close();
     // Every file SQLite wrote (the database, and a WAL if one is left): the secret is in none.
     for (const f of readdirSync(dir)) assert.equal(readFileSync(join(dir, f)).includes(secret), false, f);
   } finally {
