@@ -184,6 +184,8 @@ export async function startServer(
   const observability = await Observability.start(gateway, log);
   observability.metrics?.watchBatching(() => EmbeddingBatcher.of(gateway));
   observability.metrics?.watchSharedState(() => sharedStateOf(gateway.engine.store));
+  const limits = gateway.pipeline.step("inbound-limits");
+  if (limits instanceof InboundLimits) observability.metrics?.watchSharedLimits(() => limits.sharedStatus());
   const control = new ControlPlane(gateway, options.source ?? fixedSource(gateway.config, "createGateway"), log);
   const keys = clientKeys.get(gateway);
   const budgets = Budgets.install(gateway);

@@ -249,15 +249,16 @@ export class InboundLimits implements AdmissionStep {
       routes,
       client_keys: keys,
     };
-    const remote = this.remote;
-    if (remote !== null)
-      status.shared = {
-        redis: remote.healthy ? "up" : "down",
-        instances: this.instances(),
-        outages: remote.outages,
-        counted_locally: this.fallbacks,
-      };
+    const shared = this.sharedStatus();
+    if (shared !== undefined) status.shared = shared;
     return status;
+  }
+
+  /** With `config.shared` and something limited: whether Redis counts now, instances, outages, requests counted here meanwhile (status, metrics). */
+  sharedStatus(): InboundLimitsStatus["shared"] {
+    const remote = this.remote;
+    if (remote === null) return undefined;
+    return { redis: remote.healthy ? "up" : "down", instances: this.instances(), outages: remote.outages, counted_locally: this.fallbacks };
   }
 
   private rebuild(config: Config): void {

@@ -242,6 +242,35 @@ export class Metrics {
   }
 
   /**
+   * The inbound limits' Redis, read at scrape time (nothing while they count in this process
+   * alone): `switchyard_shared_limits_up` 1/0 and `switchyard_limits_counted_locally_total`
+   * (requests counted here because Redis did not answer).
+   */
+  watchSharedLimits(source: () => { redis: "up" | "down"; counted_locally: number } | undefined): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: "switchyard_shared_limits_up",
+      help: "1 while the inbound limits are counted in Redis for every instance, 0 while this instance counts them alone (its share)",
+      registers,
+      collect(this: Gauge) {
+        this.reset();
+        const s = source();
+        if (s !== undefined) this.set(s.redis === "up" ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: "switchyard_limits_counted_locally_total",
+      help: "Requests whose inbound limits were counted by this instance alone because Redis did not answer",
+      registers,
+      collect(this: Counter) {
+        const s = source();
+        this.reset();
+        if (s !== undefined) this.inc(s.counted_locally);
+      },
+    });
+  }
+
+  /**
    * The shared state's link, read at scrape time (nothing while the gateway keeps its state to
    * itself): `switchyard_shared_state_up` 1/0 and `switchyard_instance_info{switchyard_instance,store}` 1 (not `instance`: Prometheus sets that label on every scraped series).
    */

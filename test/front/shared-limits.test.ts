@@ -252,6 +252,9 @@ test("a Redis that cannot be reached at all: requests are served, the limits enf
     assert.equal(s.redis, "down");
     assert.equal(s.instances, 1);
     assert.equal(s.counted_locally, 8);
+    const metrics = await (await fetch(`${g.url}/metrics`)).text();
+    assert.match(metrics, /^switchyard_shared_limits_up 0$/m);
+    assert.match(metrics, /^switchyard_limits_counted_locally_total 8$/m);
   } finally {
     await g.close();
     await sim.close();
