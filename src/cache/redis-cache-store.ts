@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { helperRedis } from "../state/redis-client.js";
+import { helperRedis, quitRedis } from "../state/redis-client.js";
 import { type CacheEntry, parseEntry } from "./cache-entry.js";
 import type { CacheStore } from "./cache-store.js";
 
@@ -55,12 +55,8 @@ export class RedisCacheStore implements CacheStore {
     );
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+  close(): Promise<void> {
+    return quitRedis(this.redis);
   }
 
   private health(up: boolean, detail: string): void {

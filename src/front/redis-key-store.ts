@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { GatewayError } from "../errors.js";
-import { helperRedis } from "../state/redis-client.js";
+import { helperRedis, quitRedis, RedisSubscriber } from "../state/redis-client.js";
 import type { KeyStore, KeyStoreLike, StoredKey } from "./key-store.js";
 
 export interface RedisKeyStoreOptions {
@@ -60,7 +60,7 @@ return done`;
  */
 export class RedisKeyStore implements KeyStoreLike {
   private readonly cmd: Redis;
-  private readonly sub: Redis;
+  private readonly sub: RedisSubscriber;
   private readonly hash: string;
   private readonly channel: string;
   private list: StoredKey[];
@@ -72,7 +72,6 @@ export class RedisKeyStore implements KeyStoreLike {
   private dirty = false;
   private pendingWrites = 0;
   private loadedOnce = false;
-  private subscribed = false;
   private up = false;
   /** The outage is logged (once, until Redis answers again). */
   private warned = false;
@@ -82,19 +81,12 @@ export class RedisKeyStore implements KeyStoreLike {
     this.hash = `${options.prefix}client-keys`;
     this.channel = `${options.prefix}client-keys-changed`;
     this.list = options.cache?.all() ?? [];
-    // The subscription is made again by hand on each connection, so "subscribed" is known.
-    const extra = { autoResubscribe: false };
-    this.cmd = helperRedis(options.url, options.timeoutMs, extra);
-    this.sub = helperRedis(options.url, options.timeoutMs, extra);
-    for (const r of [this.cmd, this.sub]) {
-      r.on("error", this.onError);
-      r.on("ready", this.check);
-      r.on("close", this.check);
-      r.on("end", this.check);
-    }
-    this.sub.on("ready", this.onSubReady);
-    this.sub.on("close", this.onSubClosed);
-    this.sub.on("message", this.reload);
+    this.cmd = helperRedis(options.url, options.timeoutMs);
+    this.cmd.on("error", this.onError);
+    this.cmd.on("ready", this.check);
+    this.cmd.on("close", this.check);
+    this.cmd.on("end", this.check);
+    this.sub = new RedisSubscriber(options.url, options.timeoutMs, this.channel, this.reload, this.check, this.onError);
   }
 
   /** Whether the hash was read once (until then the gateway is closed to all but config keys: fail closed). */
@@ -134,7 +126,7 @@ export class RedisKeyStore implements KeyStoreLike {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([quit(this.cmd), quit(this.sub)]);
+    await Promise.all([quitRedis(this.cmd), this.sub.close()]);
     this.options.cache?.close();
   }
 
@@ -228,23 +220,6 @@ export class RedisKeyStore implements KeyStoreLike {
     }
   }
 
-  private readonly onSubReady = (): void => {
-    this.sub.subscribe(this.channel).then(
-      () => {
-        this.subscribed = true;
-        this.check();
-      },
-      () => {
-        // Not subscribed on this connection: drop it, the reconnect subscribes again.
-        if (!this.closed) this.sub.disconnect(true);
-      },
-    );
-  };
-
-  private readonly onSubClosed = (): void => {
-    this.subscribed = false;
-  };
-
   private readonly onError = (err: unknown): void => {
     if (!this.closed && !this.warned) this.outage(err);
     this.check();
@@ -261,7 +236,7 @@ export class RedisKeyStore implements KeyStoreLike {
   /** Notices the link going down or coming back; back: reads the hash (the changes missed meanwhile). */
   private readonly check = (): void => {
     if (this.closed) return;
-    const up = this.cmd.status === "ready" && this.sub.status === "ready" && this.subscribed;
+    const up = this.cmd.status === "ready" && this.sub.ready;
     if (up === this.up) return;
     this.up = up;
     if (!up) {
@@ -303,13 +278,4 @@ function parseKey(json: string): StoredKey | undefined {
 /** The SQLite store's order: oldest first, then by name. */
 function byCreation(a: StoredKey, b: StoredKey): number {
   return a.created_at - b.created_at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-}
-
-async function quit(r: Redis): Promise<void> {
-  try {
-    if (r.status === "ready") await r.quit();
-    else r.disconnect();
-  } catch {
-    r.disconnect();
-  }
 }

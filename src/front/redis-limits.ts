@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { SharedConfig } from "../config/shared-schema.js";
 import type { ClientContext, Redis, Result } from "ioredis";
-import { helperRedis } from "../state/redis-client.js";
+import { helperRedis, quitRedis } from "../state/redis-client.js";
 import type { LimitCounter } from "./limit-counter.js";
 import type { LimitScope, Policy, Tightest, Verdict } from "./limit-scope.js";
 import { ADJUST_SCRIPT, ADMIT_SCRIPT, PRESENCE_SCRIPT } from "./limits-script.js";
@@ -206,12 +206,8 @@ export class RedisLimits implements LimitCounter {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    try {
-      if (this.redis.status === "ready") await this.redis.zrem(this.presenceKey, this.member);
-      await this.redis.quit();
-    } catch {
-      this.redis.disconnect();
-    }
+    if (this.redis.status === "ready") await this.redis.zrem(this.presenceKey, this.member).catch(() => undefined);
+    await quitRedis(this.redis);
   }
 
   private spec(s: LimitScope): ScopeSpec {

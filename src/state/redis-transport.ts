@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import { helperRedis } from "./redis-client.js";
+import { helperRedis, quitRedis, RedisSubscriber } from "./redis-client.js";
 import type { StateTransport } from "./state-transport.js";
 
 export interface RedisTransportOptions {
@@ -47,7 +47,7 @@ let made = 0;
 export class RedisTransport implements StateTransport {
   readonly instance: string;
   private readonly cmd: Redis;
-  private readonly sub: Redis;
+  private readonly sub: RedisSubscriber;
   private readonly channel: string;
   private readonly statePrefix: string;
   private readonly instancePrefix: string;
@@ -58,7 +58,6 @@ export class RedisTransport implements StateTransport {
   /** Writes of ours in flight, by key: their messages have not come back yet. */
   private readonly inFlight = new Map<string, number>();
   private seen: readonly string[];
-  private subscribed = false;
   /** A command failed (timeout, error) since the last one that answered. */
   private failing = false;
   private up = false;
@@ -72,19 +71,12 @@ export class RedisTransport implements StateTransport {
     this.statePrefix = `${options.prefix}state:`;
     this.instancePrefix = `${options.prefix}instances:`;
     this.instanceTtlMs = options.instanceTtlMs ?? DEFAULT_INSTANCE_TTL_MS;
-    // The subscription is made again by hand on each connection, so "subscribed" is known.
-    const extra = { autoResubscribe: false };
-    this.cmd = helperRedis(options.url, options.timeoutMs, extra);
-    this.sub = helperRedis(options.url, options.timeoutMs, extra);
-    for (const r of [this.cmd, this.sub]) {
-      r.on("error", this.check);
-      r.on("close", this.check);
-      r.on("end", this.check);
-    }
+    this.cmd = helperRedis(options.url, options.timeoutMs);
+    this.cmd.on("error", this.check);
+    this.cmd.on("close", this.check);
+    this.cmd.on("end", this.check);
     this.cmd.on("ready", this.onCmdReady);
-    this.sub.on("ready", this.onSubReady);
-    this.sub.on("close", this.onSubClosed);
-    this.sub.on("message", this.onMessage);
+    this.sub = new RedisSubscriber(options.url, options.timeoutMs, this.channel, this.onMessage, this.check);
     this.timer = setInterval(this.refresh, options.refreshMs ?? DEFAULT_REFRESH_MS);
     this.timer.unref();
   }
@@ -146,30 +138,13 @@ export class RedisTransport implements StateTransport {
     this.closed = true;
     clearInterval(this.timer);
     if (this.cmd.status === "ready") await this.cmd.del(this.instancePrefix + this.instance).catch(() => undefined);
-    await Promise.all([quit(this.cmd), quit(this.sub)]);
+    await Promise.all([quitRedis(this.cmd), this.sub.close()]);
   }
 
   private readonly onCmdReady = (): void => {
     this.failing = false;
     this.refresh();
     this.check();
-  };
-
-  private readonly onSubReady = (): void => {
-    this.sub.subscribe(this.channel).then(
-      () => {
-        this.subscribed = true;
-        this.check();
-      },
-      () => {
-        // Not subscribed on this connection: drop it, the reconnect subscribes again.
-        if (!this.closed) this.sub.disconnect(true);
-      },
-    );
-  };
-
-  private readonly onSubClosed = (): void => {
-    this.subscribed = false;
   };
 
   private readonly onMessage = (_channel: string, message: string): void => {
@@ -229,7 +204,7 @@ export class RedisTransport implements StateTransport {
   /** Tells the listeners when the link's health changed: both connections ready, subscribed, commands answering. */
   private readonly check = (): void => {
     if (this.closed) return;
-    const up = this.cmd.status === "ready" && this.sub.status === "ready" && this.subscribed && !this.failing;
+    const up = this.cmd.status === "ready" && this.sub.ready && !this.failing;
     if (up === this.up) return;
     this.up = up;
     if (!up) this.inFlight.clear();
@@ -241,13 +216,4 @@ export class RedisTransport implements StateTransport {
 /** A prefix taken literally in a SCAN MATCH pattern. */
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, "\\$&");
-}
-
-async function quit(r: Redis): Promise<void> {
-  try {
-    if (r.status === "ready") await r.quit();
-    else r.disconnect();
-  } catch {
-    r.disconnect();
-  }
 }
